@@ -1,0 +1,240 @@
+"""Deterministic zip writing (and, for ``check``, safe zip reading).
+
+The same tree gives a byte-identical zip: entries sorted by name, one fixed timestamp
+(``SOURCE_DATE_EPOCH`` or 1980-01-01), permissions normalised to 0644/0755, no directory
+entries, no extra fields. Files are deflated in parallel (zlib releases the GIL) while the
+archive is written strictly in order; at most ``window_bytes`` of input is held at once.
+Output goes to a temp file beside the destination and is renamed into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import stat
+import struct
+import tempfile
+import time
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from .errors import InputError
+
+DOS_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip can hold
+_U32 = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class ArchiveResult:
+    path: Path
+    zip_bytes: int
+    unzipped_bytes: int
+    files: int
+    sha256: str
+
+
+def source_date_epoch(env: Mapping[str, str]) -> int:
+    raw = env.get("SOURCE_DATE_EPOCH")
+    if not raw:
+        return DOS_EPOCH
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InputError(
+            f"SOURCE_DATE_EPOCH={raw!r} is not an integer number of seconds.",
+            hint="Unset it or set it to a Unix timestamp such as 315532800.",
+        ) from None
+    return max(value, DOS_EPOCH)
+
+
+def _dos_datetime(epoch: int) -> tuple[int, int]:
+    t = time.gmtime(epoch)
+    year = min(max(t.tm_year, 1980), 2107)
+    dos_date = ((year - 1980) << 9) | (t.tm_mon << 5) | t.tm_mday
+    dos_time = (t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2)
+    return dos_time, dos_date
+
+
+def walk_files(root: Path) -> list[tuple[str, Path]]:
+    """Every file under ``root`` as sorted ``(posix relpath, path)``; symlinks not followed.
+
+    A symlink to a file inside ``root`` is stored as that file's content; one that points
+    outside ``root`` (or dangles) is an error, so nothing from outside leaks into a layer.
+    """
+    root = root.resolve()
+    out: list[tuple[str, Path]] = []
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        with os.scandir(d) as it:
+            for entry in it:
+                p = Path(entry.path)
+                if entry.is_symlink():
+                    real = p.resolve()
+                    if not real.is_relative_to(root) or not real.exists():
+                        raise InputError(
+                            f"{p} is a symlink to {real}, outside the layer tree.",
+                            hint="Layers can only contain their own files; remove the link.",
+                        )
+                    if real.is_dir():
+                        continue
+                elif entry.is_dir(follow_symlinks=False):
+                    stack.append(p)
+                    continue
+                elif not entry.is_file(follow_symlinks=False):
+                    continue
+                out.append((p.relative_to(root).as_posix(), p))
+    out.sort(key=lambda item: item[0].encode("utf-8"))
+    return out
+
+
+def _compress(path: Path, level: int) -> tuple[bytes, int, int, int, int]:
+    data = path.read_bytes()
+    crc = zlib.crc32(data)
+    mode = os.stat(path).st_mode
+    if level > 0 and data:
+        co = zlib.compressobj(level, zlib.DEFLATED, -15)
+        packed = co.compress(data) + co.flush()
+        if len(packed) < len(data):
+            return packed, 8, crc, len(data), mode
+    return data, 0, crc, len(data), mode
+
+
+class _HashingWriter:
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.sha = hashlib.sha256()
+        self.pos = 0
+
+    def write(self, data: bytes) -> None:
+        self.fh.write(data)
+        self.sha.update(data)
+        self.pos += len(data)
+
+
+def write_zip(
+    entries: Iterable[tuple[str, Path]],
+    dest: Path,
+    *,
+    epoch: int = DOS_EPOCH,
+    level: int = 6,
+    jobs: int = 4,
+    window_bytes: int = 64 * 1024 * 1024,
+    on_file: Callable[[int], None] | None = None,
+) -> ArchiveResult:
+    """Write ``(arcname, path)`` entries (in the given order) to ``dest`` atomically."""
+    dest = Path(dest)
+    if not dest.parent.is_dir():
+        raise InputError(
+            f"Cannot write {dest}: the directory {dest.parent} does not exist.",
+            hint="Create it first or choose another --output path.",
+        )
+    items = list(entries)
+    dos_time, dos_date = _dos_datetime(epoch)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    tmp = Path(tmp_name)
+    central: list[bytes] = []
+    unzipped = 0
+    try:
+        with os.fdopen(fd, "wb") as raw, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            out = _HashingWriter(raw)
+            pending: deque[tuple[str, Future[tuple[bytes, int, int, int, int]], int]] = deque()
+            in_flight = 0
+            it = iter(items)
+            exhausted = False
+            while True:
+                while not exhausted and (in_flight < window_bytes or not pending):
+                    nxt = next(it, None)
+                    if nxt is None:
+                        exhausted = True
+                        break
+                    arc, path = nxt
+                    size = path.stat().st_size
+                    pending.append((arc, pool.submit(_compress, path, level), size))
+                    in_flight += size
+                if not pending:
+                    break
+                arc, fut, size = pending.popleft()
+                in_flight -= size
+                data, method, crc, usize, mode = fut.result()
+                if usize > _U32 or out.pos > _U32:
+                    raise InputError(
+                        f"{arc}: the layer is larger than 4 GiB, far beyond Lambda's limits.",
+                        hint="Prune it first (see the size report).",
+                    )
+                name = arc.encode("utf-8")
+                flags = 0x0800 if not arc.isascii() else 0
+                perm = 0o755 if mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH) else 0o644
+                offset = out.pos
+                out.write(struct.pack(
+                    "<IHHHHHIIIHH", 0x04034B50, 20, flags, method, dos_time, dos_date,
+                    crc, len(data), usize, len(name), 0,
+                ) + name)
+                out.write(data)
+                central.append(struct.pack(
+                    "<IHHHHHHIIIHHHHHII", 0x02014B50, (3 << 8) | 20, 20, flags, method,
+                    dos_time, dos_date, crc, len(data), usize, len(name), 0, 0, 0, 0,
+                    (stat.S_IFREG | perm) << 16, offset,
+                ) + name)
+                unzipped += usize
+                if on_file:
+                    on_file(usize)
+            cd_offset = out.pos
+            for rec in central:
+                out.write(rec)
+            cd_size = out.pos - cd_offset
+            count = len(central)
+            if count > 0xFFFF or cd_offset > _U32:
+                z64_offset = out.pos
+                out.write(struct.pack(
+                    "<IQHHIIQQQQ", 0x06064B50, 44, (3 << 8) | 45, 45, 0, 0,
+                    count, count, cd_size, cd_offset,
+                ))
+                out.write(struct.pack("<IIQI", 0x07064B50, 0, z64_offset, 1))
+                out.write(struct.pack(
+                    "<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF,
+                    min(cd_size, _U32), min(cd_offset, _U32), 0,
+                ))
+            else:
+                out.write(struct.pack(
+                    "<IHHHHIIH", 0x06054B50, 0, 0, count, count, cd_size, cd_offset, 0,
+                ))
+            raw.flush()
+            os.fsync(raw.fileno())
+            digest = out.sha.hexdigest()
+            total = out.pos
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return ArchiveResult(dest, total, unzipped, len(central), digest)
+
+
+def write_layer_zip(
+    root: Path, dest: Path, *, prefix: str = "python", **kw: object
+) -> ArchiveResult:
+    """Zip the tree at ``root`` with every entry under ``prefix/`` (Lambda's ``/opt/python``)."""
+    entries = [(f"{prefix}/{rel}" if prefix else rel, p) for rel, p in walk_files(root)]
+    return write_zip(entries, dest, **kw)  # type: ignore[arg-type]
+
+
+def atomic_write_text(dest: Path, text: str) -> None:
+    """Write a small text file atomically (temp file in the same folder, then rename)."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp_name, 0o644)
+        os.replace(tmp_name, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise

@@ -1,0 +1,87 @@
+"""The command line: a thin click layer over the core.
+
+This package is the only place that prints (with rich), maps :class:`LambdaSlimError` to
+exit codes, and calls ``sys.exit``. Each command lives in its own module and registers on
+:data:`main_group`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+from .. import __version__
+from ..errors import EXIT_CODES, EXIT_INTERRUPTED, LambdaSlimError
+from ._common import console, err_console, render_error
+
+EXIT_CODE_HELP = "\n".join(f"  {code:>3}  {text}" for code, text in EXIT_CODES.items())
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="\b\nExit codes:\n" + EXIT_CODE_HELP,
+)
+@click.version_option(__version__, prog_name="lambda-slim")
+def main_group() -> None:
+    """Build the smallest AWS Lambda layer that still works, prove it, gate it, publish it.
+
+    \b
+    Typical use:
+      lambda-slim build requirements.txt --runtime python3.12 --arch x86_64 -o layer.zip
+      lambda-slim check layer.zip --budget 250MiB
+      lambda-slim publish layer.zip --name my-deps --region eu-west-1
+    """
+
+
+def _register() -> None:
+    import importlib
+
+    for mod in ("build", "check", "publish", "trace"):
+        try:
+            importlib.import_module(f"{__name__}.{mod}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{mod}":
+                raise
+
+
+_register()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return the exit code (callable from tests)."""
+    try:
+        main_group.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except LambdaSlimError as exc:
+        render_error(exc)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show(file=sys.stderr)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err_console.print("[red]Interrupted.[/] Previous outputs were left untouched.")
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        err_console.print("[red]Interrupted.[/] Previous outputs were left untouched.")
+        return EXIT_INTERRUPTED
+    ctx_code = _last_exit_code.get("code", 0)
+    _last_exit_code.clear()
+    return ctx_code
+
+
+#: Commands report a non-error, non-zero outcome (over budget) here instead of exiting.
+_last_exit_code: dict[str, int] = {}
+
+
+def set_exit_code(code: int) -> None:
+    _last_exit_code["code"] = code
+
+
+def entrypoint() -> None:
+    sys.exit(main())
+
+
+__all__ = ["console", "entrypoint", "main", "main_group", "set_exit_code"]
