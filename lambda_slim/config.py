@@ -42,3 +42,264 @@ def parse_size(text: str | int) -> int:
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
     close = difflib.get_close_matches(word, sorted(choices), n=1)
     return f" Did you mean {close[0]!r}?" if close else ""
+
+
+# --- build configuration -----------------------------------------------------------------
+
+import os  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Mapping  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from .errors import ConfigError  # noqa: E402
+from .targets import DEFAULT_BUDGET, Target, parse_target  # noqa: E402
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+COMPILE_MODES = ("all", "none", "traced")
+GRANULARITIES = ("package", "module", "file")
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    requirements: Path
+    target: Target
+    output: Path
+    budget: int = DEFAULT_BUDGET
+    json_path: Path | None = None
+    dry_run: bool = False
+    keep: tuple[str, ...] = ()
+    rules: frozenset[str] = frozenset()
+    compile: str = "all"
+    smoke: tuple[Path, ...] = ()
+    trace: tuple[Path, ...] = ()
+    trace_granularity: str = "package"
+    repair: bool = False
+    require_verify: bool = False
+    python: str | None = None
+    cache_dir: Path = field(default_factory=lambda: default_cache_dir(os.environ))
+    jobs: int = 0
+    zip_level: int = 6
+    refresh: bool = False
+    epoch: int = 315532800
+    layer: str | None = None
+    use_result_cache: bool = True
+
+    @property
+    def workers(self) -> int:
+        return self.jobs or max(1, os.cpu_count() or 1)
+
+    def manifest_path(self) -> Path:
+        return manifest_path_for(self.output)
+
+
+def manifest_path_for(zip_path: Path) -> Path:
+    """``layer.zip`` -> ``layer.manifest.json`` (the removal manifest beside the zip)."""
+    name = zip_path.name[:-4] if zip_path.name.endswith(".zip") else zip_path.name
+    return zip_path.with_name(name + ".manifest.json")
+
+
+def default_cache_dir(env: Mapping[str, str]) -> Path:
+    if env.get("LAMBDA_SLIM_CACHE_DIR"):
+        return Path(env["LAMBDA_SLIM_CACHE_DIR"]).expanduser()
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".cache")
+    return Path(base) / "lambda-slim"
+
+
+#: Keys accepted in [tool.lambda-slim] and in each [tool.lambda-slim.layers.NAME].
+LAYER_KEYS = {
+    "requirements", "runtime", "arch", "output", "budget", "keep", "disable", "compile",
+    "smoke", "trace", "trace-granularity", "repair", "require-verify", "python", "jobs",
+    "zip-level", "json",
+}
+TOP_KEYS = LAYER_KEYS | {"layers"}
+
+#: Environment variables that set defaults (below flags, above pyproject.toml).
+ENV_KEYS = {
+    "LAMBDA_SLIM_RUNTIME": "runtime", "LAMBDA_SLIM_ARCH": "arch",
+    "LAMBDA_SLIM_BUDGET": "budget", "LAMBDA_SLIM_JOBS": "jobs",
+    "LAMBDA_SLIM_PYTHON": "python", "LAMBDA_SLIM_ZIP_LEVEL": "zip-level",
+}
+
+
+def _norm_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        k = key.replace("_", "-")
+        if k not in allowed:
+            raise ConfigError(
+                f"Unknown key {key!r} in {where}.{did_you_mean(k, allowed)}",
+                hint=f"Valid keys: {', '.join(sorted(allowed))}.",
+            )
+        out[k] = value
+    return out
+
+
+def load_pyproject(path: Path) -> dict[str, Any]:
+    """``[tool.lambda-slim]`` of ``path`` (empty when the file or table is absent)."""
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{path} is not valid TOML: {exc}", hint="Fix the syntax error it names."
+        ) from None
+    table = data.get("tool", {}).get("lambda-slim", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"[tool.lambda-slim] in {path} must be a table.")
+    table = _norm_keys(table, TOP_KEYS, f"[tool.lambda-slim] of {path}")
+    layers = table.get("layers", {})
+    if not isinstance(layers, dict) or not all(isinstance(v, dict) for v in layers.values()):
+        raise ConfigError(f"[tool.lambda-slim.layers] in {path} must hold one table per layer.")
+    table["layers"] = {
+        name: _norm_keys(v, LAYER_KEYS, f"[tool.lambda-slim.layers.{name}] of {path}")
+        for name, v in layers.items()
+    }
+    return table
+
+
+def _as_list(value: Any, key: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ConfigError(f"`{key}` must be a string or a list of strings, not {value!r}.")
+
+
+def _as_bool(value: Any, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no",
+                                                     "off"):
+        return value.lower() in ("1", "true", "yes", "on")
+    raise ConfigError(f"`{key}` must be true or false, not {value!r}.")
+
+
+def _as_int(value: Any, key: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"`{key}` must be a whole number, not {value!r}.") from None
+
+
+def build_config(
+    cli: Mapping[str, Any],
+    env: Mapping[str, str],
+    cwd: Path,
+    layer: str | None = None,
+) -> BuildConfig:
+    """Layer defaults < pyproject < layer table < env < CLI into one frozen BuildConfig.
+
+    ``cli`` holds only the flags the user gave (None/absent means "not given"). Relative
+    paths from pyproject.toml are relative to that file's folder.
+    """
+    from .prune import RULES, validate_rules
+
+    req_cli = cli.get("requirements")
+    if req_cli is not None:
+        pyproject = (cwd / req_cli).resolve().parent / "pyproject.toml"
+    else:
+        pyproject = cwd / "pyproject.toml"
+    table = load_pyproject(pyproject)
+    base = pyproject.parent
+    layers = table.pop("layers", {})
+    # Each value remembers the folder its relative paths are relative to.
+    merged: dict[str, tuple[Any, Path]] = {k: (v, base) for k, v in table.items()}
+    if layer is not None:
+        if layer not in layers:
+            known = ", ".join(sorted(layers)) or "none"
+            raise ConfigError(
+                f"No layer {layer!r} in [tool.lambda-slim.layers] of {pyproject}."
+                f"{did_you_mean(layer, set(layers))}",
+                hint=f"Layers defined there: {known}.",
+            )
+        merged.update({k: (v, base) for k, v in layers[layer].items()})
+    for var, key in ENV_KEYS.items():
+        if env.get(var):
+            merged[key] = (env[var], cwd)
+    for key, value in cli.items():
+        if key != "rule-flags" and value is not None and value != ():
+            merged[key] = (value, cwd)
+
+    def get(key: str, default: Any = None) -> Any:
+        return merged[key][0] if key in merged else default
+
+    def path_of(key: str, default: str | None) -> Path | None:
+        raw, origin = merged.get(key, (default, cwd))
+        if raw is None:
+            return None
+        p = Path(str(raw)).expanduser()
+        return p if p.is_absolute() else origin / p
+
+    def paths_of(key: str) -> tuple[Path, ...]:
+        raw, origin = merged.get(key, (None, cwd))
+        return tuple(p if p.is_absolute() else origin / p
+                     for p in (Path(s).expanduser() for s in _as_list(raw, key)))
+
+    target = parse_target(str(get("runtime", "python3.12")),
+                          str(get("arch", "x86_64")))
+    requirements = path_of("requirements", "requirements.txt")
+    assert requirements is not None
+    default_out = f"{layer}-layer.zip" if layer else "layer.zip"
+    output = path_of("output", default_out)
+    assert output is not None
+    disabled = set(_as_list(get("disable"), "disable"))
+    validate_rules(disabled)
+    for rule, on in (cli.get("rule-flags") or {}).items():
+        if on is True:
+            disabled.discard(rule)
+        elif on is False:
+            disabled.add(rule)
+    compile_mode = get("compile", "all")
+    if isinstance(compile_mode, bool):
+        compile_mode = "all" if compile_mode else "none"
+    if compile_mode not in COMPILE_MODES:
+        raise ConfigError(f"`compile` must be one of {', '.join(COMPILE_MODES)}, "
+                          f"not {compile_mode!r}.")
+    gran = str(get("trace-granularity", "package"))
+    if gran not in GRANULARITIES:
+        raise ConfigError(f"`trace-granularity` must be one of {', '.join(GRANULARITIES)}, "
+                          f"not {gran!r}.")
+    zip_level = _as_int(get("zip-level", 6), "zip-level")
+    if not 0 <= zip_level <= 9:
+        raise ConfigError(f"`zip-level` must be 0-9, not {zip_level}.")
+    from .archive import source_date_epoch
+
+    json_path = path_of("json", None)
+    return BuildConfig(
+        requirements=requirements,
+        target=target,
+        output=output,
+        budget=parse_size(get("budget", DEFAULT_BUDGET)),
+        json_path=json_path,
+        dry_run=bool(get("dry-run", False)),
+        keep=tuple(_as_list(get("keep"), "keep")),
+        rules=frozenset(set(RULES) - disabled),
+        compile=str(compile_mode),
+        smoke=paths_of("smoke"),
+        trace=paths_of("trace"),
+        trace_granularity=gran,
+        repair=_as_bool(get("repair", False), "repair"),
+        require_verify=_as_bool(get("require-verify", False), "require-verify"),
+        python=str(get("python")) if get("python") else None,
+        cache_dir=Path(cli["cache-dir"]) if cli.get("cache-dir") else default_cache_dir(env),
+        jobs=_as_int(get("jobs", 0), "jobs"),
+        zip_level=zip_level,
+        refresh=bool(get("refresh", False)),
+        epoch=source_date_epoch(env),
+        layer=layer,
+        use_result_cache=bool(get("result-cache", True)),
+    )
+
+
+
+def layer_names(cwd: Path) -> list[str]:
+    return sorted(load_pyproject(cwd / "pyproject.toml").get("layers", {}))

@@ -46,8 +46,6 @@ def _register() -> None:
                 raise
 
 
-_register()
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code (callable from tests)."""
@@ -82,6 +80,9 @@ def set_exit_code(code: int) -> None:
 
 def entrypoint() -> None:
     sys.exit(main())
+
+
+_register()
 
 
 __all__ = ["console", "entrypoint", "main", "main_group", "set_exit_code"]

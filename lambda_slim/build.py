@@ -1,0 +1,314 @@
+"""The build as a sequence of stages with typed inputs and outputs.
+
+resolve -> install -> inventory -> prune -> strip -> native audit -> compile -> verify ->
+archive. Nothing here prints or exits; progress goes through :class:`Progress`, problems are
+raised as :class:`LambdaSlimError` subclasses, and the result is a :class:`BuildResult`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from . import __version__
+from .archive import ArchiveResult, atomic_write_text, write_layer_zip
+from .config import BuildConfig
+from .diagnose import verify_tree
+from .errors import InputError, NativeError, ToolMissingError
+from .install import Resolution, install, resolve
+from .inventory import Inventory, read_inventory, walk
+from .native import (
+    NativeFile,
+    audit,
+    find_strip,
+    is_vendored_lib,
+    scan_native,
+    strip_files,
+)
+from .proc import Runner, tail
+from .proc import run as default_runner
+from .prune import PlanEntry, PruneContext, Staging, make_plan
+from .requirements import Requirements, read_requirements
+from .targets import Interpreter, find_interpreter
+from .verify import VerifyReport, check_loadable
+
+
+class Progress(Protocol):
+    def stage(self, name: str, total: int | None = None) -> None: ...
+    def advance(self, n: int = 1) -> None: ...
+    def note(self, message: str) -> None: ...
+
+
+class NullProgress:
+    def stage(self, name: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def note(self, message: str) -> None:
+        pass
+
+
+@dataclass
+class BuildResult:
+    config: BuildConfig
+    requirements: Requirements
+    resolution: Resolution
+    inventory: Inventory
+    plan: list[PlanEntry]
+    natives: list[NativeFile]
+    verify: VerifyReport
+    final_sizes: dict[str, int]
+    compiled_bytes: int
+    archive: ArchiveResult | None
+    interpreter: Interpreter | None
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    strip_skipped: list[tuple[str, str]] = field(default_factory=list)
+    tests_kept: list[str] = field(default_factory=list)
+    cached: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def final_bytes(self) -> int:
+        return sum(self.final_sizes.values())
+
+    @property
+    def over_budget(self) -> bool:
+        return self.final_bytes > self.config.budget
+
+
+@dataclass(frozen=True)
+class Tools:
+    """Everything external, resolved before any work starts."""
+
+    interpreter: Interpreter | None
+    pip_python: Interpreter
+    strip: str | None
+
+
+def check_tools(config: BuildConfig, env: Mapping[str, str]) -> tuple[Tools, list[str]]:
+    notes: list[str] = []
+    version = config.target.runtime.python
+    interp = find_interpreter(version, env, config.python)
+    if interp is None:
+        v = config.target.runtime.python_str
+        msg = (
+            f"No Python {v} interpreter found (looked for $LAMBDA_SLIM_PYTHON_{version[0]}_"
+            f"{version[1]}, python{v} on PATH, pyenv and uv installs)."
+        )
+        if config.require_verify:
+            raise ToolMissingError(
+                msg, hint=f"Install Python {v} (pyenv install {v}) or pass --python PATH."
+            )
+        notes.append(
+            msg + " Verification and byte-compilation are skipped, and environment markers "
+            f"are judged for this Python ({sys.version_info[0]}.{sys.version_info[1]}). "
+            f"Install Python {v} (e.g. `pyenv install {v}`) for a verified build."
+        )
+    pip_python = interp or Interpreter(Path(sys.executable), sys.version_info[:2])
+    strip = find_strip(config.target, env) if "strip" in config.rules else None
+    if not config.dry_run and not config.output.parent.is_dir():
+        raise InputError(
+            f"Cannot write {config.output}: the directory {config.output.parent} does not exist.",
+            hint=f"Create it (mkdir -p {config.output.parent}) or choose another --output.",
+        )
+    return Tools(interp, pip_python, strip), notes
+
+
+@contextlib.contextmanager
+def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
+
+
+def _strip_stage(
+    config: BuildConfig,
+    tools: Tools,
+    staging: Staging,
+    natives: list[NativeFile],
+    env: Mapping[str, str],
+    runner: Runner,
+    progress: Progress,
+) -> tuple[list[PlanEntry], list[tuple[str, str]]]:
+    from .prune import is_kept
+
+    assert tools.strip is not None
+    cands = [
+        nf.rel for nf in natives
+        if nf.kind == "elf" and nf.info is not None and nf.info.strippable
+        and nf.info.machine == config.target.machine
+        and not is_vendored_lib(nf.rel) and not is_kept(nf.rel, config.keep)
+    ]
+    progress.stage("strip", len(cands))
+    results = strip_files(tools.strip, staging.root, cands, staging.trash / "strip-work",
+                          config.workers, on_done=lambda _r: progress.advance())
+    skipped = [(r.rel, r.error) for r in results if r.error]
+    good = [r for r in results if r.stripped_path is not None and r.after < r.before]
+    # A stripped copy that no longer loads goes back (judged against the original).
+    can_load = tools.interpreter is not None and os.uname().machine == config.target.machine
+    if can_load and good:
+        assert tools.interpreter is not None
+        res = check_loadable(tools.interpreter, [r.stripped_path for r in good if r.stripped_path],
+                             env, runner)
+        bad = [r for r in good if res.get(str(r.stripped_path))]
+        if bad:
+            orig = check_loadable(tools.interpreter, [staging.root / r.rel for r in bad], env, runner)
+            for r in bad:
+                if not orig.get(str(staging.root / r.rel)):
+                    skipped.append((r.rel, f"stripped copy does not load: {res[str(r.stripped_path)]}"))
+                    good.remove(r)
+    entries = [
+        PlanEntry(r.rel, "strip", r.before, r.stripped_path, r.after) for r in good
+    ]
+    staging.apply(entries)
+    return entries, skipped
+
+
+def _compile(config: BuildConfig, interp: Interpreter, root: Path, runner: Runner,
+             env: Mapping[str, str], only: list[str] | None = None) -> tuple[int, list[str]]:
+    """Byte-compile for the target with unchecked-hash pycs; returns (bytes added, errors)."""
+    before = sum(walk(root).values())
+    cmd = [str(interp.path), "-I", "-m", "compileall", "-q", "-j", str(config.workers),
+           "--invalidation-mode", "unchecked-hash", "-s", str(root), "-p", "/opt/python"]
+    if only is None:
+        cmd.append(str(root))
+    else:
+        cmd += [str(root / rel) for rel in only]
+    proc = runner(cmd, env={k: v for k, v in env.items() if not k.startswith("PYTHON")})
+    errors = []
+    if proc.returncode != 0:
+        errors = [ln for ln in (proc.stdout or "").splitlines() if ln.startswith("***")]
+        if not errors:
+            errors = [tail((proc.stdout or "") + (proc.stderr or ""), 5)]
+    after = sum(walk(root).values())
+    return after - before, errors
+
+
+def build(
+    config: BuildConfig,
+    env: Mapping[str, str],
+    *,
+    runner: Runner = default_runner,
+    progress: Progress | None = None,
+    plan_hook: Callable[[list[PlanEntry]], None] | None = None,
+) -> BuildResult:
+    """Run every stage; raise on bad input, failed audit or failed verification."""
+    progress = progress or NullProgress()
+    timings: dict[str, float] = {}
+    reqs = read_requirements(config.requirements)
+    tools, notes = check_tools(config, env)
+    for n in notes:
+        progress.note(n)
+    config.cache_dir.mkdir(parents=True, exist_ok=True)
+    builds = config.cache_dir / "builds"
+    builds.mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="build-", dir=builds))
+    try:
+        root = work / "python"
+        progress.stage("resolve")
+        with _timed(timings, "resolve"):
+            resolution = resolve(reqs, config.target, tools.pip_python, config.cache_dir,
+                                 runner, env, refresh=config.refresh)
+        progress.stage("install")
+        with _timed(timings, "install"):
+            install(resolution, config.target, tools.pip_python, root, runner, env)
+        with _timed(timings, "inventory"):
+            inv = read_inventory(root)
+        staging = Staging(root, work / "trash")
+        progress.stage("prune")
+        with _timed(timings, "prune"):
+            ctx = PruneContext(inv, reqs.requested, work / "scratch")
+            plan = make_plan(ctx, config.rules, config.keep)
+            if plan_hook is not None:
+                plan_hook(plan)
+            if not config.dry_run:
+                staging.apply(plan)
+        with _timed(timings, "native"):
+            remaining = [(rel, inv.owner.get(rel, "(unowned)")) for rel in sorted(walk(root))]
+            natives = scan_native(root, remaining, config.workers)
+        problems = audit(natives, config.target)
+        if problems:
+            shown = "\n".join(f"  - {p.describe()}" for p in problems[:20])
+            more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
+            raise NativeError(
+                f"{len(problems)} native file(s) cannot run on {config.target.describe()}:\n"
+                f"{shown}{more}",
+                hint="Pin a version of the package named in parentheses that ships a manylinux "
+                "wheel for this target, or choose a runtime with a newer glibc (python3.12+).",
+            )
+        strip_entries: list[PlanEntry] = []
+        strip_skipped: list[tuple[str, str]] = []
+        if "strip" in config.rules and not config.dry_run:
+            with _timed(timings, "strip"):
+                strip_entries, strip_skipped = _strip_stage(
+                    config, tools, staging, natives, env, runner, progress)
+        compiled = 0
+        if config.compile != "none" and tools.interpreter is not None and not config.dry_run:
+            progress.stage("compile")
+            with _timed(timings, "compile"):
+                compiled, errs = _compile(config, tools.interpreter, root, runner, env)
+            for e in errs[:5]:
+                progress.note(f"compile: {e}")
+        if config.dry_run:
+            vrep = VerifyReport("skipped", None)
+        elif tools.interpreter is None:
+            vrep = VerifyReport("skipped", None, warnings=[notes[0]] if notes else [])
+        else:
+            progress.stage("verify")
+            with _timed(timings, "verify"):
+                vrep = verify_tree(config, tools.interpreter, staging, inv, reqs, env, runner,
+                                   progress)
+        full_plan = [e for e in [*plan, *strip_entries] if e.rel in staging.applied]
+        final_sizes = walk(root) if not config.dry_run else dict(inv.sizes)
+        archive_res = None
+        if not config.dry_run:
+            progress.stage("zip", len(final_sizes))
+            with _timed(timings, "zip"):
+                archive_res = write_layer_zip(
+                    root, config.output, epoch=config.epoch, level=config.zip_level,
+                    jobs=config.workers, on_file=lambda _n: progress.advance(),
+                )
+        result = BuildResult(
+            config=config, requirements=reqs, resolution=resolution, inventory=inv,
+            plan=full_plan if not config.dry_run else plan, natives=natives, verify=vrep,
+            final_sizes=final_sizes, compiled_bytes=compiled, archive=archive_res,
+            interpreter=tools.interpreter, timings=timings, notes=notes,
+            strip_skipped=strip_skipped, tests_kept=list(ctx.extra.get("tests_kept", [])),  # type: ignore[call-overload]
+        )
+        write_sidecars(result)
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+TOOL_VERSION = __version__
+
+
+def write_sidecars(result: BuildResult) -> None:
+    """The removal manifest beside the zip and, if asked, the JSON report (both atomic)."""
+    from .report import manifest_json, to_json
+
+    cfg = result.config
+    if result.archive is not None:
+        atomic_write_text(cfg.manifest_path(), manifest_json(result))
+    if cfg.json_path is not None:
+        if not cfg.json_path.parent.is_dir():
+            raise InputError(
+                f"Cannot write the report {cfg.json_path}: {cfg.json_path.parent} does not exist.",
+                hint="Create the folder or choose another --json path.",
+            )
+        atomic_write_text(cfg.json_path, json.dumps(to_json(result), indent=2) + "\n")

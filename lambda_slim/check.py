@@ -1,0 +1,460 @@
+"""The CI gate: sizes from zips' central directories, verdicts, GitHub annotations.
+
+Several PATHs are one function with its layers; Lambda's limit applies to their unzipped sum.
+Nothing is extracted: sizes come from the central directory, and only files whose first bytes
+say they are native are inflated (into memory) for the native audit shared with the build.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from elftools.common.exceptions import ELFError
+
+from .archive import (
+    ZipLimits,
+    manifest_path,
+    read_entry,
+    read_target_json,
+    read_zip_listing,
+    walk_files,
+)
+from .errors import EXIT_NATIVE, EXIT_OK, EXIT_OVER_BUDGET, InputError
+from .native import ElfInfo, check_binary, inspect_elf_stream, sniff
+from .targets import DEFAULT_BUDGET, DIRECT_UPLOAD_LIMIT, MAX_LAYERS, Target, parse_target
+
+SCHEMA = "lambda-slim/check/1"
+DEFAULT_RUNTIME = "python3.12"
+DEFAULT_ARCH = "x86_64"
+#: Share of the budget from which a warning is raised before the gate actually fails.
+NEAR_BUDGET = 0.9
+#: Larger native files are not inflated for inspection (they are over budget on their own).
+MAX_NATIVE_READ = DEFAULT_BUDGET
+TOP_PACKAGES = 10
+
+_SITE_PACKAGES = re.compile(r"^python/lib/python3\.\d+/site-packages/")
+#: Top-level folders a layer may use besides python/: /opt/lib is on LD_LIBRARY_PATH,
+#: /opt/bin on PATH, /opt/extensions holds Lambda extensions.
+_LAYER_EXTRA_DIRS = ("lib/", "bin/", "extensions/")
+_MIN_NATIVE = 52  # the smallest ELF header
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # "error" | "warning"
+    code: str
+    message: str
+    path: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {"level": self.level, "code": self.code, "message": self.message,
+                "path": self.path}
+
+
+@dataclass(frozen=True)
+class PackageSize:
+    name: str
+    unzipped: int
+    files: int
+
+
+@dataclass(frozen=True)
+class PathReport:
+    path: str
+    kind: str  # "layer" | "function"
+    source: str  # "zip" | "directory"
+    unzipped: int
+    zipped: int | None
+    files: int
+    packages: tuple[PackageSize, ...]
+    findings: tuple[Finding, ...]
+
+    def share(self, budget: int) -> float:
+        return self.unzipped / budget
+
+    def to_json(self, budget: int) -> dict[str, object]:
+        return {
+            "path": self.path, "kind": self.kind, "source": self.source,
+            "unzipped_bytes": self.unzipped, "zipped_bytes": self.zipped, "files": self.files,
+            "budget_share": round(self.share(budget), 6),
+            "packages": [{"name": p.name, "unzipped_bytes": p.unzipped, "files": p.files}
+                         for p in self.packages],
+            "verdict": verdict_of(self.findings),
+        }
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    paths: tuple[PathReport, ...]
+    budget: int
+    target: Target
+    target_source: str
+    findings: tuple[Finding, ...] = field(default=())
+
+    @property
+    def unzipped(self) -> int:
+        return sum(p.unzipped for p in self.paths)
+
+    @property
+    def zipped(self) -> int | None:
+        sizes = [p.zipped for p in self.paths]
+        return None if any(s is None for s in sizes) else sum(s or 0 for s in sizes)
+
+    @property
+    def files(self) -> int:
+        return sum(p.files for p in self.paths)
+
+    @property
+    def share(self) -> float:
+        return self.unzipped / self.budget
+
+    @property
+    def all_findings(self) -> tuple[Finding, ...]:
+        return self.findings + tuple(f for p in self.paths for f in p.findings)
+
+    @property
+    def exit_code(self) -> int:
+        codes = {f.code for f in self.all_findings if f.level == "error"}
+        if codes & {"over-budget", "too-many-layers"}:
+            return EXIT_OVER_BUDGET
+        if any(c.startswith("native-") for c in codes):
+            return EXIT_NATIVE
+        return EXIT_OK
+
+    @property
+    def verdict(self) -> str:
+        return {EXIT_OK: "pass", EXIT_OVER_BUDGET: "over budget",
+                EXIT_NATIVE: "native files cannot run"}[self.exit_code]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "schema": SCHEMA,
+            "budget_bytes": self.budget,
+            "target": self.target.to_json(),
+            "target_source": self.target_source,
+            "paths": [p.to_json(self.budget) for p in self.paths],
+            "total": {"unzipped_bytes": self.unzipped, "zipped_bytes": self.zipped,
+                      "files": self.files, "budget_share": round(self.share, 6)},
+            "findings": [f.to_json() for f in self.all_findings],
+            "verdict": self.verdict,
+            "exit_code": self.exit_code,
+        }
+
+
+def verdict_of(findings: Iterable[Finding]) -> str:
+    levels = {f.level for f in findings}
+    return "fail" if "error" in levels else "warn" if "warning" in levels else "ok"
+
+
+def human(n: int) -> str:
+    """Bytes as MiB/KiB with one decimal (Lambda's "250 MB" is 250 MiB)."""
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f} MiB"
+    if n >= 1024:
+        return f"{n / 1024:.1f} KiB"
+    return f"{n} B"
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _File:
+    name: str  # posix path as Lambda extracts it (a layer's "python/..." included)
+    size: int
+
+
+def _module_name(filename: str) -> str:
+    return filename.split(".", 1)[0] or filename
+
+
+def top_level_package(name: str, kind: str) -> str:
+    """The importable top-level name a file belongs to (``python/numpy/x.py`` -> ``numpy``)."""
+    rest = name
+    if kind == "layer":
+        m = _SITE_PACKAGES.match(name)
+        if m:
+            rest = name[m.end():]
+        elif name.startswith("python/"):
+            rest = name[len("python/"):]
+        else:
+            return name.split("/", 1)[0] + "/ (outside python/)"
+    first, sep, _ = rest.partition("/")
+    return first if sep else _module_name(first)
+
+
+def _classify(names: Sequence[str], has_manifest: bool) -> str:
+    if has_manifest or any(n.startswith("python/") for n in names):
+        return "layer"
+    return "function"
+
+
+def resolve_target(
+    paths: Sequence[Path], runtime: str | None, arch: str | None
+) -> tuple[Target, str, list[Finding]]:
+    """Flags win; otherwise the first zip's build manifest; otherwise python3.12/x86_64."""
+    found: list[tuple[Path, tuple[str, str]]] = []
+    if runtime is None or arch is None:
+        for p in paths:
+            if p.suffix == ".zip":
+                got = read_target_json(manifest_path(p))
+                if got is not None:
+                    found.append((manifest_path(p), got))
+    findings: list[Finding] = []
+    rt, ar = DEFAULT_RUNTIME, DEFAULT_ARCH
+    source = "defaults"
+    if found:
+        first_path, (rt, ar) = found[0]
+        source = first_path.name
+        for other, got in found[1:]:
+            if got != (rt, ar):
+                findings.append(Finding(
+                    "warning", "target-mismatch",
+                    f"{other.name} says {got[0]}/{got[1]} but {first_path.name} says {rt}/{ar}; "
+                    "a function and its layers must share one runtime and architecture "
+                    f"(checking against {runtime or rt}/{arch or ar})", str(other)))
+    if runtime and arch:
+        source = "--runtime/--arch"
+    elif runtime or arch:
+        source += " and flags"
+    return parse_target(runtime or rt, arch or ar), source, findings
+
+
+def _native_problem(kind: str, info: ElfInfo | None, error: str | None, target: Target,
+                    name: str, owner: str, shown: str) -> Finding | None:
+    prob = check_binary(kind, info, target, name, owner, error)
+    if prob is None:
+        return None
+    return Finding("error", f"native-{prob.kind}", prob.describe(), shown)
+
+
+def _inspect(kind: str, data: bytes) -> tuple[ElfInfo | None, str | None]:
+    if kind != "elf":
+        return None, None
+    try:
+        return inspect_elf_stream(io.BytesIO(data)), None
+    except (ELFError, ValueError, AssertionError, KeyError, IndexError, OverflowError,
+            struct.error) as exc:
+        return None, str(exc) or type(exc).__name__
+
+
+def _scan_zip(path: Path, limits: ZipLimits | None, target: Target, kind_hint: str | None
+              ) -> tuple[str, list[_File], int, list[Finding]]:
+    listing = read_zip_listing(path, limits)
+    files = [_File(e.name, e.file_size) for e in listing.files]
+    kind = kind_hint or _classify([f.name for f in files], manifest_path(path).is_file())
+    findings: list[Finding] = []
+    with open(path, "rb") as fh:
+        for e in listing.files:
+            if e.file_size < _MIN_NATIVE:
+                continue
+            head = read_entry(listing, e, limit=4, fh=fh)
+            nkind = sniff(head, e.name.rsplit("/", 1)[-1])
+            if nkind is None:
+                continue
+            shown = f"{path}!{e.name}"
+            owner = top_level_package(e.name, kind)
+            if nkind == "elf" and e.file_size > MAX_NATIVE_READ:
+                findings.append(Finding(
+                    "warning", "native-skipped",
+                    f"{e.name} ({human(e.file_size)}) is too large to inspect", str(path)))
+                continue
+            data = read_entry(listing, e, fh=fh) if nkind == "elf" else b""
+            info, err = _inspect(nkind, data)
+            f = _native_problem(nkind, info, err, target, e.name, owner, shown)
+            if f is not None:
+                findings.append(Finding(f.level, f.code, f.message, str(path)))
+    return kind, files, listing.zip_bytes, findings
+
+
+def _scan_dir(path: Path, target: Target, kind_hint: str | None
+              ) -> tuple[str, list[_File], list[Finding]]:
+    prefix = "python/" if path.name == "python" else ""
+    pairs = walk_files(path)
+    files = [_File(prefix + rel, p.stat().st_size) for rel, p in pairs]
+    kind = kind_hint or _classify([f.name for f in files], False)
+    findings: list[Finding] = []
+    for (rel, p), f in zip(pairs, files, strict=True):
+        if f.size < _MIN_NATIVE:
+            continue
+        with open(p, "rb") as fh:
+            head = fh.read(4)
+            nkind = sniff(head, p.name)
+            if nkind is None:
+                continue
+            fh.seek(0)
+            data = fh.read() if nkind == "elf" and f.size <= MAX_NATIVE_READ else b""
+        info, err = _inspect(nkind, data)
+        prob = _native_problem(nkind, info, err, target, f.name,
+                               top_level_package(f.name, kind), str(p))
+        if prob is not None:
+            findings.append(Finding(prob.level, prob.code, prob.message, str(path / rel)))
+    return kind, files, findings
+
+
+def _packages(files: Sequence[_File], kind: str) -> tuple[PackageSize, ...]:
+    sizes: dict[str, list[int]] = {}
+    for f in files:
+        acc = sizes.setdefault(top_level_package(f.name, kind), [0, 0])
+        acc[0] += f.size
+        acc[1] += 1
+    ranked = sorted(sizes.items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_PACKAGES]
+    return tuple(PackageSize(n, s, c) for n, (s, c) in ranked)
+
+
+def _layer_layout(path: str, files: Sequence[_File]) -> list[Finding]:
+    stray = [f.name for f in files
+             if not f.name.startswith("python/") and not f.name.startswith(_LAYER_EXTRA_DIRS)]
+    if not stray:
+        return []
+    example = ", ".join(stray[:3]) + (" …" if len(stray) > 3 else "")
+    return [Finding(
+        "warning", "outside-python",
+        f"{len(stray)} file(s) of this layer are not under python/ ({example}); Lambda extracts "
+        "layers to /opt and Python only looks in /opt/python, so they cannot be imported. "
+        "Rebuild with `lambda-slim build` (it puts everything under python/)", path)]
+
+
+def check_paths(
+    paths: Sequence[Path],
+    *,
+    function: Path | None = None,
+    budget: int = DEFAULT_BUDGET,
+    runtime: str | None = None,
+    arch: str | None = None,
+    limits: ZipLimits | None = None,
+) -> CheckReport:
+    """Check a function and its layers (or just layers) against Lambda's limits.
+
+    ``function`` names the function code explicitly; then every path in ``paths`` is a
+    layer. Otherwise a PATH whose files live under ``python/`` (or that has a build
+    manifest beside it) is a layer and the first other one is the function.
+    """
+    everything = list(paths) + ([function] if function is not None else [])
+    if not everything:
+        raise InputError("No PATH to check.",
+                         hint="Pass the layer zip(s) and/or function zip: "
+                              "lambda-slim check layer.zip function.zip")
+    seen: set[Path] = set()
+    for p in everything:
+        if not p.exists():
+            raise InputError(f"{p} does not exist.",
+                             hint="Build it first (lambda-slim build … -o layer.zip) or fix "
+                                  "the path.")
+        if p.resolve() in seen:
+            raise InputError(f"{p} is given twice.", hint="Pass each zip or folder once.")
+        seen.add(p.resolve())
+    target, source, top = resolve_target(everything, runtime, arch)
+    reports: list[PathReport] = []
+    have_function = False
+    for p in everything:
+        hint = "function" if p == function else ("layer" if function is not None else None)
+        if p.is_dir():
+            kind, files, findings = _scan_dir(p, target, hint)
+            zipped: int | None = None
+        else:
+            kind, files, zipped, findings = _scan_zip(p, limits, target, hint)
+        if kind == "function" and have_function and hint is None:
+            kind = "layer"
+            findings.insert(0, Finding(
+                "warning", "second-function",
+                "looks like function code (nothing under python/), but another PATH already "
+                "is the function; checking it as a layer. Mark the function with --function",
+                str(p)))
+        have_function = have_function or kind == "function"
+        if kind == "layer":
+            findings = _layer_layout(str(p), files) + findings
+        if not files:
+            findings.insert(0, Finding("warning", "empty", "contains no files", str(p)))
+        if zipped is not None and zipped > DIRECT_UPLOAD_LIMIT:
+            findings.append(Finding(
+                "warning", "s3-only",
+                f"the zip is {human(zipped)}, over the {human(DIRECT_UPLOAD_LIMIT)} direct upload "
+                "limit: it can only be published through S3 (lambda-slim publish --s3-bucket)",
+                str(p)))
+        reports.append(PathReport(str(p), kind, "directory" if p.is_dir() else "zip",
+                                  sum(f.size for f in files), zipped, len(files),
+                                  _packages(files, kind), tuple(findings)))
+    total = sum(r.unzipped for r in reports)
+    layers = sum(1 for r in reports if r.kind == "layer")
+    if layers > MAX_LAYERS:
+        top.append(Finding(
+            "error", "too-many-layers",
+            f"{layers} layers, but a function can use at most {MAX_LAYERS}; merge layers "
+            "(one `lambda-slim build` can hold several requirements files)"))
+    if total > budget:
+        biggest = sorted((pk for r in reports for pk in r.packages), key=lambda x: -x.unzipped)
+        names = ", ".join(f"{pk.name} {human(pk.unzipped)}" for pk in biggest[:3])
+        top.append(Finding(
+            "error", "over-budget",
+            f"{human(total)} unzipped ({total:,} bytes) is over the budget of {human(budget)} "
+            f"({budget:,} bytes) by {human(total - budget)}; largest: {names}"))
+    elif total > NEAR_BUDGET * budget:
+        top.append(Finding(
+            "warning", "near-budget",
+            f"{human(total)} unzipped is {total / budget:.0%} of the budget of {human(budget)}"))
+    return CheckReport(tuple(reports), budget, target, source, tuple(top))
+
+
+# --- GitHub Actions --------------------------------------------------------------------------
+
+
+def _escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_prop(s: str) -> str:
+    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotations(report: CheckReport) -> list[str]:
+    """``::error``/``::warning`` workflow commands, one per finding."""
+    out = []
+    for f in report.all_findings:
+        props = f"title={_escape_prop('lambda-slim check: ' + f.code)}"
+        if f.path:
+            props = f"file={_escape_prop(f.path)}," + props
+        out.append(f"::{f.level} {props}::{_escape_data(f.message)}")
+    return out
+
+
+def _md(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_summary(report: CheckReport) -> str:
+    """A Markdown table for ``$GITHUB_STEP_SUMMARY``."""
+    icon = {"ok": "✅", "warn": "⚠️", "fail": "❌"}
+    zipped = report.zipped
+    lines = [
+        f"### lambda-slim check: {report.verdict}",
+        "",
+        f"Target {report.target.describe()}, budget {human(report.budget)} "
+        f"({report.budget:,} bytes).",
+        "",
+        "| path | kind | unzipped | zipped | files | budget share | largest packages | verdict |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for r in report.paths:
+        pk = ", ".join(f"{p.name} {human(p.unzipped)}" for p in r.packages[:3])
+        v = verdict_of(r.findings)
+        lines.append(
+            f"| `{_md(r.path)}` | {r.kind} | {human(r.unzipped)} | "
+            f"{human(r.zipped) if r.zipped is not None else '–'} | {r.files:,} | "
+            f"{r.share(report.budget):.1%} | {_md(pk)} | {icon[v]} {v} |")
+    total_v = "fail" if report.exit_code else verdict_of(report.all_findings)
+    lines.append(
+        f"| **total** | | **{human(report.unzipped)}** | "
+        f"{human(zipped) if zipped is not None else '–'} | {report.files:,} | "
+        f"**{report.share:.1%}** | | {icon[total_v]} {report.verdict} |")
+    if report.all_findings:
+        lines.append("")
+        for f in report.all_findings:
+            where = f" `{_md(f.path)}`" if f.path else ""
+            lines.append(f"- **{f.level}** ({f.code}){where}: {_md(f.message)}")
+    return "\n".join(lines) + "\n"

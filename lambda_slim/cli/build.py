@@ -1,0 +1,196 @@
+"""``lambda-slim build``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..build import build
+from ..config import build_config, layer_names
+from ..errors import EXIT_OVER_BUDGET, InputError
+from ..prune import RULES
+from ..report import render, render_plan
+from ..targets import ARCHES, RUNTIMES, env_snapshot
+from . import main_group, set_exit_code
+from ._common import console, err_console
+
+
+class RichProgress:
+    """Draws one bar per stage on stderr; notes are printed above the bars."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar = Progress(
+            TextColumn("[bold blue]{task.description:<8}"), BarColumn(),
+            TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+            console=err_console, transient=True, disable=quiet,
+        )
+        self.task: Any = None
+
+    def __enter__(self) -> RichProgress:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(None, None, None)
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        if self.task is not None:
+            self.bar.update(self.task, completed=self.bar.tasks[-1].total or 1)
+            self.bar.remove_task(self.task)
+        self.task = self.bar.add_task(name, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self.task is not None:
+            self.bar.advance(self.task, n)
+
+    def note(self, message: str) -> None:
+        err_console.print(f"[yellow]note:[/] {message}")
+
+
+def _rule_options(f: Any) -> Any:
+    for rule in reversed(list(RULES)):
+        f = click.option(
+            f"--{rule}/--no-{rule}", f"rule_{rule.replace('-', '_')}", default=None,
+            help=f"Rule `{rule}` (on by default): {RULES[rule]}.",
+        )(f)
+    return f
+
+
+@main_group.command(
+    "build",
+    epilog="""\b
+Examples:
+  lambda-slim build                                  # ./requirements.txt, python3.12 x86_64
+  lambda-slim build reqs.txt --runtime python3.11 --arch arm64 -o build/layer.zip
+  lambda-slim build --dry-run -v                     # show what would be removed
+  lambda-slim build --no-strip --keep 'pandas/tests/*'
+  lambda-slim build --smoke smoke.py --json report.json --budget 200MiB
+  lambda-slim build --layer scoring                  # [tool.lambda-slim.layers.scoring]
+  lambda-slim build --all                            # every layer in pyproject.toml
+
+\b
+Outputs: the zip (everything under python/), its removal manifest
+(<zip name>.manifest.json) and, with --json, the versioned report.
+Exit codes: 0 ok, 1 over budget (zip still written), 2 bad input,
+3 no wheel for the target, 4 native file can't run on the target,
+5 verification failed, 6 tool missing, 130 interrupted.""",
+)
+@click.argument("requirements", required=False, type=click.Path(path_type=Path))
+@click.option("--runtime", type=click.Choice(list(RUNTIMES)), default=None,
+              help="Lambda runtime [default: python3.12].")
+@click.option("--arch", type=click.Choice(list(ARCHES)), default=None,
+              help="Lambda architecture [default: x86_64].")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Layer zip to write, atomically [default: layer.zip].")
+@click.option("--budget", default=None,
+              help="Unzipped size limit: bytes or 250MiB/262MB [default: 262144000, Lambda's].")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
+              help="Write the versioned JSON report here.")
+@click.option("--dry-run", is_flag=True, default=None,
+              help="Resolve, install and plan; print the plan; remove and write nothing.")
+@click.option("--keep", multiple=True, metavar="GLOB",
+              help="Protect matching paths (below python/) from every rule. Repeatable.")
+@_rule_options
+@click.option("--compile", "compile_mode", default=None, is_flag=False, flag_value="all",
+              type=click.Choice(["all", "traced"]),
+              help="Byte-compile with the target interpreter (unchecked-hash pycs, default) — "
+              "or only the traced modules with --compile=traced.")
+@click.option("--no-compile", "no_compile", is_flag=True, default=False,
+              help="Ship sources only (smaller, slower cold starts).")
+@click.option("--smoke", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+              help="Also run this script against the pruned layer. Repeatable.")
+@click.option("--trace", multiple=True, type=click.Path(path_type=Path), metavar="SCRIPT",
+              help="Trace this workload and drop what it never touches. Repeatable.")
+@click.option("--trace-granularity", type=click.Choice(["package", "module", "file"]),
+              default=None, help="What --trace removes: untouched subpackages (default), "
+              "modules, or single files.")
+@click.option("--repair", is_flag=True, default=None,
+              help="If verification fails, put back the files that broke it and re-verify.")
+@click.option("--require-verify", is_flag=True, default=None,
+              help="Fail (exit 6) instead of skipping verification when no interpreter of "
+              "the target version is found.")
+@click.option("--python", default=None, metavar="PATH",
+              help="Interpreter of the target's Python version [default: discovered].")
+@click.option("--layer", default=None, metavar="NAME",
+              help="Build [tool.lambda-slim.layers.NAME] from ./pyproject.toml.")
+@click.option("--all", "all_layers", is_flag=True, help="Build every layer in ./pyproject.toml.")
+@click.option("-j", "--jobs", type=int, default=None, help="Parallel workers [default: CPUs].")
+@click.option("--zip-level", type=click.IntRange(0, 9), default=None,
+              help="Deflate level [default: 6; 9 saves ~0.6% for 2.5x the time].")
+@click.option("--refresh", is_flag=True, default=None,
+              help="Re-resolve requirements instead of reusing the cached resolution.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
+              help="Wheel and result cache [default: ~/.cache/lambda-slim, or "
+              "$LAMBDA_SLIM_CACHE_DIR].")
+@click.option("-v", "--verbose", is_flag=True, help="With --dry-run, list every planned removal.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def build_cmd(requirements: Path | None, json_path: Path | None, no_compile: bool,
+              compile_mode: str | None, layer: str | None, all_layers: bool, verbose: bool,
+              quiet: bool, cache_dir: Path | None, **opts: Any) -> None:
+    """Build a pruned, verified, reproducible layer zip from REQUIREMENTS.
+
+    Resolves manylinux wheels for the target Lambda runtime (not this machine), installs
+    them, removes what Lambda never needs with named rules (each can be turned off with
+    --no-RULE), strips native libraries, checks every native file against the target's
+    architecture and glibc, byte-compiles for the target, proves the result still imports
+    in a fresh interpreter of the target version, and writes a deterministic zip.
+
+    REQUIREMENTS defaults to ./requirements.txt. Settings may also come from
+    [tool.lambda-slim] in a pyproject.toml beside it, and from LAMBDA_SLIM_RUNTIME,
+    LAMBDA_SLIM_ARCH, LAMBDA_SLIM_BUDGET, LAMBDA_SLIM_JOBS; flags win.
+    """
+    env = env_snapshot()
+    cwd = Path.cwd()
+    rule_flags = {r: opts.pop(f"rule_{r.replace('-', '_')}") for r in RULES}
+    if compile_mode and no_compile:
+        raise InputError("--compile and --no-compile contradict each other.",
+                         hint="Pass one of them.")
+    cli: dict[str, Any] = {
+        "requirements": str(requirements) if requirements else None,
+        "runtime": opts["runtime"], "arch": opts["arch"],
+        "output": str(opts["output"]) if opts["output"] else None,
+        "budget": opts["budget"], "json": str(json_path) if json_path else None,
+        "dry-run": opts["dry_run"], "keep": list(opts["keep"]) or None,
+        "compile": "none" if no_compile else compile_mode,
+        "smoke": [str(s) for s in opts["smoke"]] or None,
+        "trace": [str(s) for s in opts["trace"]] or None,
+        "trace-granularity": opts["trace_granularity"],
+        "repair": opts["repair"], "require-verify": opts["require_verify"],
+        "python": opts["python"], "jobs": opts["jobs"], "zip-level": opts["zip_level"],
+        "refresh": opts["refresh"], "rule-flags": rule_flags,
+        "cache-dir": str(cache_dir) if cache_dir else None,
+    }
+    if all_layers and layer:
+        raise InputError("--all and --layer contradict each other.", hint="Pass one of them.")
+    if (all_layers or layer) and requirements:
+        raise InputError(
+            "--layer/--all take the requirements file from pyproject.toml; drop REQUIREMENTS.",
+        )
+    names: list[str | None] = [layer] if layer else [None]
+    if all_layers:
+        found = layer_names(cwd)
+        if not found:
+            raise InputError(
+                f"--all found no [tool.lambda-slim.layers.*] tables in {cwd / 'pyproject.toml'}.",
+                hint="Define one table per layer there, or build a single requirements file.",
+            )
+        names = list(found)
+    worst = 0
+    for name in names:
+        if len(names) > 1 or name:
+            console.rule(f"layer {name}")
+        config = build_config(cli, env, cwd, layer=name)
+        with RichProgress(quiet) as progress:
+            result = build(config, env, progress=progress)
+        if config.dry_run:
+            console.print(render_plan(result.plan, verbose=verbose))
+            console.print(f"dry run: {len(result.plan)} removals planned; nothing was changed.")
+            continue
+        console.print(render(result))
+        if result.over_budget:
+            worst = max(worst, EXIT_OVER_BUDGET)
+    set_exit_code(worst)

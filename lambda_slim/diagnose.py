@@ -1,0 +1,232 @@
+"""Verification of the pruned tree, judged differentially, and the hunt for a culprit.
+
+A module that fails in the pruned tree is re-tried with every removal undone: if it fails
+there too (an optional dependency is missing) it is a warning, not a pruning failure.
+Otherwise the rules are re-applied one by one to find the rule that breaks it, and that
+rule's removals are bisected to name the files. ``--repair`` puts those files back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Protocol
+
+from .errors import VerifyError
+from .inventory import Inventory
+from .proc import Runner
+from .prune import RULE_ORDER, PlanEntry, Staging
+from .requirements import Requirements
+from .targets import Interpreter
+from .verify import VerifyReport, check_imports, mentioned_paths, run_smoke
+
+if TYPE_CHECKING:
+    from .config import BuildConfig
+
+_SMOKE = "smoke:"
+MAX_CULPRITS = 12
+
+
+class _Progress(Protocol):
+    def note(self, message: str) -> None: ...
+
+
+def _last_line(err: str) -> str:
+    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
+    return lines[-1].strip() if lines else err.strip()
+
+
+class Prober:
+    """Runs the import check and smoke scripts for a set of items against the tree."""
+
+    def __init__(self, interp: Interpreter, staging: Staging, config: BuildConfig,
+                 env: Mapping[str, str], runner: Runner) -> None:
+        self.interp = interp
+        self.staging = staging
+        self.config = config
+        self.env = env
+        self.runner = runner
+        self.runs = 0
+
+    def paths(self) -> list:  # type: ignore[type-arg]
+        paths = [self.staging.root]
+        stand_in = self.staging.rule_root("runtime-provided")
+        if stand_in.is_dir():
+            paths.append(stand_in)  # what the Lambda runtime provides at /var/runtime
+        return paths
+
+    def __call__(self, items: Iterable[str]) -> dict[str, str]:
+        self.runs += 1
+        items = list(items)
+        mods = [i for i in items if not i.startswith(_SMOKE)]
+        failed = dict(check_imports(self.interp, self.paths(), mods, self.env, self.runner).failed)
+        for item in items:
+            if item.startswith(_SMOKE):
+                from pathlib import Path
+
+                res = run_smoke(self.interp, self.paths(), Path(item[len(_SMOKE):]), self.env,
+                                self.runner)
+                if not res.ok:
+                    failed[item] = res.output
+        return failed
+
+
+def _describe_item(item: str) -> str:
+    return f"smoke script {item[len(_SMOKE):]}" if item.startswith(_SMOKE) else item
+
+
+def _bisect(probe: Prober, staging: Staging, entries: list[PlanEntry],
+            items: list[str]) -> list[PlanEntry]:
+    """Smallest set of entries whose removal breaks ``items`` (one at a time, bounded)."""
+    culprits: list[PlanEntry] = []
+    pool = list(entries)
+    while pool and len(culprits) < MAX_CULPRITS:
+        staging.restore(pool)
+        lo, hi = 0, len(pool)
+        staging.apply(pool)
+        if not probe(items):
+            break
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            staging.restore(pool)
+            staging.apply(pool[:mid])
+            if probe(items):
+                hi = mid
+            else:
+                lo = mid
+        culprit = pool.pop(hi - 1)
+        culprits.append(culprit)
+        staging.restore([culprit])
+        staging.restore(pool)
+        staging.apply(pool)
+    return culprits
+
+
+def _hinted(errors: Iterable[str], entries: list[PlanEntry], staging: Staging) -> list[PlanEntry]:
+    wanted: set[str] = set()
+    for err in errors:
+        wanted |= mentioned_paths(err, staging.root)
+    out = []
+    for e in entries:
+        base = e.rel.rsplit("/", 1)[-1]
+        if e.rel in wanted or base in wanted or any(e.rel.startswith(w + "/") for w in wanted):
+            out.append(e)
+    return out
+
+
+def verify_tree(
+    config: BuildConfig,
+    interp: Interpreter,
+    staging: Staging,
+    inv: Inventory,
+    reqs: Requirements,
+    env: Mapping[str, str],
+    runner: Runner,
+    progress: _Progress,
+) -> VerifyReport:
+    probe = Prober(interp, staging, config, env, runner)
+    gone = {
+        d.name for d in inv.dists.values()
+        if d.files and all(
+            (e := staging.applied.get(rel)) is not None and e.replacement is None
+            for rel in d.files
+        )
+    }
+    modules = sorted({m for d in inv.dists.values() if d.name not in gone for m in d.top_level})
+    items = modules + [_SMOKE + str(p.resolve()) for p in config.smoke]
+    report = VerifyReport("passed", str(interp.path), modules_checked=len(modules))
+    failed = probe(items)
+    report.smoke = [{"script": str(p), "ok": (_SMOKE + str(p.resolve())) not in failed}
+                    for p in config.smoke]
+    if not failed:
+        return report
+
+    applied = [e for e in staging.applied.values()]
+    staging.restore(applied)
+    base_failed = probe(list(failed))
+    for item, err in sorted(base_failed.items()):
+        if item.startswith(_SMOKE):
+            staging.apply(applied)
+            raise VerifyError(
+                f"The {_describe_item(item)} fails even on the unpruned install, so the "
+                f"failure is not caused by pruning:\n{err}",
+                hint="Fix the script (it runs with only the layer and the standard library "
+                "importable, as on Lambda) or add the missing package to the requirements.",
+            )
+        report.warnings.append(
+            f"{item} does not import even before pruning (an optional dependency is probably "
+            f"missing; not a pruning failure): {_last_line(err)}"
+        )
+    pending = [i for i in failed if i not in base_failed]
+    if not pending:
+        staging.apply(applied)
+        return report
+
+    # Re-apply rule by rule: the rule after which an item starts failing is its culprit.
+    blamed: list[tuple[str, list[str], dict[str, str]]] = []
+    by_rule = {r: [e for e in applied if e.rule == r] for r in (*RULE_ORDER, "trace")}
+    left = list(pending)
+    for rule, entries in by_rule.items():
+        if not entries:
+            continue
+        staging.apply(entries)
+        if not left:
+            continue
+        now = probe(left)
+        broke = [i for i in left if i in now]
+        if broke:
+            blamed.append((rule, broke, {i: now[i] for i in broke}))
+            left = [i for i in left if i not in now]
+    culprit_entries: list[PlanEntry] = []
+    lines: list[str] = []
+    for rule, broke, errs in blamed:
+        entries = [e for e in by_rule[rule] if e.rel in staging.applied]
+        hinted = _hinted(errs.values(), entries, staging)
+        found: list[PlanEntry] = []
+        if hinted:
+            staging.restore(hinted)
+            if not probe(broke):
+                found = hinted
+            else:
+                staging.apply(hinted)
+        if not found:
+            found = _bisect(probe, staging, entries, broke)
+            staging.apply(found)
+            staging.restore(found)
+        users = ", ".join(_describe_item(i) for i in broke)
+        for e in found:
+            verb = "stripped" if e.rule == "strip" else "removed"
+            lines.append(f"rule `{rule}` {verb} {e.rel}, imported by {users}")
+            report.culprits.append({"rule": rule, "path": e.rel, "needed_by": users})
+        for i in broke:
+            report.failures.append(f"{_describe_item(i)}: {_last_line(errs[i])}")
+        culprit_entries += found
+    if left:
+        for i in left:
+            report.failures.append(f"{_describe_item(i)}: fails only in the pruned tree, cause "
+                                   "not found")
+    if not config.repair or left:
+        staging.restore(culprit_entries)
+        staging.apply(culprit_entries)
+        detail = "\n".join(f"  - {ln}" for ln in lines) or "  (no single file found)"
+        fails = "\n".join(f"  - {f}" for f in report.failures)
+        keep = " ".join(f"--keep '{e.rel}'" for e in culprit_entries[:3])
+        raise VerifyError(
+            f"The pruned layer does not work:\n{fails}\nCaused by:\n{detail}",
+            hint=(
+                "Re-run with --repair to put these files back automatically"
+                + (f", or protect them with {keep}" if keep else "")
+                + ", or turn the rule off with --no-<rule>."
+            ),
+        )
+    # --repair: the culprits stay restored; everything must pass again.
+    progress.note("repair: restored " + ", ".join(e.rel for e in culprit_entries))
+    again = probe(items)
+    real_again = {i: e for i, e in again.items() if i not in base_failed}
+    if real_again:
+        raise VerifyError(
+            "Even after restoring the culprit files the layer does not work:\n"
+            + "\n".join(f"  - {_describe_item(i)}: {_last_line(e)}" for i, e in real_again.items()),
+            hint="Turn off the rules named above (--no-<rule>) and report this case.",
+        )
+    report.status = "repaired"
+    return report

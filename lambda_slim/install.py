@@ -1,0 +1,231 @@
+"""Resolving and installing wheels for the *target*, not the host.
+
+pip runs under a discovered interpreter of the target's Python version, so environment
+markers and Requires-Python are judged as the Lambda runtime would judge them, with every
+manylinux tag the runtime's glibc accepts and binary wheels only. Wheels land in a cache
+under the user cache dir; a resolution is remembered by the hash of the requirements (and
+their includes) and the target, so a rebuild needs no network. ``refresh`` forgets it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import canonicalize_name, parse_wheel_filename
+
+from .errors import ResolveError
+from .proc import Runner, tail
+from .requirements import Requirements
+from .targets import Interpreter, Target
+
+RESOLVER_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class ResolvedWheel:
+    name: str
+    version: str
+    filename: str
+    sha256: str
+    path: Path
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "name": self.name, "version": self.version,
+            "filename": self.filename, "sha256": self.sha256,
+        }
+
+
+@dataclass(frozen=True)
+class Resolution:
+    wheels: tuple[ResolvedWheel, ...]
+    from_cache: bool
+    key: str
+
+
+def target_pip_args(target: Target) -> list[str]:
+    args = [
+        "--only-binary=:all:", "--implementation", "cp",
+        "--python-version", target.runtime.python_str, "--abi", target.python_tag,
+    ]
+    for tag in target.platform_tags():
+        args += ["--platform", tag]
+    return args
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def resolution_key(reqs: Requirements, target: Target) -> str:
+    h = hashlib.sha256()
+    for part in (RESOLVER_VERSION, reqs.digest, target.runtime.name, target.arch,
+                 *target.platform_tags()):
+        h.update(part.encode() + b"\0")
+    return h.hexdigest()[:32]
+
+
+_NO_MATCH = re.compile(r"No matching distribution found for ([^\s]+)")
+_NO_VERSION = re.compile(
+    r"Could not find a version that satisfies the requirement ([^\s]+)(?: \(from versions: ([^)]*)\))?"
+)
+
+
+def _advice(name: str, target: Target) -> str:
+    n = canonicalize_name(re.split(r"[<>=!~;\[ @]", name, maxsplit=1)[0])
+    tips = []
+    if n == "xgboost" and target.glibc < (2, 28):
+        tips.append(
+            "xgboost>=3.1 ships no manylinux2014 wheel, so it cannot run on "
+            f"{target.runtime.name} (glibc {target.glibc[0]}.{target.glibc[1]}); pin "
+            "xgboost<3.1 (3.0.5 is the last such release) or use python3.12+."
+        )
+    if n == "xgboost-cpu" and target.machine != "x86_64":
+        tips.append("xgboost-cpu is published for x86_64 only; use xgboost on arm64.")
+    if n == "xgboost-cpu" and target.glibc < (2, 28):
+        tips.append("xgboost-cpu wheels need glibc 2.28; use python3.12+ (glibc 2.34).")
+    tips.append(
+        "A package without a manylinux wheel for this target would need compiling on Amazon "
+        "Linux; pin a version that has one (check its files on PyPI) or pick another runtime/arch."
+    )
+    return " ".join(tips)
+
+
+def _resolve_error(proc_out: str, target: Target, reqs: Requirements) -> ResolveError:
+    m = _NO_MATCH.search(proc_out) or _NO_VERSION.search(proc_out)
+    tags = target.platform_tags()
+    tagline = (
+        f"cp{target.runtime.python[0]}{target.runtime.python[1]} on {tags[0]} … {tags[-1]} "
+        f"({len(tags)} manylinux tags)"
+    )
+    if m:
+        pkg = m.group(1)
+        return ResolveError(
+            f"No wheel of {pkg} (from {reqs.path}) fits {target.describe()}: the target accepts "
+            f"binary wheels for {tagline}.\n\npip said:\n{tail(proc_out, 12)}",
+            hint=_advice(pkg, target),
+        )
+    return ResolveError(
+        f"pip could not resolve {reqs.path} for {target.describe()}.\n\npip said:\n"
+        f"{tail(proc_out)}",
+        hint="Fix the requirement pip names above; if the network is down, a previous "
+        "resolution of the same file is reused from the cache automatically.",
+    )
+
+
+def _load_cached(index: Path, wheels_dir: Path) -> tuple[ResolvedWheel, ...] | None:
+    try:
+        data = json.loads(index.read_text())
+    except (OSError, ValueError):
+        return None
+    out = []
+    for w in data.get("wheels", []):
+        p = wheels_dir / w["filename"]
+        if not p.is_file() or p.stat().st_size != w.get("size"):
+            return None
+        out.append(ResolvedWheel(w["name"], w["version"], w["filename"], w["sha256"], p))
+    return tuple(out)
+
+
+def resolve(
+    reqs: Requirements,
+    target: Target,
+    interp: Interpreter,
+    cache_dir: Path,
+    runner: Runner,
+    env: Mapping[str, str],
+    refresh: bool = False,
+) -> Resolution:
+    """Download (or reuse) the exact wheel set the target interpreter would install."""
+    wheels_dir = cache_dir / "wheels"
+    index_dir = cache_dir / "resolutions"
+    wheels_dir.mkdir(parents=True, exist_ok=True)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    key = resolution_key(reqs, target)
+    index = index_dir / f"{key}.json"
+    if not refresh:
+        cached = _load_cached(index, wheels_dir)
+        if cached is not None:
+            return Resolution(cached, True, key)
+    with tempfile.TemporaryDirectory(prefix="download-", dir=cache_dir) as tmp:
+        cmd = [
+            str(interp.path), "-m", "pip", "download", "--disable-pip-version-check",
+            "--no-input", "--progress-bar", "off", *target_pip_args(target),
+            "--find-links", str(wheels_dir), "-d", tmp, "-r", str(reqs.path.resolve()),
+        ]
+        proc = runner(cmd, cwd=reqs.path.resolve().parent, env=env)
+        out = (proc.stdout or "") + "\n" + (proc.stderr or "")
+        if proc.returncode != 0:
+            if "No module named pip" in out:
+                raise ResolveError(
+                    f"The target interpreter {interp.path} has no pip.",
+                    hint=f"Run `{interp.path} -m ensurepip` or point --python at another one.",
+                )
+            raise _resolve_error(out, target, reqs)
+        wheels = []
+        for name in sorted(os.listdir(tmp)):
+            src = Path(tmp) / name
+            if not name.endswith(".whl"):
+                raise ResolveError(
+                    f"pip produced {name}, which is not a wheel, for {reqs.path}.",
+                    hint="Only binary wheels can go into a layer; pin a version with a wheel.",
+                )
+            dist, version, _build, _tags = parse_wheel_filename(name)
+            digest = _sha256(src)
+            dst = wheels_dir / name
+            if not dst.exists() or _sha256(dst) != digest:
+                os.replace(src, dst) if not dst.exists() else shutil.copyfile(src, dst)
+            wheels.append(ResolvedWheel(str(dist), str(version), name, digest, dst))
+    payload = {
+        "key": key,
+        "target": target.to_json(),
+        "requirements": str(reqs.path),
+        "wheels": [dict(w.to_json(), size=w.path.stat().st_size) for w in wheels],
+    }
+    fd, tmpname = tempfile.mkstemp(dir=index_dir, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(payload, fh, indent=1)
+    os.replace(tmpname, index)
+    return Resolution(tuple(wheels), False, key)
+
+
+def install(
+    resolution: Resolution,
+    target: Target,
+    interp: Interpreter,
+    dest: Path,
+    runner: Runner,
+    env: Mapping[str, str],
+) -> None:
+    """Install exactly the resolved wheels into ``dest`` (no deps, no index, no bytecode)."""
+    if not resolution.wheels:
+        dest.mkdir(parents=True, exist_ok=True)
+        return
+    cmd = [
+        str(interp.path), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+        "--no-deps", "--no-index", "--no-compile", "--no-warn-script-location",
+        "--no-warn-conflicts", *target_pip_args(target), "--target", str(dest),
+        *[str(w.path) for w in resolution.wheels],
+    ]
+    proc = runner(cmd, env=env)
+    if proc.returncode != 0:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(dest)
+        raise ResolveError(
+            f"pip could not install the resolved wheels for {target.describe()}.\n\npip said:\n"
+            f"{tail((proc.stdout or '') + (proc.stderr or ''))}",
+            hint="Run again with --refresh to re-resolve; if it persists, report the pip output.",
+        )

@@ -1,0 +1,244 @@
+"""Size tables (rich renderables), the versioned JSON report and the removal manifest.
+
+Nothing here prints: the CLI decides where renderables go.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__
+from .inventory import UNOWNED
+from .prune import RULES, PlanEntry, summarize
+
+if TYPE_CHECKING:
+    from .build import BuildResult
+
+SCHEMA_VERSION = 1
+
+
+def human(n: float) -> str:
+    """Bytes as MB (10^6) with one decimal: the unit Lambda's error message uses."""
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    if n >= 1_000_000:
+        return f"{sign}{n / 1_000_000:.1f} MB"
+    if n >= 1_000:
+        return f"{sign}{n / 1_000:.1f} kB"
+    return f"{sign}{int(n)} B"
+
+
+def owner_of(rel: str, owner: dict[str, str]) -> str:
+    o = owner.get(rel)
+    if o:
+        return o
+    parts = rel.split("/")
+    if len(parts) >= 2 and parts[-2] == "__pycache__":
+        src = "/".join([*parts[:-2], parts[-1].split(".", 1)[0] + ".py"])
+        return owner.get(src, UNOWNED)
+    return UNOWNED
+
+
+def package_rows(result: BuildResult) -> list[dict[str, Any]]:
+    inv = result.inventory
+    installed = inv.bytes_by_dist()
+    final: dict[str, int] = {}
+    for rel, size in result.final_sizes.items():
+        o = owner_of(rel, inv.owner)
+        final[o] = final.get(o, 0) + size
+    rows = []
+    for name in sorted(set(installed) | set(final)):
+        d = inv.dists.get(name)
+        before = installed.get(name, 0)
+        after = final.get(name, 0)
+        rows.append({
+            "name": d.display_name if d else name,
+            "version": d.version if d else "",
+            "installed_bytes": before,
+            "final_bytes": after,
+            "saved_bytes": before - after,
+            "budget_share": round(after / result.config.budget, 6),
+        })
+    rows.sort(key=lambda r: (-r["final_bytes"], r["name"]))
+    return rows
+
+
+def rule_rows(plan: list[PlanEntry], compiled: int) -> list[dict[str, Any]]:
+    summary = summarize(plan)
+    rows = [{"name": r, "files": summary.get(r, (0, 0))[0], "bytes": summary.get(r, (0, 0))[1]}
+            for r in [*RULES, "trace"] if r in summary or r in RULES]
+    rows.append({"name": "compile (added)", "files": 0, "bytes": -compiled})
+    return rows
+
+
+def largest_files(result: BuildResult, n: int = 10) -> list[dict[str, Any]]:
+    top = sorted(result.final_sizes.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    return [{"path": "python/" + rel, "bytes": size, "package": owner_of(rel, result.inventory.owner)}
+            for rel, size in top]
+
+
+def advice(result: BuildResult) -> list[str]:
+    names = set(result.inventory.dists)
+    bd = result.inventory.bytes_by_dist()
+    out = []
+    nccl = sorted(n for n in names if n.startswith("nvidia-nccl"))
+    if "xgboost" in names and nccl:
+        size = sum(bd.get(n, 0) for n in nccl)
+        out.append(
+            f"xgboost on Linux pulls {', '.join(nccl)} ({human(size)}), the GPU collective "
+            "library; Lambda has no GPU. Use `xgboost-cpu` (x86_64) instead: same API, no NCCL."
+        )
+    if names & {"torch", "tensorflow", "jax", "jaxlib"}:
+        out.append("Deep-learning frameworks rarely fit a layer; consider a Lambda container "
+                   "image (10 GB limit) or an inference-only runtime such as onnxruntime.")
+    rp = names & {"boto3", "botocore"} & set(result.requirements.requested)
+    if rp:
+        out.append(f"{', '.join(sorted(rp))} ship with the Lambda runtime; drop them from the "
+                   "requirements unless you need a newer release than the runtime's.")
+    if result.over_budget:
+        out.append("Over budget: try `--trace smoke.py` to drop what your workload never "
+                   "touches, or split the dependencies across two functions.")
+    if result.archive and result.archive.zip_bytes > 52_428_800:
+        out.append("The zip is over 50 MB: publish it through S3 (lambda-slim publish "
+                   "--s3-bucket …).")
+    return out
+
+
+def to_json(result: BuildResult) -> dict[str, Any]:
+    cfg = result.config
+    arc = result.archive
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "lambda-slim", "version": __version__},
+        "target": cfg.target.to_json(),
+        "requirements": {"path": str(cfg.requirements),
+                         "requested": sorted(result.requirements.requested)},
+        "budget_bytes": cfg.budget,
+        "installed_bytes": result.inventory.total,
+        "final_bytes": result.final_bytes,
+        "compiled_bytes": result.compiled_bytes,
+        "within_budget": not result.over_budget,
+        "zip_path": str(arc.path) if arc else None,
+        "zip_bytes": arc.zip_bytes if arc else None,
+        "zip_sha256": arc.sha256 if arc else None,
+        "files": len(result.final_sizes),
+        "resolved": [w.to_json() for w in result.resolution.wheels],
+        "packages": package_rows(result),
+        "rules": rule_rows(result.plan, result.compiled_bytes),
+        "verify": result.verify.to_json(),
+        "strip_skipped": [{"path": p, "reason": r} for p, r in result.strip_skipped],
+        "tests_kept": result.tests_kept,
+        "largest_files": largest_files(result),
+        "advice": advice(result),
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+        "notes": result.notes,
+        "extra": result.extra,
+    }
+
+
+def manifest_json(result: BuildResult) -> str:
+    cfg = result.config
+    data = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "lambda-slim", "version": __version__},
+        "target": cfg.target.to_json(),
+        "zip_sha256": result.archive.sha256 if result.archive else None,
+        "removed": [dict(e.to_json(), path="python/" + e.rel) for e in result.plan],
+    }
+    return json.dumps(data, indent=1, sort_keys=True) + "\n"
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def render(result: BuildResult, top: int = 25) -> RenderableType:
+    cfg = result.config
+    rows = package_rows(result)
+    t = Table(title=f"Layer for {cfg.target.describe()}", title_justify="left")
+    for col, just in (("package", "left"), ("version", "left"), ("installed", "right"),
+                      ("final", "right"), ("saved", "right"), ("of budget", "right")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in rows[:top]:
+        t.add_row(r["name"], r["version"], human(r["installed_bytes"]), human(r["final_bytes"]),
+                  human(r["saved_bytes"]), _pct(r["final_bytes"], cfg.budget))
+    if len(rows) > top:
+        rest = rows[top:]
+        t.add_row(f"… {len(rest)} more", "", human(sum(r["installed_bytes"] for r in rest)),
+                  human(sum(r["final_bytes"] for r in rest)),
+                  human(sum(r["saved_bytes"] for r in rest)), "")
+    t.add_section()
+    t.add_row("total", "", human(result.inventory.total), human(result.final_bytes),
+              human(result.inventory.total - result.final_bytes),
+              _pct(result.final_bytes, cfg.budget), style="bold")
+
+    rt = Table(title="What each rule saved", title_justify="left")
+    rt.add_column("rule")
+    rt.add_column("files", justify="right")
+    rt.add_column("saved", justify="right")
+    for r in rule_rows(result.plan, result.compiled_bytes):
+        if r["name"] in cfg.rules or r["files"] or r["name"].startswith("compile"):
+            rt.add_row(r["name"], str(r["files"] or ""), human(r["bytes"]))
+
+    lt = Table(title="Largest files", title_justify="left")
+    lt.add_column("file")
+    lt.add_column("package")
+    lt.add_column("size", justify="right")
+    for f in largest_files(result, 8):
+        lt.add_row(f["path"], f["package"], human(f["bytes"]))
+
+    parts: list[RenderableType] = [t, rt, lt]
+    v = result.verify
+    vt = Text()
+    style = {"passed": "green", "repaired": "yellow", "skipped": "yellow"}.get(v.status, "red")
+    vt.append("verify: ", style="bold")
+    vt.append(v.status, style=style)
+    if v.interpreter:
+        vt.append(f"  ({v.modules_checked} modules imported with {v.interpreter}"
+                  + (f", {len(v.smoke)} smoke script(s)" if v.smoke else "") + ")")
+    parts.append(vt)
+    for w in v.warnings:
+        parts.append(Text("  warning: " + w, style="yellow"))
+    for c in v.culprits:
+        parts.append(Text(f"  repaired: rule `{c['rule']}` had removed {c['path']} "
+                          f"(needed by {c['needed_by']})", style="yellow"))
+    for a in advice(result):
+        parts.append(Text("advice: " + a, style="cyan"))
+    verdict = Text()
+    final, budget = result.final_bytes, cfg.budget
+    if result.over_budget:
+        verdict.append(f"OVER BUDGET: {final:,} bytes unzipped > {budget:,} "
+                       f"({_pct(final, budget)})", style="bold red")
+    else:
+        verdict.append(f"within budget: {final:,} of {budget:,} bytes unzipped "
+                       f"({_pct(final, budget)}, {human(budget - final)} to spare)",
+                       style="bold green")
+    parts.append(verdict)
+    if result.archive:
+        parts.append(Text(f"wrote {result.archive.path} ({human(result.archive.zip_bytes)} "
+                          f"zipped, {result.archive.files} files)  sha256 {result.archive.sha256}"))
+    return Group(*parts)
+
+
+def render_plan(plan: list[PlanEntry], verbose: bool = True, limit: int = 200) -> RenderableType:
+    t = Table(title="Prune plan (dry run: nothing removed)", title_justify="left")
+    t.add_column("rule")
+    t.add_column("path")
+    t.add_column("bytes", justify="right")
+    shown = plan if verbose else []
+    for e in shown[:limit]:
+        t.add_row(e.rule, "python/" + e.rel, f"{e.saved:,}")
+    if len(shown) > limit:
+        t.add_row("…", f"{len(shown) - limit} more entries (see --json)", "")
+    s = Table(title="Plan by rule", title_justify="left")
+    s.add_column("rule")
+    s.add_column("files", justify="right")
+    s.add_column("bytes", justify="right")
+    for rule, (files, saved) in summarize(plan).items():
+        s.add_row(rule, str(files), human(saved))
+    return Group(t, s) if shown else s
