@@ -388,8 +388,12 @@ def check_paths(
             f"{layers} layers, but a function can use at most {MAX_LAYERS}; merge layers "
             "(one `lambda-slim build` can hold several requirements files)"))
     if total > budget:
-        biggest = sorted((pk for r in reports for pk in r.packages), key=lambda x: -x.unzipped)
-        names = ", ".join(f"{pk.name} {human(pk.unzipped)}" for pk in biggest[:3])
+        merged: dict[str, int] = {}
+        for r in reports:
+            for pk in r.packages:
+                merged[pk.name] = merged.get(pk.name, 0) + pk.unzipped
+        biggest = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        names = ", ".join(f"{n} {human(b)}" for n, b in biggest)
         top.append(Finding(
             "error", "over-budget",
             f"{human(total)} unzipped ({total:,} bytes) is over the budget of {human(budget)} "

@@ -1,0 +1,127 @@
+"""``lambda-slim check``: the CI size gate."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..archive import atomic_write_text
+from ..check import (
+    CheckReport,
+    check_paths,
+    github_annotations,
+    human,
+    markdown_summary,
+    verdict_of,
+)
+from ..config import parse_size
+from ..errors import InputError
+from ..targets import ARCHES, DEFAULT_BUDGET, RUNTIMES
+from . import main_group, set_exit_code
+from ._common import console, err_console
+
+_STYLE = {"ok": "green", "warn": "yellow", "fail": "red"}
+
+
+def _render(report: CheckReport) -> None:
+    table = Table(title=f"lambda-slim check: {report.target.describe()} "
+                        f"(from {report.target_source}), budget {human(report.budget)}",
+                  title_justify="left")
+    table.add_column("path", overflow="fold", ratio=1)
+    for col in ("unzipped", "zipped", "files", "budget"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    for r in report.paths:
+        v = verdict_of(r.findings)
+        pk = ", ".join(f"{p.name} {human(p.unzipped)}" for p in r.packages[:5])
+        table.add_row(
+            f"{r.path} [dim]({r.kind})[/]" + (f"\n[dim]  {pk}[/]" if pk else ""),
+            human(r.unzipped), human(r.zipped) if r.zipped is not None else "–",
+            f"{r.files:,}", f"{r.share(report.budget):.1%}", f"[{_STYLE[v]}]{v}[/]",
+        )
+    zipped = report.zipped
+    color = "red" if report.exit_code else "green"
+    table.add_row(
+        "[bold]total[/]", f"[bold]{human(report.unzipped)}[/]",
+        human(zipped) if zipped is not None else "–", f"{report.files:,}",
+        f"[bold {color}]{report.share:.1%}[/]", f"[bold {color}]{report.verdict}[/]",
+    )
+    console.print(table)
+    for f in report.all_findings:
+        where = f" {f.path}:" if f.path else ""
+        style = "red" if f.level == "error" else "yellow"
+        err_console.print(f"[bold {style}]{f.level}:[/]{where} {f.message}", highlight=False)
+
+
+@main_group.command(
+    "check",
+    epilog="""\b
+Examples:
+  lambda-slim check layer.zip
+  lambda-slim check layer.zip numpy-layer.zip --function function.zip --budget 200MiB
+  lambda-slim check build/layer/ --runtime python3.11 --arch arm64 --json check.json
+
+\b
+A PATH whose files live under python/ (or that has a build manifest
+<zip stem>.manifest.json beside it) is a layer; the first other PATH is the
+function code. --function marks the function explicitly; then every PATH is a layer.
+The target defaults to the manifest's "target" (else python3.12 / x86_64).
+
+\b
+In GitHub Actions (GITHUB_ACTIONS=true) findings are also printed as ::error /
+::warning annotations and a Markdown table is appended to $GITHUB_STEP_SUMMARY.
+
+\b
+Exit codes:
+    0  within budget (warnings do not fail the gate)
+    1  over budget, or more than 5 layers
+    2  bad usage, or a PATH is unreadable, not a zip, or hostile (unsafe names,
+       duplicates, sizes that do not match the data, zip bombs); nothing is written
+    4  a native file cannot run on the target (wrong architecture, newer glibc,
+       macOS/Windows binary)""",
+)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--function", "function", type=click.Path(path_type=Path), default=None,
+              help="The function's code (zip or folder); every PATH is then a layer.")
+@click.option("--budget", default=str(DEFAULT_BUDGET), show_default=True, metavar="SIZE",
+              help="Unzipped size limit for the function plus its layers: bytes or "
+                   "250MiB / 200MB / 1GiB (MB = 10^6, MiB = 2^20).")
+@click.option("--runtime", type=click.Choice(list(RUNTIMES)), default=None,
+              help="Lambda runtime for the glibc check [default: from the build manifest, "
+                   "else python3.12].")
+@click.option("--arch", type=click.Choice(list(ARCHES)), default=None,
+              help="Lambda architecture [default: from the build manifest, else x86_64].")
+@click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, metavar="FILE", help="Also write the result as JSON (atomically).")
+def check_command(paths: tuple[Path, ...], function: Path | None, budget: str,
+                  runtime: str | None, arch: str | None, json_out: Path | None) -> None:
+    """Gate a function and its layers on Lambda's size limits, without unzipping.
+
+    Sizes come from each zip's central directory. For each PATH and for the total:
+    unzipped bytes, zipped bytes, files, share of the budget (default 262,144,000
+    bytes, Lambda's limit), the largest top-level packages, and a verdict. Also flags
+    more than 5 layers, zips over 50 MB (publishable only through S3), layer files not
+    under python/, and native files built for the wrong architecture or needing a newer
+    glibc than the runtime has.
+    """
+    if json_out is not None and not json_out.parent.is_dir():
+        raise InputError(f"Cannot write {json_out}: {json_out.parent} does not exist.",
+                         hint="Create the folder or choose another --json path.")
+    report = check_paths(list(paths), function=function, budget=parse_size(budget),
+                         runtime=runtime, arch=arch)
+    _render(report)
+    if json_out is not None:
+        atomic_write_text(json_out, json.dumps(report.to_json(), indent=2) + "\n")
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for line in github_annotations(report):
+            click.echo(line)
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            with open(summary, "a", encoding="utf-8") as fh:
+                fh.write(markdown_summary(report))
+    if report.exit_code:
+        set_exit_code(report.exit_code)
