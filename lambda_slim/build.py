@@ -158,23 +158,27 @@ def _strip_stage(
                           config.workers, on_done=lambda _r: progress.advance())
     skipped = [(r.rel, r.error) for r in results if r.error]
     good = [r for r in results if r.stripped_path is not None and r.after < r.before]
-    # A stripped copy that no longer loads goes back (judged against the original).
-    can_load = tools.interpreter is not None and os.uname().machine == config.target.machine
-    if can_load and good:
-        assert tools.interpreter is not None
-        res = check_loadable(tools.interpreter, [r.stripped_path for r in good if r.stripped_path],
-                             env, runner)
-        bad = [r for r in good if res.get(str(r.stripped_path))]
-        if bad:
-            orig = check_loadable(tools.interpreter, [staging.root / r.rel for r in bad], env, runner)
-            for r in bad:
-                if not orig.get(str(staging.root / r.rel)):
-                    skipped.append((r.rel, f"stripped copy does not load: {res[str(r.stripped_path)]}"))
-                    good.remove(r)
-    entries = [
-        PlanEntry(r.rel, "strip", r.before, r.stripped_path, r.after) for r in good
-    ]
+    entries = [PlanEntry(r.rel, "strip", r.before, r.stripped_path, r.after) for r in good]
     staging.apply(entries)
+    # A stripped file that no longer loads goes back, judged in place (RPATHs like
+    # $ORIGIN/../numpy.libs only resolve there) and against the original.
+    can_load = tools.interpreter is not None and os.uname().machine == config.target.machine
+    if can_load and entries:
+        assert tools.interpreter is not None
+        paths = {str(staging.root / e.rel): e for e in entries}
+        res = check_loadable(tools.interpreter, [Path(p) for p in paths], env, runner)
+        bad = [paths[p] for p, err in res.items() if err and p in paths]
+        if bad:
+            staging.restore(bad)
+            orig = check_loadable(tools.interpreter, [staging.root / e.rel for e in bad], env,
+                                  runner)
+            for e in bad:
+                full = str(staging.root / e.rel)
+                if orig.get(full):  # the original does not load either: not strip's fault
+                    staging.apply([e])
+                else:
+                    skipped.append((e.rel, f"stripped copy does not load: {res[full]}"))
+            entries = [e for e in entries if e.rel in staging.applied]
     return entries, skipped
 
 

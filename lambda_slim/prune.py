@@ -131,21 +131,41 @@ def _tests_dirs(inv: Inventory) -> set[str]:
     return dirs
 
 
+_IMPORT = re.compile(r"^\s*(?:from\s+(\.*)([\w.]*)\s+import\s+([\w, ()]+)|import\s+([\w., ]+))",
+                     re.M)
+
+
 def _referenced_tests(inv: Inventory, dirs: set[str]) -> set[str]:
-    """Test folders whose modules are imported from outside any test folder (numpy.testing
-    has done so): those are kept, because removing them breaks a runtime import."""
+    """Files in test folders that are imported from outside any test folder (numpy.testing
+    has done so): those modules, and the ``__init__.py`` files above them, are kept, because
+    removing them would break a runtime import."""
     if not dirs:
         return set()
-    dotted = {d: d.replace("/", ".") for d in dirs}
-    patterns = {d: re.compile(r"(?:^|[\s(,])(?:from|import)\s+" + re.escape(dd) + r"\b", re.M)
-                for d, dd in dotted.items()}
-    rel_pat = re.compile(r"^\s*from\s+(\.+)(tests?)\b|^\s*from\s+(\.+)\s+import\s+(tests?)\b", re.M)
-    keep: set[str] = set()
+    by_dotted = {d.replace("/", "."): d for d in dirs}
     tops = {d.split("/", 1)[0] for d in dirs}
+    keep: set[str] = set()
+
+    def hit(dotted: str) -> None:
+        parts = dotted.split(".")
+        for i in range(len(parts), 0, -1):
+            d = by_dotted.get(".".join(parts[:i]))
+            if d is None:
+                continue
+            path = "/".join(parts)
+            for cand in (path + ".py", path + "/__init__.py"):
+                if cand in inv.sizes:
+                    keep.add(cand)
+            for j in range(i, len(parts) + 1):
+                init = "/".join(parts[:j]) + "/__init__.py"
+                if init in inv.sizes:
+                    keep.add(init)
+            return
+
     for rel in inv.sizes:
-        if not rel.endswith(".py") or rel.split("/", 1)[0] not in tops:
+        parts = rel.split("/")
+        if not rel.endswith(".py") or parts[0] not in tops:
             continue
-        if any(rel.startswith(d + "/") for d in dirs if rel.startswith(d.split("/", 1)[0])):
+        if any(p in ("tests", "test") for p in parts[1:-1]):
             continue
         try:
             text = (inv.root / rel).read_text(encoding="utf-8", errors="replace")
@@ -153,18 +173,24 @@ def _referenced_tests(inv: Inventory, dirs: set[str]) -> set[str]:
             continue
         if "test" not in text:
             continue
-        for d, pat in patterns.items():
-            if pat.search(text):
-                keep.add(d)
-        for m in rel_pat.finditer(text):
-            dots = m.group(1) or m.group(3)
-            name = m.group(2) or m.group(4)
-            base = rel.split("/")[:-1]
-            up = len(dots) - 1
-            pkg = base[: len(base) - up] if up else base
-            cand = "/".join([*pkg, name])
-            if cand in dirs:
-                keep.add(cand)
+        pkg = parts[:-1]
+        for m in _IMPORT.finditer(text):
+            dots, mod, names, plain = m.group(1), m.group(2), m.group(3), m.group(4)
+            if plain:
+                for name in plain.split(","):
+                    hit(name.strip().split(" ")[0])
+                continue
+            if dots:
+                up = len(dots) - 1
+                if up > len(pkg):
+                    continue
+                base = pkg[: len(pkg) - up] if up else pkg
+                mod = ".".join([*base, mod] if mod else base)
+            hit(mod)
+            for name in (names or "").replace("(", " ").replace(")", " ").split(","):
+                name = name.strip().split(" ")[0]
+                if name:
+                    hit(f"{mod}.{name}")
     return keep
 
 
@@ -173,12 +199,11 @@ def rule_tests(ctx: PruneContext) -> Iterable[PlanEntry]:
     dirs = _tests_dirs(inv)
     kept = _referenced_tests(inv, dirs)
     ctx.extra["tests_kept"] = sorted(kept)
-    active = dirs - kept
     for rel, size in inv.sizes.items():
         parts = rel.split("/")
         for i in range(1, len(parts) - 1):
             if parts[i] in ("tests", "test"):
-                if "/".join(parts[: i + 1]) in active:
+                if "/".join(parts[: i + 1]) in dirs and rel not in kept:
                     yield PlanEntry(rel, "tests", size)
                 break
 
