@@ -46,6 +46,7 @@ class Prober:
         self.env = env
         self.runner = runner
         self.runs = 0
+        self.last_checked = 0
 
     def paths(self) -> list:  # type: ignore[type-arg]
         paths = [self.staging.root]
@@ -54,11 +55,13 @@ class Prober:
             paths.append(stand_in)  # what the Lambda runtime provides at /var/runtime
         return paths
 
-    def __call__(self, items: Iterable[str]) -> dict[str, str]:
+    def __call__(self, items: Iterable[str], deep: bool = False) -> dict[str, str]:
         self.runs += 1
         items = list(items)
         mods = [i for i in items if not i.startswith(_SMOKE)]
-        failed = dict(check_imports(self.interp, self.paths(), mods, self.env, self.runner).failed)
+        res = check_imports(self.interp, self.paths(), mods, self.env, self.runner, deep=deep)
+        self.last_checked = len(res.failed) + len(res.passed)
+        failed = dict(res.failed)
         for item in items:
             if item.startswith(_SMOKE):
                 from pathlib import Path
@@ -134,7 +137,8 @@ def verify_tree(
     modules = sorted({m for d in inv.dists.values() if d.name not in gone for m in d.top_level})
     items = modules + [_SMOKE + str(p.resolve()) for p in config.smoke]
     report = VerifyReport("passed", str(interp.path), modules_checked=len(modules))
-    failed = probe(items)
+    failed = probe(items, deep=True)
+    report.modules_checked = probe.last_checked
     report.smoke = [{"script": str(p), "ok": (_SMOKE + str(p.resolve())) not in failed}
                     for p in config.smoke]
     if not failed:
@@ -153,8 +157,8 @@ def verify_tree(
                 "importable, as on Lambda) or add the missing package to the requirements.",
             )
         report.warnings.append(
-            f"{item} does not import even before pruning (an optional dependency is probably "
-            f"missing; not a pruning failure): {_last_line(err)}"
+            f"{item} does not import even before pruning (optional dependency; not caused "
+            f"by pruning): {_last_line(err)[:160]}"
         )
     pending = [i for i in failed if i not in base_failed]
     if not pending:

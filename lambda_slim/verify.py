@@ -19,17 +19,29 @@ from .proc import Runner, tail
 from .targets import Interpreter
 
 _IMPORT_CHECK = r"""
-import sys, json, importlib, traceback
+import sys, json, importlib, traceback, pkgutil, warnings
+warnings.simplefilter("ignore")
 args = json.loads(sys.argv[1])
 sys.path[:0] = args["paths"]
+SKIP = {"tests", "test", "testing", "conftest", "setup", "__main__"}
 res = {}
-for mod in args["modules"]:
+def attempt(mod):
     try:
-        importlib.import_module(mod)
+        m = importlib.import_module(mod)
         res[mod] = None
+        return m
     except BaseException as exc:
         tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
         res[mod] = "".join(tb[-6:]).strip()
+        return None
+for mod in args["modules"]:
+    m = attempt(mod)
+    if m is None or not args["deep"] or "." in mod:
+        continue
+    for info in pkgutil.iter_modules(getattr(m, "__path__", None) or [], mod + "."):
+        last = info.name.rsplit(".", 1)[-1]
+        if not last.startswith("_") and last not in SKIP:
+            attempt(info.name)
 print("\n@@LAMBDA_SLIM@@" + json.dumps(res))
 """
 
@@ -122,11 +134,16 @@ def check_imports(
     env: Mapping[str, str],
     runner: Runner,
     timeout: float = 900,
+    deep: bool = False,
 ) -> CheckResult:
-    """Import every module in one fresh process; isolate per module if that process dies."""
+    """Import every module in one fresh process; isolate per module if that process dies.
+
+    With ``deep``, each top-level package's public submodules are imported too (scipy's
+    ``__init__`` alone loads almost nothing).
+    """
     if not modules:
         return CheckResult({}, ())
-    arg = json.dumps({"paths": [str(p) for p in paths], "modules": list(modules)})
+    arg = json.dumps({"paths": [str(p) for p in paths], "modules": list(modules), "deep": deep})
     proc = runner([str(interp.path), "-I", "-S", "-B", "-c", _IMPORT_CHECK, arg],
                   env=child_env(env), timeout=timeout, cwd=Path(paths[0]))
     data = _payload(proc.stdout or "")
@@ -138,7 +155,7 @@ def check_imports(
         failed: dict[str, str] = {}
         passed: list[str] = []
         for m in modules:
-            one = check_imports(interp, paths, [m], env, runner, timeout)
+            one = check_imports(interp, paths, [m], env, runner, timeout, deep)
             failed.update(one.failed)
             passed.extend(one.passed)
         return CheckResult(failed, tuple(passed))
