@@ -569,3 +569,39 @@ def read_target_json(path: Path) -> tuple[str, str] | None:
             hint="Rebuild to regenerate it, delete it, or pass --runtime and --arch.",
         )
     return target["runtime"], target["arch"]
+
+
+def verify_entry(listing: ZipListing, entry: ZipEntry, fh: BinaryIO, head: int = 4) -> bytes:
+    """Inflate one entry in bounded chunks, keeping nothing but its first ``head`` bytes, and
+    prove its data has exactly the declared size and CRC. Output beyond the declared size is
+    never produced, so a lying header cannot balloon memory."""
+    fh.seek(entry.data_offset)
+    left, produced, crc, first = entry.compressed_size, 0, 0, b""
+    d = zlib.decompressobj(-15) if entry.method == 8 else None
+    try:
+        while left > 0 and produced <= entry.file_size:
+            chunk = fh.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            left -= len(chunk)
+            while chunk and produced <= entry.file_size:
+                if d is None:
+                    out, chunk = chunk, b""
+                else:
+                    out = d.decompress(chunk, 1 << 20)
+                    chunk = d.unconsumed_tail
+                crc = zlib.crc32(out, crc)
+                if len(first) < head:
+                    first += out[: head - len(first)]
+                produced += len(out)
+                if not out:
+                    break
+    except zlib.error as exc:
+        raise _hostile(listing.path, f"entry {entry.name!r} has corrupt data ({exc})") from None
+    if produced != entry.file_size:
+        held = "more" if produced > entry.file_size else f"{produced:,} bytes"
+        raise _hostile(listing.path, f"entry {entry.name!r} declares {entry.file_size:,} bytes "
+                       f"but its data holds {held}")
+    if crc != entry.crc:
+        raise _hostile(listing.path, f"entry {entry.name!r} fails its CRC check")
+    return first

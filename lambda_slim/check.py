@@ -1,8 +1,10 @@
 """The CI gate: sizes from zips' central directories, verdicts, GitHub annotations.
 
 Several PATHs are one function with its layers; Lambda's limit applies to their unzipped sum.
-Nothing is extracted: sizes come from the central directory, and only files whose first bytes
-say they are native are inflated (into memory) for the native audit shared with the build.
+Nothing is extracted to disk: sizes come from the central directory; every entry is inflated in
+memory, in bounded chunks and then dropped, only to prove its data matches its declared size
+and CRC; files whose first bytes say they are native are kept in memory for the native audit
+shared with the build.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .archive import (
     read_entry,
     read_target_json,
     read_zip_listing,
+    verify_entry,
     walk_files,
 )
 from .errors import EXIT_NATIVE, EXIT_OK, EXIT_OVER_BUDGET, InputError
@@ -251,9 +254,9 @@ def _scan_zip(path: Path, limits: ZipLimits | None, target: Target, kind_hint: s
     findings: list[Finding] = []
     with open(path, "rb") as fh:
         for e in listing.files:
+            head = verify_entry(listing, e, fh)
             if e.file_size < _MIN_NATIVE:
                 continue
-            head = read_entry(listing, e, limit=4, fh=fh)
             nkind = sniff(head, e.name.rsplit("/", 1)[-1])
             if nkind is None:
                 continue

@@ -195,3 +195,18 @@ def test_manifest_sidecar(tmp_path: Path) -> None:
     manifest_path(z).write_text('{"target": "x"}')
     with pytest.raises(InputError, match="no \"target\""):
         read_target_json(manifest_path(z))
+
+
+def test_verify_entry_checks_declared_size_against_data(tmp_path: Path) -> None:
+    from lambda_slim.archive import verify_entry
+
+    data = make_zip([("python/a.py", b"a" * 5000)])
+    good = read_zip_listing(_write(tmp_path, data, "good.zip"))
+    with open(good.path, "rb") as fh:
+        assert verify_entry(good, good.files[0], fh) == b"aaaa"
+    first = central_offsets(data)[0]
+    for declared, words in ((4999, "but its data holds more"), (5001, "holds 5,000 bytes")):
+        bad = patch(patch(data, first + 24, "<I", declared), 22, "<I", declared)
+        listing = read_zip_listing(_write(tmp_path, bad, f"{declared}.zip"))
+        with open(listing.path, "rb") as fh, pytest.raises(InputError, match=words):
+            verify_entry(listing, listing.files[0], fh)
