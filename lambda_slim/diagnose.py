@@ -185,17 +185,13 @@ def verify_tree(
     for rule, broke, errs in blamed:
         entries = [e for e in by_rule[rule] if e.rel in staging.applied]
         hinted = _hinted(errs.values(), entries, staging)
-        found: list[PlanEntry] = []
+        pool = entries
         if hinted:
             staging.restore(hinted)
             if not probe(broke):
-                found = hinted
-            else:
-                staging.apply(hinted)
-        if not found:
-            found = _bisect(probe, staging, entries, broke)
-            staging.apply(found)
-            staging.restore(found)
+                pool = hinted  # the error message pointed at them: search only there
+            staging.apply(hinted)
+        found = _bisect(probe, staging, pool, broke)
         users = ", ".join(_describe_item(i) for i in broke)
         for e in found:
             verb = "stripped" if e.rule == "strip" else "removed"

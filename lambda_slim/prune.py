@@ -32,7 +32,8 @@ RULES: dict[str, str] = {
     "strip": "strip --strip-unneeded on ELF shared objects (never vendored *.libs/ files); "
     "a stripped file that no longer loads is put back",
 }
-RULE_ORDER = tuple(RULES)
+#: Application order: whole distributions first, so no other rule claims their files.
+RULE_ORDER = ("runtime-provided", "scripts", "bytecode", "dist-info", "tests", "sources", "strip")
 
 _DIST_INFO_DROP = {
     "RECORD", "INSTALLER", "REQUESTED", "WHEEL", "direct_url.json", "zip-safe",
