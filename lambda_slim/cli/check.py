@@ -54,7 +54,8 @@ def _render(report: CheckReport) -> None:
     for f in report.all_findings:
         where = f" {f.path}:" if f.path else ""
         style = "red" if f.level == "error" else "yellow"
-        err_console.print(f"[bold {style}]{f.level}:[/]{where} {f.message}", highlight=False)
+        err_console.print(f"[bold {style}]{f.level}:[/]{where} {f.message}", highlight=False,
+                          soft_wrap=True)
 
 
 @main_group.command(
