@@ -8,16 +8,17 @@ raised as :class:`LambdaSlimError` subclasses, and the result is a :class:`Build
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from . import __version__
 from .archive import ArchiveResult, atomic_write_text, write_layer_zip
@@ -202,21 +203,152 @@ def _compile(config: BuildConfig, interp: Interpreter, root: Path, runner: Runne
     return after - before, errors
 
 
+@dataclass
+class BuildOutcome:
+    """What the CLI shows: the versioned JSON report, and the plan for a dry run."""
+
+    report: dict[str, Any]
+    plan: list[PlanEntry]
+    cached: bool = False
+
+    @property
+    def over_budget(self) -> bool:
+        return int(self.report["final_bytes"]) > int(self.report["budget_bytes"])
+
+
 def build(
     config: BuildConfig,
     env: Mapping[str, str],
     *,
     runner: Runner = default_runner,
     progress: Progress | None = None,
-    plan_hook: Callable[[list[PlanEntry]], None] | None = None,
-) -> BuildResult:
-    """Run every stage; raise on bad input, failed audit or failed verification."""
+) -> BuildOutcome:
+    """Run every stage (or reuse an identical earlier build) and write the outputs.
+
+    Raises on bad input, a failed native audit or a failed verification; an over-budget
+    layer is not an error here (the zip is written; the CLI exits 1).
+    """
     progress = progress or NullProgress()
-    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
     reqs = read_requirements(config.requirements)
     tools, notes = check_tools(config, env)
     for n in notes:
         progress.note(n)
+    key = result_key(config, reqs, tools)
+    use_cache = config.use_result_cache and not config.refresh and not config.dry_run
+    if use_cache:
+        hit = restore_cached(config, key, t0)
+        if hit is not None:
+            return BuildOutcome(hit, [], cached=True)
+    result = _build_fresh(config, env, reqs, tools, notes, runner, progress)
+    if config.dry_run:
+        return BuildOutcome({}, result.plan)
+    from .report import to_json
+
+    rep = to_json(result)
+    rep["timings"]["total"] = round(time.perf_counter() - t0, 3)
+    write_sidecars(config, rep, manifest_json_of(result))
+    store_cached(config, key, rep, manifest_json_of(result))
+    return BuildOutcome(rep, result.plan)
+
+
+def manifest_json_of(result: BuildResult) -> str:
+    from .report import manifest_json
+
+    return manifest_json(result)
+
+
+def result_key(config: BuildConfig, reqs: Requirements, tools: Tools) -> str:
+    """Everything that can change the layer, hashed: inputs, target, rules, tool version."""
+    h = hashlib.sha256()
+
+    def add(*parts: object) -> None:
+        for p in parts:
+            h.update(str(p).encode() + b"\0")
+
+    add(__version__, reqs.digest, config.target.runtime.name, config.target.arch,
+        sorted(config.rules), config.keep, config.compile, config.trace_granularity,
+        config.zip_level, config.epoch, config.repair, tools.strip,
+        tools.interpreter.path if tools.interpreter else None)
+    for script in (*config.smoke, *config.trace):
+        folder = script.resolve().parent
+        add(script.resolve())
+        for f in sorted(folder.glob("*.py")):
+            add(f.name, hashlib.sha256(f.read_bytes()).hexdigest())
+    return h.hexdigest()[:32]
+
+
+def restore_cached(config: BuildConfig, key: str, t0: float) -> dict[str, Any] | None:
+    """Copy an identical earlier build's outputs into place; None when there is none."""
+    entry = config.cache_dir / "results" / key
+    try:
+        rep = json.loads((entry / "report.json").read_text())
+        manifest = (entry / "manifest.json").read_text()
+    except (OSError, ValueError):
+        return None
+    zip_src = entry / "layer.zip"
+    if not zip_src.is_file() or _sha256_file(zip_src) != rep.get("zip_sha256"):
+        return None
+    copy_atomic(zip_src, config.output)
+    rep["zip_path"] = str(config.output)
+    rep["cached"] = True
+    rep["timings"] = {"total": round(time.perf_counter() - t0, 3)}
+    write_sidecars(config, rep, manifest)
+    return rep
+
+
+def store_cached(config: BuildConfig, key: str, rep: dict[str, Any], manifest: str) -> None:
+    results = config.cache_dir / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=results))
+    try:
+        shutil.copyfile(config.output, tmp / "layer.zip")
+        (tmp / "report.json").write_text(json.dumps(rep))
+        (tmp / "manifest.json").write_text(manifest)
+        dest = results / key
+        if dest.exists():
+            shutil.rmtree(dest, ignore_errors=True)
+        os.replace(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def copy_atomic(src: Path, dest: Path) -> None:
+    if not dest.parent.is_dir():
+        raise InputError(
+            f"Cannot write {dest}: the directory {dest.parent} does not exist.",
+            hint=f"Create it (mkdir -p {dest.parent}) or choose another --output.",
+        )
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _build_fresh(
+    config: BuildConfig,
+    env: Mapping[str, str],
+    reqs: Requirements,
+    tools: Tools,
+    notes: list[str],
+    runner: Runner,
+    progress: Progress,
+) -> BuildResult:
+    timings: dict[str, float] = {}
     config.cache_dir.mkdir(parents=True, exist_ok=True)
     builds = config.cache_dir / "builds"
     builds.mkdir(exist_ok=True)
@@ -237,8 +369,6 @@ def build(
         with _timed(timings, "prune"):
             ctx = PruneContext(inv, reqs.requested, work / "scratch")
             plan = make_plan(ctx, config.rules, config.keep)
-            if plan_hook is not None:
-                plan_hook(plan)
             if not config.dry_run:
                 staging.apply(plan)
         with _timed(timings, "native"):
@@ -293,7 +423,6 @@ def build(
             interpreter=tools.interpreter, timings=timings, notes=notes,
             strip_skipped=strip_skipped, tests_kept=list(ctx.extra.get("tests_kept", [])),  # type: ignore[call-overload]
         )
-        write_sidecars(result)
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -302,17 +431,14 @@ def build(
 TOOL_VERSION = __version__
 
 
-def write_sidecars(result: BuildResult) -> None:
+def write_sidecars(config: BuildConfig, rep: dict[str, Any], manifest: str) -> None:
     """The removal manifest beside the zip and, if asked, the JSON report (both atomic)."""
-    from .report import manifest_json, to_json
-
-    cfg = result.config
-    if result.archive is not None:
-        atomic_write_text(cfg.manifest_path(), manifest_json(result))
-    if cfg.json_path is not None:
-        if not cfg.json_path.parent.is_dir():
+    atomic_write_text(config.manifest_path(), manifest)
+    if config.json_path is not None:
+        if not config.json_path.parent.is_dir():
             raise InputError(
-                f"Cannot write the report {cfg.json_path}: {cfg.json_path.parent} does not exist.",
+                f"Cannot write the report {config.json_path}: {config.json_path.parent} does "
+                "not exist.",
                 hint="Create the folder or choose another --json path.",
             )
-        atomic_write_text(cfg.json_path, json.dumps(to_json(result), indent=2) + "\n")
+        atomic_write_text(config.json_path, json.dumps(rep, indent=2) + "\n")

@@ -296,6 +296,11 @@ def explain(exc: Exception, region: str, action: str, bucket: str | None = None)
     code = str(err.get("Code", ""))
     msg = str(err.get("Message", "")) or code
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if code.isdigit() and "<Code>" in msg:  # an XML error body the JSON parser could not read
+        m = re.search(r"<Code>([^<]+)</Code>", msg)
+        code = m.group(1) if m else code
+        m = re.search(r"<Message>([^<]*)</Message>", msg)
+        msg = m.group(1) if m else code
     if code in _BAD_CREDS:
         return AwsError(
             f"{region}: AWS rejected the credentials ({code}: {msg}).",

@@ -68,10 +68,11 @@ def package_rows(result: BuildResult) -> list[dict[str, Any]]:
     return rows
 
 
-def rule_rows(plan: list[PlanEntry], compiled: int) -> list[dict[str, Any]]:
+def rule_rows(plan: list[PlanEntry], compiled: int, enabled: frozenset[str] = frozenset(RULES)
+              ) -> list[dict[str, Any]]:
     summary = summarize(plan)
     rows = [{"name": r, "files": summary.get(r, (0, 0))[0], "bytes": summary.get(r, (0, 0))[1]}
-            for r in [*RULES, "trace"] if r in summary or r in RULES]
+            for r in [*RULES, "trace"] if r in summary or r in enabled]
     rows.append({"name": "compile (added)", "files": 0, "bytes": -compiled})
     return rows
 
@@ -129,7 +130,7 @@ def to_json(result: BuildResult) -> dict[str, Any]:
         "files": len(result.final_sizes),
         "resolved": [w.to_json() for w in result.resolution.wheels],
         "packages": package_rows(result),
-        "rules": rule_rows(result.plan, result.compiled_bytes),
+        "rules": rule_rows(result.plan, result.compiled_bytes, cfg.rules),
         "verify": result.verify.to_json(),
         "strip_skipped": [{"path": p, "reason": r} for p, r in result.strip_skipped],
         "tests_kept": result.tests_kept,
@@ -157,61 +158,65 @@ def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
 
 
-def render(result: BuildResult, top: int = 25) -> RenderableType:
-    cfg = result.config
-    rows = package_rows(result)
-    t = Table(title=f"Layer for {cfg.target.describe()}", title_justify="left")
+def render(rep: dict[str, Any], top: int = 25) -> RenderableType:
+    """The size tables and verdict, from a JSON report (fresh or from the result cache)."""
+    budget = int(rep["budget_bytes"])
+    final = int(rep["final_bytes"])
+    installed = int(rep["installed_bytes"])
+    tgt = rep["target"]
+    title = (f"Layer for {tgt['runtime']} {tgt['arch']} ({tgt['os']}, glibc {tgt['glibc']})"
+             + ("  [reused from the result cache]" if rep.get("cached") else ""))
+    t = Table(title=title, title_justify="left")
     for col, just in (("package", "left"), ("version", "left"), ("installed", "right"),
                       ("final", "right"), ("saved", "right"), ("of budget", "right")):
         t.add_column(col, justify=just)  # type: ignore[arg-type]
+    rows = rep["packages"]
     for r in rows[:top]:
         t.add_row(r["name"], r["version"], human(r["installed_bytes"]), human(r["final_bytes"]),
-                  human(r["saved_bytes"]), _pct(r["final_bytes"], cfg.budget))
+                  human(r["saved_bytes"]), _pct(r["final_bytes"], budget))
     if len(rows) > top:
         rest = rows[top:]
         t.add_row(f"… {len(rest)} more", "", human(sum(r["installed_bytes"] for r in rest)),
                   human(sum(r["final_bytes"] for r in rest)),
                   human(sum(r["saved_bytes"] for r in rest)), "")
     t.add_section()
-    t.add_row("total", "", human(result.inventory.total), human(result.final_bytes),
-              human(result.inventory.total - result.final_bytes),
-              _pct(result.final_bytes, cfg.budget), style="bold")
+    t.add_row("total", "", human(installed), human(final), human(installed - final),
+              _pct(final, budget), style="bold")
 
     rt = Table(title="What each rule saved", title_justify="left")
     rt.add_column("rule")
     rt.add_column("files", justify="right")
     rt.add_column("saved", justify="right")
-    for r in rule_rows(result.plan, result.compiled_bytes):
-        if r["name"] in cfg.rules or r["files"] or r["name"].startswith("compile"):
-            rt.add_row(r["name"], str(r["files"] or ""), human(r["bytes"]))
+    for r in rep["rules"]:
+        rt.add_row(r["name"], str(r["files"] or ""), human(r["bytes"]))
 
     lt = Table(title="Largest files", title_justify="left")
     lt.add_column("file")
     lt.add_column("package")
     lt.add_column("size", justify="right")
-    for f in largest_files(result, 8):
+    for f in rep["largest_files"][:8]:
         lt.add_row(f["path"], f["package"], human(f["bytes"]))
 
     parts: list[RenderableType] = [t, rt, lt]
-    v = result.verify
+    v = rep["verify"]
     vt = Text()
-    style = {"passed": "green", "repaired": "yellow", "skipped": "yellow"}.get(v.status, "red")
+    style = {"passed": "green", "repaired": "yellow", "skipped": "yellow"}.get(v["status"], "red")
     vt.append("verify: ", style="bold")
-    vt.append(v.status, style=style)
-    if v.interpreter:
-        vt.append(f"  ({v.modules_checked} modules imported with {v.interpreter}"
-                  + (f", {len(v.smoke)} smoke script(s)" if v.smoke else "") + ")")
+    vt.append(v["status"], style=style)
+    if v.get("interpreter"):
+        smoke = v.get("smoke") or []
+        vt.append(f"  ({v['modules_checked']} modules imported with {v['interpreter']}"
+                  + (f", {len(smoke)} smoke script(s) passed" if smoke else "") + ")")
     parts.append(vt)
-    for w in v.warnings:
+    for w in v.get("warnings", []):
         parts.append(Text("  warning: " + w, style="yellow"))
-    for c in v.culprits:
+    for c in v.get("culprits", []):
         parts.append(Text(f"  repaired: rule `{c['rule']}` had removed {c['path']} "
                           f"(needed by {c['needed_by']})", style="yellow"))
-    for a in advice(result):
+    for a in rep.get("advice", []):
         parts.append(Text("advice: " + a, style="cyan"))
     verdict = Text()
-    final, budget = result.final_bytes, cfg.budget
-    if result.over_budget:
+    if final > budget:
         verdict.append(f"OVER BUDGET: {final:,} bytes unzipped > {budget:,} "
                        f"({_pct(final, budget)})", style="bold red")
     else:
@@ -219,9 +224,9 @@ def render(result: BuildResult, top: int = 25) -> RenderableType:
                        f"({_pct(final, budget)}, {human(budget - final)} to spare)",
                        style="bold green")
     parts.append(verdict)
-    if result.archive:
-        parts.append(Text(f"wrote {result.archive.path} ({human(result.archive.zip_bytes)} "
-                          f"zipped, {result.archive.files} files)  sha256 {result.archive.sha256}"))
+    if rep.get("zip_path"):
+        parts.append(Text(f"wrote {rep['zip_path']} ({human(rep['zip_bytes'])} zipped, "
+                          f"{rep['files']} files)  sha256 {rep['zip_sha256']}"))
     return Group(*parts)
 
 

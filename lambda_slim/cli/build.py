@@ -122,7 +122,9 @@ Exit codes: 0 ok, 1 over budget (zip still written), 2 bad input,
 @click.option("--zip-level", type=click.IntRange(0, 9), default=None,
               help="Deflate level [default: 6; 9 saves ~0.6% for 2.5x the time].")
 @click.option("--refresh", is_flag=True, default=None,
-              help="Re-resolve requirements instead of reusing the cached resolution.")
+              help="Re-resolve requirements (pick up new releases) and rebuild from scratch.")
+@click.option("--no-result-cache", "no_result_cache", is_flag=True, default=False,
+              help="Rebuild even if an identical build is cached (the resolution is still reused).")
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
               help="Wheel and result cache [default: ~/.cache/lambda-slim, or "
               "$LAMBDA_SLIM_CACHE_DIR].")
@@ -130,7 +132,7 @@ Exit codes: 0 ok, 1 over budget (zip still written), 2 bad input,
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def build_cmd(requirements: Path | None, json_path: Path | None, no_compile: bool,
               compile_mode: str | None, layer: str | None, all_layers: bool, verbose: bool,
-              quiet: bool, cache_dir: Path | None, **opts: Any) -> None:
+              quiet: bool, cache_dir: Path | None, no_result_cache: bool, **opts: Any) -> None:
     """Build a pruned, verified, reproducible layer zip from REQUIREMENTS.
 
     Resolves manylinux wheels for the target Lambda runtime (not this machine), installs
@@ -163,6 +165,7 @@ def build_cmd(requirements: Path | None, json_path: Path | None, no_compile: boo
         "python": opts["python"], "jobs": opts["jobs"], "zip-level": opts["zip_level"],
         "refresh": opts["refresh"], "rule-flags": rule_flags,
         "cache-dir": str(cache_dir) if cache_dir else None,
+        "result-cache": False if no_result_cache else None,
     }
     if all_layers and layer:
         raise InputError("--all and --layer contradict each other.", hint="Pass one of them.")
@@ -185,12 +188,12 @@ def build_cmd(requirements: Path | None, json_path: Path | None, no_compile: boo
             console.rule(f"layer {name}")
         config = build_config(cli, env, cwd, layer=name)
         with RichProgress(quiet) as progress:
-            result = build(config, env, progress=progress)
+            outcome = build(config, env, progress=progress)
         if config.dry_run:
-            console.print(render_plan(result.plan, verbose=verbose))
-            console.print(f"dry run: {len(result.plan)} removals planned; nothing was changed.")
+            console.print(render_plan(outcome.plan, verbose=verbose))
+            console.print(f"dry run: {len(outcome.plan)} removals planned; nothing was changed.")
             continue
-        console.print(render(result))
-        if result.over_budget:
+        console.print(render(outcome.report))
+        if outcome.over_budget:
             worst = max(worst, EXIT_OVER_BUDGET)
     set_exit_code(worst)

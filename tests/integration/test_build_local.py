@@ -81,13 +81,17 @@ def test_rebuild_is_byte_identical(tmp_path: Path, tmp_cache: Path, run_cli: Run
     house = tmp_path / "house"
     demo_wheels(house)
     req = wheelhouse_requirements(tmp_path / "requirements.txt", house, "demo")
-    shas = []
-    for name in ("a.zip", "b.zip"):
+    reports = []
+    # b: a real second build (not the result cache); c: served by the result cache
+    for name, extra in (("a.zip", ()), ("b.zip", ("--no-result-cache",)), ("c.zip", ())):
         assert run_cli("build", str(req), "-o", str(tmp_path / name), "--json",
-                       str(tmp_path / f"{name}.json"), cwd=tmp_path) == 0
-        shas.append(json.loads((tmp_path / f"{name}.json").read_text())["zip_sha256"])
-    assert shas[0] == shas[1]
+                       str(tmp_path / f"{name}.json"), *extra, cwd=tmp_path) == 0
+        reports.append(json.loads((tmp_path / f"{name}.json").read_text()))
+    assert reports[0]["zip_sha256"] == reports[1]["zip_sha256"] == reports[2]["zip_sha256"]
+    assert not reports[1].get("cached") and reports[2]["cached"] is True
+    assert "install" in reports[1]["timings"] and "install" not in reports[2]["timings"]
     assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+    assert (tmp_path / "c.manifest.json").read_text() == (tmp_path / "a.manifest.json").read_text()
     with zipfile.ZipFile(tmp_path / "a.zip") as zf:
         pycs = [n for n in zf.namelist() if n.endswith(".cpython-312.pyc")]
         assert "python/demo/__pycache__/core.cpython-312.pyc" in pycs
