@@ -8,8 +8,6 @@ raised as :class:`LambdaSlimError` subclasses, and the result is a :class:`Build
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 import shutil
 import sys
@@ -21,10 +19,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import __version__
-from .archive import ArchiveResult, atomic_write_text, write_layer_zip
+from .archive import ArchiveResult, write_layer_zip
+from .cache import restore_cached, result_key, store_cached, write_sidecars
 from .config import BuildConfig
 from .diagnose import verify_tree
-from .errors import InputError, NativeError, ToolMissingError
+from .errors import InputError, LambdaSlimError, NativeError, ToolMissingError
 from .install import Resolution, install, resolve
 from .inventory import Inventory, read_inventory, walk
 from .native import (
@@ -40,6 +39,7 @@ from .proc import run as default_runner
 from .prune import PlanEntry, PruneContext, Staging, make_plan
 from .requirements import Requirements, read_requirements
 from .targets import Interpreter, find_interpreter
+from .trace import identical_files, trace_stage
 from .verify import VerifyReport, check_loadable
 
 
@@ -77,6 +77,7 @@ class BuildResult:
     notes: list[str] = field(default_factory=list)
     strip_skipped: list[tuple[str, str]] = field(default_factory=list)
     tests_kept: list[str] = field(default_factory=list)
+    trace: dict[str, object] = field(default_factory=dict)
     cached: bool = False
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -118,8 +119,10 @@ def check_tools(config: BuildConfig, env: Mapping[str, str]) -> tuple[Tools, lis
             f"Install Python {v} (e.g. `pyenv install {v}`) for a verified build."
         )
     pip_python = interp or Interpreter(Path(sys.executable), sys.version_info[:2])
+    if config.create_output_dir and not config.dry_run:
+        config.output.parent.mkdir(parents=True, exist_ok=True)
     strip = find_strip(config.target, env) if "strip" in config.rules else None
-    if not config.dry_run and not config.output.parent.is_dir():
+    if not config.dry_run and not config.trace_preview and not config.output.parent.is_dir():
         raise InputError(
             f"Cannot write {config.output}: the directory {config.output.parent} does not exist.",
             hint=f"Create it (mkdir -p {config.output.parent}) or choose another --output.",
@@ -179,7 +182,7 @@ def _strip_stage(
                     staging.apply([e])
                 else:
                     skipped.append((e.rel, f"stripped copy does not load: {res[full]}"))
-            entries = [e for e in entries if e.rel in staging.applied]
+            entries = [e for e in entries if staging.is_applied(e)]
     return entries, skipped
 
 
@@ -235,7 +238,8 @@ def build(
     for n in notes:
         progress.note(n)
     key = result_key(config, reqs, tools)
-    use_cache = config.use_result_cache and not config.refresh and not config.dry_run
+    use_cache = (config.use_result_cache and not config.refresh and not config.dry_run
+                 and not config.trace_preview)
     if use_cache:
         hit = restore_cached(config, key, t0)
         if hit is not None:
@@ -247,6 +251,14 @@ def build(
 
     rep = to_json(result)
     rep["timings"]["total"] = round(time.perf_counter() - t0, 3)
+    if config.trace_preview:
+        from .report import owner_of
+
+        rep["trace_plan"] = [
+            {"path": "python/" + e.rel, "bytes": e.bytes,
+             "package": owner_of(e.rel, result.inventory.owner)} for e in result.plan
+        ]
+        return BuildOutcome(rep, result.plan)
     write_sidecars(config, rep, manifest_json_of(result))
     store_cached(config, key, rep, manifest_json_of(result))
     return BuildOutcome(rep, result.plan)
@@ -258,85 +270,47 @@ def manifest_json_of(result: BuildResult) -> str:
     return manifest_json(result)
 
 
-def result_key(config: BuildConfig, reqs: Requirements, tools: Tools) -> str:
-    """Everything that can change the layer, hashed: inputs, target, rules, tool version."""
-    h = hashlib.sha256()
-
-    def add(*parts: object) -> None:
-        for p in parts:
-            h.update(str(p).encode() + b"\0")
-
-    add(__version__, reqs.digest, config.target.runtime.name, config.target.arch,
-        sorted(config.rules), config.keep, config.compile, config.trace_granularity,
-        config.zip_level, config.epoch, config.repair, tools.strip,
-        tools.interpreter.path if tools.interpreter else None)
-    for script in (*config.smoke, *config.trace):
-        folder = script.resolve().parent
-        add(script.resolve())
-        for f in sorted(folder.glob("*.py")):
-            add(f.name, hashlib.sha256(f.read_bytes()).hexdigest())
-    return h.hexdigest()[:32]
-
-
-def restore_cached(config: BuildConfig, key: str, t0: float) -> dict[str, Any] | None:
-    """Copy an identical earlier build's outputs into place; None when there is none."""
-    entry = config.cache_dir / "results" / key
-    try:
-        rep = json.loads((entry / "report.json").read_text())
-        manifest = (entry / "manifest.json").read_text()
-    except (OSError, ValueError):
-        return None
-    zip_src = entry / "layer.zip"
-    if not zip_src.is_file() or _sha256_file(zip_src) != rep.get("zip_sha256"):
-        return None
-    copy_atomic(zip_src, config.output)
-    rep["zip_path"] = str(config.output)
-    rep["cached"] = True
-    rep["timings"] = {"total": round(time.perf_counter() - t0, 3)}
-    write_sidecars(config, rep, manifest)
-    return rep
+def _trace_extras(
+    config: BuildConfig, tools: Tools, staging: Staging, natives: list[NativeFile],
+    final_sizes: dict[str, int], env: Mapping[str, str], runner: Runner, progress: Progress,
+    timings: dict[str, float],
+) -> dict[str, object]:
+    """Byte-identical files, and what a trace of the smoke scripts would save when the trace
+    rule is off (shown in every report that has a workload)."""
+    out: dict[str, object] = {
+        "identical_files": [{"bytes": size, "paths": ["python/" + p for p in paths]}
+                            for size, paths in identical_files(staging.root, final_sizes)[:10]],
+    }
+    if not config.trace and config.smoke and tools.interpreter is not None:
+        with _timed(timings, "trace"):
+            try:
+                tr = trace_stage(tools.interpreter, staging, natives, config.smoke,
+                                 config.trace_granularity, config.keep, env, runner,
+                                 apply=False)
+            except LambdaSlimError:
+                return out
+        out["potential_bytes"] = tr.info["removed_bytes"]
+        out["potential_files"] = tr.info["removed_files"]
+    return out
 
 
-def store_cached(config: BuildConfig, key: str, rep: dict[str, Any], manifest: str) -> None:
-    results = config.cache_dir / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=results))
-    try:
-        shutil.copyfile(config.output, tmp / "layer.zip")
-        (tmp / "report.json").write_text(json.dumps(rep))
-        (tmp / "manifest.json").write_text(manifest)
-        dest = results / key
-        if dest.exists():
-            shutil.rmtree(dest, ignore_errors=True)
-        os.replace(tmp, dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def copy_atomic(src: Path, dest: Path) -> None:
-    if not dest.parent.is_dir():
-        raise InputError(
-            f"Cannot write {dest}: the directory {dest.parent} does not exist.",
-            hint=f"Create it (mkdir -p {dest.parent}) or choose another --output.",
-        )
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+def _preview_result(
+    config: BuildConfig, reqs: Requirements, resolution: Resolution, inv: Inventory,
+    entries: list[PlanEntry], natives: list[NativeFile], tools: Tools,
+    timings: dict[str, float], notes: list[str], trace_info: dict[str, object],
+    staging: Staging,
+) -> BuildResult:
+    sizes = walk(staging.root)
+    trace_info["identical_files"] = [
+        {"bytes": size, "paths": ["python/" + p for p in paths]}
+        for size, paths in identical_files(staging.root, sizes)[:10]
+    ]
+    return BuildResult(
+        config=config, requirements=reqs, resolution=resolution, inventory=inv,
+        plan=entries, natives=natives, verify=VerifyReport("skipped", None),
+        final_sizes=sizes, compiled_bytes=0, archive=None, interpreter=tools.interpreter,
+        timings=timings, notes=notes, trace=trace_info,
+    )
 
 
 def _build_fresh(
@@ -390,11 +364,31 @@ def _build_fresh(
             with _timed(timings, "strip"):
                 strip_entries, strip_skipped = _strip_stage(
                     config, tools, staging, natives, env, runner, progress)
+        trace_entries: list[PlanEntry] = []
+        trace_info: dict[str, object] = {"enabled": bool(config.trace)}
+        touched: list[str] | None = None
+        if config.trace and tools.interpreter is not None and not config.dry_run:
+            progress.stage("trace")
+            with _timed(timings, "trace"):
+                tr = trace_stage(tools.interpreter, staging, natives, config.trace,
+                                 config.trace_granularity, config.keep, env, runner,
+                                 apply=not config.trace_preview)
+            trace_entries = tr.entries
+            trace_info.update(tr.info)
+            touched = sorted(tr.touched)
+            if tr.info.get("rolled_back"):
+                progress.note(str(tr.info["rolled_back"]))
+            if config.trace_preview:
+                return _preview_result(config, reqs, resolution, inv, tr.entries, natives,
+                                       tools, timings, notes, trace_info, staging)
         compiled = 0
         if config.compile != "none" and tools.interpreter is not None and not config.dry_run:
             progress.stage("compile")
+            only = None
+            if config.compile == "traced" and touched is not None:
+                only = [r for r in touched if r.endswith(".py") and (root / r).is_file()]
             with _timed(timings, "compile"):
-                compiled, errs = _compile(config, tools.interpreter, root, runner, env)
+                compiled, errs = _compile(config, tools.interpreter, root, runner, env, only)
             for e in errs[:5]:
                 progress.note(f"compile: {e}")
         if config.dry_run:
@@ -406,8 +400,12 @@ def _build_fresh(
             with _timed(timings, "verify"):
                 vrep = verify_tree(config, tools.interpreter, staging, inv, reqs, env, runner,
                                    progress)
-        full_plan = [e for e in [*plan, *strip_entries] if e.rel in staging.applied]
+        full_plan = [e for e in [*plan, *strip_entries, *trace_entries]
+                     if staging.is_applied(e)]
         final_sizes = walk(root) if not config.dry_run else dict(inv.sizes)
+        if not config.dry_run:
+            trace_info.update(_trace_extras(config, tools, staging, natives, final_sizes, env,
+                                            runner, progress, timings))
         archive_res = None
         if not config.dry_run:
             progress.stage("zip", len(final_sizes))
@@ -422,6 +420,7 @@ def _build_fresh(
             final_sizes=final_sizes, compiled_bytes=compiled, archive=archive_res,
             interpreter=tools.interpreter, timings=timings, notes=notes,
             strip_skipped=strip_skipped, tests_kept=list(ctx.extra.get("tests_kept", [])),  # type: ignore[call-overload]
+            trace=trace_info,
         )
         return result
     finally:
@@ -429,16 +428,3 @@ def _build_fresh(
 
 
 TOOL_VERSION = __version__
-
-
-def write_sidecars(config: BuildConfig, rep: dict[str, Any], manifest: str) -> None:
-    """The removal manifest beside the zip and, if asked, the JSON report (both atomic)."""
-    atomic_write_text(config.manifest_path(), manifest)
-    if config.json_path is not None:
-        if not config.json_path.parent.is_dir():
-            raise InputError(
-                f"Cannot write the report {config.json_path}: {config.json_path.parent} does "
-                "not exist.",
-                hint="Create the folder or choose another --json path.",
-            )
-        atomic_write_text(config.json_path, json.dumps(rep, indent=2) + "\n")

@@ -89,6 +89,11 @@ class BuildConfig:
     epoch: int = 315532800
     layer: str | None = None
     use_result_cache: bool = True
+    #: True when the output path comes from pyproject.toml: its folder is created on demand
+    #: (a project declares where its artifacts go); a --output folder must already exist.
+    create_output_dir: bool = False
+    #: ``lambda-slim trace``: plan the trace rule and report it; apply nothing, write no zip.
+    trace_preview: bool = False
 
     @property
     def workers(self) -> int:
@@ -297,6 +302,9 @@ def build_config(
         epoch=source_date_epoch(env),
         layer=layer,
         use_result_cache=bool(get("result-cache", True)),
+        trace_preview=bool(get("trace-preview", False)),
+        create_output_dir="output" in merged and merged["output"][1] == base
+        and not cli.get("output"),
     )
 
 

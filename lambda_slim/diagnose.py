@@ -129,10 +129,7 @@ def verify_tree(
     probe = Prober(interp, staging, config, env, runner)
     gone = {
         d.name for d in inv.dists.values()
-        if d.files and all(
-            (e := staging.applied.get(rel)) is not None and e.replacement is None
-            for rel in d.files
-        )
+        if d.files and all(staging.removed(rel) for rel in d.files)
     }
     modules = sorted({m for d in inv.dists.values() if d.name not in gone for m in d.top_level})
     items = modules + [_SMOKE + str(p.resolve()) for p in config.smoke]
@@ -144,7 +141,7 @@ def verify_tree(
     if not failed:
         return report
 
-    applied = [e for e in staging.applied.values()]
+    applied = staging.applied_entries()
     staging.restore(applied)
     base_failed = probe(list(failed))
     for item, err in sorted(base_failed.items()):
@@ -183,7 +180,7 @@ def verify_tree(
     culprit_entries: list[PlanEntry] = []
     lines: list[str] = []
     for rule, broke, errs in blamed:
-        entries = [e for e in by_rule[rule] if e.rel in staging.applied]
+        entries = [e for e in by_rule[rule] if staging.is_applied(e)]
         hinted = _hinted(errs.values(), entries, staging)
         pool = entries
         if hinted:

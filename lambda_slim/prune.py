@@ -279,12 +279,30 @@ def make_plan(ctx: PruneContext, enabled: Iterable[str], keep: tuple[str, ...]) 
 
 
 class Staging:
-    """The layer tree plus its trash: applies plan entries and undoes them."""
+    """The layer tree plus its trash: applies plan entries and undoes them.
+
+    Entries for one path may stack (``strip`` replaces a library, then ``trace`` removes
+    it); :meth:`restore` always undoes in reverse order of application.
+    """
 
     def __init__(self, root: Path, trash: Path) -> None:
         self.root = root.resolve()
         self.trash = trash.resolve()
-        self.applied: dict[str, PlanEntry] = {}
+        self._stack: dict[str, list[PlanEntry]] = {}
+        self._order: dict[PlanEntry, int] = {}
+        self._seq = 0
+
+    def is_applied(self, entry: PlanEntry) -> bool:
+        return entry in self._order
+
+    def applied_entries(self) -> list[PlanEntry]:
+        """Every applied entry, in the order it was applied."""
+        return sorted(self._order, key=self._order.__getitem__)
+
+    def removed(self, rel: str) -> bool:
+        """Whether ``rel`` is currently gone from the tree (not merely replaced)."""
+        stack = self._stack.get(rel)
+        return bool(stack) and stack[-1].replacement is None
 
     def _safe(self, rel: str) -> Path:
         p = PurePosixPath(rel)
@@ -302,13 +320,10 @@ class Staging:
     def orig_path(self, entry: PlanEntry) -> Path:
         return self.trash / entry.rule / "orig" / entry.rel
 
-    def new_path(self, entry: PlanEntry) -> Path:
-        return self.trash / entry.rule / "new" / entry.rel
-
     def apply(self, entries: Iterable[PlanEntry]) -> None:
         touched_dirs: set[Path] = set()
         for e in entries:
-            if e.rel in self.applied:
+            if e in self._order or self.removed(e.rel):
                 continue
             full = self._safe(e.rel)
             if not os.path.lexists(full):
@@ -320,20 +335,29 @@ class Staging:
                 os.rename(e.replacement, full)
             else:
                 touched_dirs.add(full.parent)
-            self.applied[e.rel] = e
+            self._stack.setdefault(e.rel, []).append(e)
+            self._seq += 1
+            self._order[e] = self._seq
         self._prune_empty(touched_dirs)
 
     def restore(self, entries: Iterable[PlanEntry]) -> None:
-        for e in entries:
-            if self.applied.pop(e.rel, None) is None:
-                continue
-            full = self._safe(e.rel)
-            orig = self.orig_path(e)
-            if e.replacement is not None:
-                os.rename(full, e.replacement)
-            else:
-                full.parent.mkdir(parents=True, exist_ok=True)
-            os.rename(orig, full)
+        todo = sorted((e for e in set(entries) if e in self._order),
+                      key=self._order.__getitem__, reverse=True)
+        for e in todo:
+            stack = self._stack[e.rel]
+            while stack and stack[-1] != e:  # something applied later sits on top: undo it
+                self._undo(stack[-1])
+            self._undo(e)
+
+    def _undo(self, e: PlanEntry) -> None:
+        full = self._safe(e.rel)
+        if e.replacement is not None:
+            os.rename(full, e.replacement)
+        else:
+            full.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(self.orig_path(e), full)
+        self._stack[e.rel].pop()
+        del self._order[e]
 
     def _prune_empty(self, dirs: set[Path]) -> None:
         for d in sorted(dirs, key=lambda p: len(p.parts), reverse=True):

@@ -51,6 +51,11 @@ def package_rows(result: BuildResult) -> list[dict[str, Any]]:
     for rel, size in result.final_sizes.items():
         o = owner_of(rel, inv.owner)
         final[o] = final.get(o, 0) + size
+    traced: dict[str, int] = {}
+    for e in result.plan:
+        if e.rule == "trace":
+            o = owner_of(e.rel, inv.owner)
+            traced[o] = traced.get(o, 0) + e.saved
     rows = []
     for name in sorted(set(installed) | set(final)):
         d = inv.dists.get(name)
@@ -62,6 +67,7 @@ def package_rows(result: BuildResult) -> list[dict[str, Any]]:
             "installed_bytes": before,
             "final_bytes": after,
             "saved_bytes": before - after,
+            "trace_bytes": traced.get(name, 0),
             "budget_share": round(after / result.config.budget, 6),
         })
     rows.sort(key=lambda r: (-r["final_bytes"], r["name"]))
@@ -135,6 +141,7 @@ def to_json(result: BuildResult) -> dict[str, Any]:
         "strip_skipped": [{"path": p, "reason": r} for p, r in result.strip_skipped],
         "tests_kept": result.tests_kept,
         "largest_files": largest_files(result),
+        "trace": result.trace,
         "advice": advice(result),
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
         "notes": result.notes,
@@ -213,6 +220,7 @@ def render(rep: dict[str, Any], top: int = 25) -> RenderableType:
     for c in v.get("culprits", []):
         parts.append(Text(f"  repaired: rule `{c['rule']}` had removed {c['path']} "
                           f"(needed by {c['needed_by']})", style="yellow"))
+    parts += _trace_lines(rep.get("trace") or {})
     for a in rep.get("advice", []):
         parts.append(Text("advice: " + a, style="cyan"))
     verdict = Text()
@@ -228,6 +236,27 @@ def render(rep: dict[str, Any], top: int = 25) -> RenderableType:
         parts.append(Text(f"wrote {rep['zip_path']} ({human(rep['zip_bytes'])} zipped, "
                           f"{rep['files']} files)  sha256 {rep['zip_sha256']}"))
     return Group(*parts)
+
+
+def _trace_lines(tr: dict[str, Any]) -> list[RenderableType]:
+    out: list[RenderableType] = []
+    if tr.get("applied"):
+        out.append(Text(
+            f"trace: kept what {len(tr['scripts'])} workload(s) touched "
+            f"({tr['touched_files']} files, {human(tr['touched_bytes'])}); removed "
+            f"{tr['removed_files']} untouched files ({human(tr['removed_bytes'])}) at "
+            f"{tr['granularity']} granularity, re-verified", style="magenta"))
+    elif tr.get("rolled_back"):
+        out.append(Text(f"trace: {tr['rolled_back']}", style="yellow"))
+    elif "potential_bytes" in tr:
+        out.append(Text(
+            f"trace: off; tracing the smoke script(s) would remove {tr['potential_files']} "
+            f"more files ({human(int(tr['potential_bytes']))}) — add --trace SCRIPT",
+            style="magenta"))
+    for group in tr.get("identical_files", [])[:3]:
+        out.append(Text(f"identical files ({human(group['bytes'])} each): "
+                        + ", ".join(group["paths"]), style="dim"))
+    return out
 
 
 def render_plan(plan: list[PlanEntry], verbose: bool = True, limit: int = 200) -> RenderableType:

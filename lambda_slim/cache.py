@@ -1,0 +1,122 @@
+"""The content-addressed result cache: an identical rebuild reuses the previous zip.
+
+The key hashes everything that can change the layer (requirements and their includes, the
+target, rules, keep globs, compile mode, workload scripts and their folder's sources, zip
+level, timestamp, tool version, strip and interpreter); ``--refresh`` or
+``--no-result-cache`` bypass it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+from .archive import atomic_write_text
+from .config import BuildConfig
+from .errors import InputError
+from .requirements import Requirements
+
+if TYPE_CHECKING:
+    from .build import Tools
+
+
+def result_key(config: BuildConfig, reqs: Requirements, tools: Tools) -> str:
+    """Everything that can change the layer, hashed: inputs, target, rules, tool version."""
+    h = hashlib.sha256()
+
+    def add(*parts: object) -> None:
+        for p in parts:
+            h.update(str(p).encode() + b"\0")
+
+    add(__version__, reqs.digest, config.target.runtime.name, config.target.arch,
+        sorted(config.rules), config.keep, config.compile, config.trace_granularity,
+        config.zip_level, config.epoch, config.repair, tools.strip,
+        tools.interpreter.path if tools.interpreter else None)
+    for script in (*config.smoke, *config.trace):
+        folder = script.resolve().parent
+        add(script.resolve())
+        for f in sorted(folder.glob("*.py")):
+            add(f.name, hashlib.sha256(f.read_bytes()).hexdigest())
+    return h.hexdigest()[:32]
+
+
+def restore_cached(config: BuildConfig, key: str, t0: float) -> dict[str, Any] | None:
+    """Copy an identical earlier build's outputs into place; None when there is none."""
+    entry = config.cache_dir / "results" / key
+    try:
+        rep = json.loads((entry / "report.json").read_text())
+        manifest = (entry / "manifest.json").read_text()
+    except (OSError, ValueError):
+        return None
+    zip_src = entry / "layer.zip"
+    if not zip_src.is_file() or _sha256_file(zip_src) != rep.get("zip_sha256"):
+        return None
+    copy_atomic(zip_src, config.output)
+    rep["zip_path"] = str(config.output)
+    rep["cached"] = True
+    rep["timings"] = {"total": round(time.perf_counter() - t0, 3)}
+    write_sidecars(config, rep, manifest)
+    return rep
+
+
+def store_cached(config: BuildConfig, key: str, rep: dict[str, Any], manifest: str) -> None:
+    results = config.cache_dir / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=results))
+    try:
+        shutil.copyfile(config.output, tmp / "layer.zip")
+        (tmp / "report.json").write_text(json.dumps(rep))
+        (tmp / "manifest.json").write_text(manifest)
+        dest = results / key
+        if dest.exists():
+            shutil.rmtree(dest, ignore_errors=True)
+        os.replace(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def copy_atomic(src: Path, dest: Path) -> None:
+    if not dest.parent.is_dir():
+        raise InputError(
+            f"Cannot write {dest}: the directory {dest.parent} does not exist.",
+            hint=f"Create it (mkdir -p {dest.parent}) or choose another --output.",
+        )
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_sidecars(config: BuildConfig, rep: dict[str, Any], manifest: str) -> None:
+    """The removal manifest beside the zip and, if asked, the JSON report (both atomic)."""
+    atomic_write_text(config.manifest_path(), manifest)
+    if config.json_path is not None:
+        if not config.json_path.parent.is_dir():
+            raise InputError(
+                f"Cannot write the report {config.json_path}: {config.json_path.parent} does "
+                "not exist.",
+                hint="Create the folder or choose another --json path.",
+            )
+        atomic_write_text(config.json_path, json.dumps(rep, indent=2) + "\n")
