@@ -97,6 +97,8 @@ class Tools:
     interpreter: Interpreter | None
     pip_python: Interpreter
     strip: str | None
+    #: False when the target's machine differs from this one: its binaries can't run here.
+    can_execute: bool = True
 
 
 def check_tools(config: BuildConfig, env: Mapping[str, str]) -> tuple[Tools, list[str]]:
@@ -119,6 +121,22 @@ def check_tools(config: BuildConfig, env: Mapping[str, str]) -> tuple[Tools, lis
             f"Install Python {v} (e.g. `pyenv install {v}`) for a verified build."
         )
     pip_python = interp or Interpreter(Path(sys.executable), sys.version_info[:2])
+    host = {"arm64": "aarch64", "amd64": "x86_64"}.get(os.uname().machine, os.uname().machine)
+    can_execute = host == config.target.machine
+    if not can_execute:
+        msg = (
+            f"This machine is {host}; {config.target.arch} binaries cannot run here, so the "
+            "layer cannot be imported to verify it."
+        )
+        if config.require_verify or config.trace:
+            raise ToolMissingError(
+                msg + (" --trace needs to run the workload." if config.trace else ""),
+                hint=f"Build on an {config.target.arch} machine (e.g. an arm64 CI runner or "
+                "Graviton instance), or drop --require-verify/--trace.",
+            )
+        notes.append(msg + " Verification is skipped; byte-compilation still runs "
+                     "(bytecode is architecture-independent). Environment markers are judged "
+                     f"for {host}.")
     if config.create_output_dir and not config.dry_run:
         config.output.parent.mkdir(parents=True, exist_ok=True)
     strip = find_strip(config.target, env) if "strip" in config.rules else None
@@ -127,7 +145,7 @@ def check_tools(config: BuildConfig, env: Mapping[str, str]) -> tuple[Tools, lis
             f"Cannot write {config.output}: the directory {config.output.parent} does not exist.",
             hint=f"Create it (mkdir -p {config.output.parent}) or choose another --output.",
         )
-    return Tools(interp, pip_python, strip), notes
+    return Tools(interp, pip_python, strip, can_execute), notes
 
 
 @contextlib.contextmanager
@@ -166,7 +184,7 @@ def _strip_stage(
     staging.apply(entries)
     # A stripped file that no longer loads goes back, judged in place (RPATHs like
     # $ORIGIN/../numpy.libs only resolve there) and against the original.
-    can_load = tools.interpreter is not None and os.uname().machine == config.target.machine
+    can_load = tools.interpreter is not None and tools.can_execute
     if can_load and entries:
         assert tools.interpreter is not None
         paths = {str(staging.root / e.rel): e for e in entries}
@@ -281,7 +299,7 @@ def _trace_extras(
         "identical_files": [{"bytes": size, "paths": ["python/" + p for p in paths]}
                             for size, paths in identical_files(staging.root, final_sizes)[:10]],
     }
-    if not config.trace and config.smoke and tools.interpreter is not None:
+    if not config.trace and config.smoke and tools.interpreter is not None and tools.can_execute:
         with _timed(timings, "trace"):
             try:
                 tr = trace_stage(tools.interpreter, staging, natives, config.smoke,
@@ -393,8 +411,8 @@ def _build_fresh(
                 progress.note(f"compile: {e}")
         if config.dry_run:
             vrep = VerifyReport("skipped", None)
-        elif tools.interpreter is None:
-            vrep = VerifyReport("skipped", None, warnings=[notes[0]] if notes else [])
+        elif tools.interpreter is None or not tools.can_execute:
+            vrep = VerifyReport("skipped", None, warnings=notes[:])
         else:
             progress.stage("verify")
             with _timed(timings, "verify"):

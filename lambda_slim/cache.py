@@ -52,7 +52,7 @@ def restore_cached(config: BuildConfig, key: str, t0: float) -> dict[str, Any] |
     """Copy an identical earlier build's outputs into place; None when there is none."""
     entry = config.cache_dir / "results" / key
     try:
-        rep = json.loads((entry / "report.json").read_text())
+        rep: dict[str, Any] = json.loads((entry / "report.json").read_text())
         manifest = (entry / "manifest.json").read_text()
     except (OSError, ValueError):
         return None

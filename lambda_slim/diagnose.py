@@ -66,10 +66,10 @@ class Prober:
             if item.startswith(_SMOKE):
                 from pathlib import Path
 
-                res = run_smoke(self.interp, self.paths(), Path(item[len(_SMOKE):]), self.env,
-                                self.runner)
-                if not res.ok:
-                    failed[item] = res.output
+                smoke = run_smoke(self.interp, self.paths(), Path(item[len(_SMOKE):]), self.env,
+                                  self.runner)
+                if not smoke.ok:
+                    failed[item] = smoke.output
         return failed
 
 

@@ -96,7 +96,7 @@ def inspect_elf_stream(stream: BinaryIO) -> ElfInfo:
                         if best is None or v > best:
                             best = v
         if section.header["sh_type"] == "SHT_DYNAMIC":
-            for tag in section.iter_tags():
+            for tag in section.iter_tags():  # type: ignore[attr-defined]
                 if tag.entry.d_tag == "DT_NEEDED":
                     needed.append(tag.needed)
     aligned = True

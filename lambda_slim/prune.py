@@ -301,7 +301,7 @@ class Staging:
 
     def removed(self, rel: str) -> bool:
         """Whether ``rel`` is currently gone from the tree (not merely replaced)."""
-        stack = self._stack.get(rel)
+        stack = self._stack.get(rel) or []
         return bool(stack) and stack[-1].replacement is None
 
     def _safe(self, rel: str) -> Path:

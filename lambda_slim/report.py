@@ -56,7 +56,7 @@ def package_rows(result: BuildResult) -> list[dict[str, Any]]:
         if e.rule == "trace":
             o = owner_of(e.rel, inv.owner)
             traced[o] = traced.get(o, 0) + e.saved
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in sorted(set(installed) | set(final)):
         d = inv.dists.get(name)
         before = installed.get(name, 0)

@@ -115,8 +115,8 @@ def run_trace(
     touched: set[str] = set()
     modules: set[str] = set()
     failures: list[tuple[str, str]] = []
-    for script in scripts:
-        script = script.resolve()
+    for given in scripts:
+        script = given.resolve()
         with tempfile.TemporaryDirectory(prefix="lambda-slim-trace-") as tmp:
             out = Path(tmp) / "trace.json"
             arg = json.dumps({
@@ -288,10 +288,11 @@ def trace_stage(
     res = check_imports(interp, paths, list(run.modules), env, runner)
     problems = [f"{m}: {err.strip().splitlines()[-1]}" for m, err in sorted(res.failed.items())]
     if not problems:
-        for script in scripts:
-            smoke = run_smoke(interp, paths, script, env, runner)
+        for workload in scripts:
+            smoke = run_smoke(interp, paths, workload, env, runner)
             if not smoke.ok:
-                problems.append(f"{script}: {smoke.output.strip().splitlines()[-1:]}")
+                last = (smoke.output.strip().splitlines() or ["failed"])[-1]
+                problems.append(f"{workload}: {last}")
     if problems:
         staging.restore(plan)
         info["rolled_back"] = (
