@@ -123,7 +123,7 @@ def test_apply_and_restore_roundtrip(tmp_path: Path) -> None:
     st.restore(plan)
     after = {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()}
     assert after == before
-    assert not st.applied
+    assert not st.applied_entries()
 
 
 def test_metadata_still_readable_after_pruning(tmp_path: Path) -> None:
