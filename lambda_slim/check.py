@@ -18,17 +18,18 @@ from pathlib import Path
 
 from elftools.common.exceptions import ELFError
 
-from .archive import (
+from .archive import walk_files
+from .archive_read import (
     ZipLimits,
     manifest_path,
     read_entry,
     read_target_json,
     read_zip_listing,
     verify_entry,
-    walk_files,
 )
 from .errors import EXIT_NATIVE, EXIT_OK, EXIT_OVER_BUDGET, InputError
 from .native import ElfInfo, check_binary, inspect_elf_stream, sniff
+from .report import human
 from .targets import DEFAULT_BUDGET, DIRECT_UPLOAD_LIMIT, MAX_LAYERS, Target, parse_target
 
 SCHEMA = "lambda-slim/check/1"
@@ -152,15 +153,6 @@ class CheckReport:
 def verdict_of(findings: Iterable[Finding]) -> str:
     levels = {f.level for f in findings}
     return "fail" if "error" in levels else "warn" if "warning" in levels else "ok"
-
-
-def human(n: int) -> str:
-    """Bytes as MiB/KiB with one decimal (Lambda's "250 MB" is 250 MiB)."""
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.1f} MiB"
-    if n >= 1024:
-        return f"{n / 1024:.1f} KiB"
-    return f"{n} B"
 
 
 # --- inputs ----------------------------------------------------------------------------------

@@ -105,8 +105,9 @@ class BuildConfig:
 
 def manifest_path_for(zip_path: Path) -> Path:
     """``layer.zip`` -> ``layer.manifest.json`` (the removal manifest beside the zip)."""
-    name = zip_path.name[:-4] if zip_path.name.endswith(".zip") else zip_path.name
-    return zip_path.with_name(name + ".manifest.json")
+    from .archive_read import manifest_path
+
+    return manifest_path(zip_path)
 
 
 def default_cache_dir(env: Mapping[str, str]) -> Path:

@@ -18,10 +18,10 @@ EXIT_INTERRUPTED = 130
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success: built/checked/published and within budget",
-    EXIT_OVER_BUDGET: "over the size budget (the zip is still written so it can be inspected)",
+    EXIT_OVER_BUDGET: "over the size budget (build still writes the zip), or more than 5 layers (check)",
     EXIT_USAGE: "bad input: usage, requirements file, configuration, unreadable or hostile zip",
     EXIT_RESOLVE: "resolve/install failed: a package has no wheel for the target",
-    EXIT_NATIVE: "native audit failed: a binary cannot run on the target (arch/glibc/format)",
+    EXIT_NATIVE: "native file cannot run on the target (arch/glibc/Mach-O/PE), in build or check",
     EXIT_VERIFY: "verification failed: the pruned layer does not import or the smoke test fails",
     EXIT_TOOL_MISSING: "a required tool is missing (strip, target interpreter with --require-verify)",
     EXIT_AWS: "AWS error while publishing (credentials, access, throttling, bucket, name)",

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .archive import manifest_path, read_target_json
+from .archive_read import manifest_path, read_target_json
 from .config import did_you_mean
 from .errors import EXIT_AWS, EXIT_OK, AwsError, InputError, LambdaSlimError
 from .targets import ARCHES, DIRECT_UPLOAD_LIMIT, RUNTIMES

@@ -23,13 +23,13 @@ SCHEMA_VERSION = 1
 
 
 def human(n: float) -> str:
-    """Bytes as MB (10^6) with one decimal: the unit Lambda's error message uses."""
+    """Bytes in binary units with one decimal (Lambda's "250 MB" limit is 250 MiB)."""
     sign = "-" if n < 0 else ""
     n = abs(n)
-    if n >= 1_000_000:
-        return f"{sign}{n / 1_000_000:.1f} MB"
-    if n >= 1_000:
-        return f"{sign}{n / 1_000:.1f} kB"
+    if n >= 1024 * 1024:
+        return f"{sign}{n / (1024 * 1024):.1f} MiB"
+    if n >= 1024:
+        return f"{sign}{n / 1024:.1f} KiB"
     return f"{sign}{int(n)} B"
 
 

@@ -14,12 +14,12 @@ from ..check import (
     CheckReport,
     check_paths,
     github_annotations,
-    human,
     markdown_summary,
     verdict_of,
 )
 from ..config import parse_size
 from ..errors import InputError
+from ..report import human
 from ..targets import ARCHES, DEFAULT_BUDGET, RUNTIMES
 from . import main_group, set_exit_code
 from ._common import console, err_console

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.archive import read_zip_listing, write_layer_zip, write_zip
+from lambda_slim.archive import write_layer_zip, write_zip
+from lambda_slim.archive_read import read_zip_listing
 from lambda_slim.check import (
     check_paths,
     github_annotations,
