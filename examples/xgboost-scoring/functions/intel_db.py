@@ -156,7 +156,7 @@ def summarise(
 
 
 def _reason(exc: BaseException) -> str:
-    args = getattr(exc, "args", ())
+    args: tuple[object, ...] = tuple(exc.args)
     if len(args) >= 2:
         return f"({args[0]}) {args[1]}"
     return type(exc).__name__
