@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -36,7 +35,7 @@ from .native import (
 )
 from .proc import Runner, tail
 from .proc import run as default_runner
-from .prune import PlanEntry, PruneContext, Staging, make_plan
+from .prune import PlanEntry, PruneContext, Staging, make_plan, remove_tree
 from .requirements import Requirements, read_requirements
 from .targets import Interpreter, find_interpreter
 from .trace import identical_files, trace_stage
@@ -442,7 +441,7 @@ def _build_fresh(
         )
         return result
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        remove_tree(work)
 
 
 TOOL_VERSION = __version__
