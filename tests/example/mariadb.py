@@ -1,6 +1,8 @@
 """A throwaway MariaDB server for the tests: real ``mariadbd``, its own datadir, 127.0.0.1.
 
-Needs the Debian package ``mariadb-server`` (``.ci/run`` installs it). ``running_mariadb()``
+Needs the Debian package ``mariadb-server``: ``.ci/run`` installs it, and so does this
+fixture when it is missing and the tests run as root on a Debian/Ubuntu machine (so the
+README's test command works on a fresh machine). ``running_mariadb()``
 initialises a datadir with ``mariadb-install-db``, starts ``mariadbd`` as the current user
 (root in CI) on a free 127.0.0.1 port with its socket in the temp dir, creates the ``intel``
 database from ``sample_data/intel.sql`` and a read-only user for the handler, and stops the
@@ -83,8 +85,30 @@ def _log_tail(path: Path) -> str:
         return "(no log)"
 
 
+def ensure_installed() -> None:
+    """Install mariadb-server with apt-get when it is missing and we may (root + apt)."""
+    try:
+        _tool("mariadbd", "mysqld")
+        return
+    except MariaDBError:
+        pass
+    import os
+
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        return  # _tool() below fails with the install hint
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in ([apt, "update", "-qq"],
+                [apt, "install", "-y", "-qq", "--no-install-recommends", "mariadb-server",
+                 "mariadb-client"]):
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
+        if proc.returncode != 0:
+            raise MariaDBError(f"{' '.join(cmd)} failed: {proc.stderr.strip()[-2000:]}")
+
+
 @contextmanager
 def running_mariadb(timeout: float = 60.0) -> Iterator[MariaDB]:
+    ensure_installed()
     server = _tool("mariadbd", "mysqld")
     install_db = _tool("mariadb-install-db", "mysql_install_db")
     client = _tool("mariadb", "mysql")
