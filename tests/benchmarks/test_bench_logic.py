@@ -1,0 +1,251 @@
+"""The benchmark's own logic on tiny fake trees: the spr recipe, ratios, medians, targets.
+
+No builds and no heavy wheels; the only subprocesses are a trivial ``python -c pass`` and a
+fake ``strip`` script.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import stat
+import sys
+import zipfile
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+BENCH_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
+if str(BENCH_DIR) not in sys.path:
+    sys.path.insert(0, str(BENCH_DIR))
+
+
+def _mod(name: str) -> ModuleType:
+    return importlib.import_module(name)
+
+
+baselines = _mod("bench_baselines")
+measure = _mod("bench_measure")
+report = _mod("bench_report")
+
+
+def _touch(root: Path, rel: str, size: int = 10) -> Path:
+    p = root / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(b"x" * size)
+    return p
+
+
+FAKE_TREE = [
+    "numpy/__init__.py",
+    "numpy/__pycache__/__init__.cpython-312.pyc",
+    "numpy/core/_multiarray_umath.cpython-312-x86_64-linux-gnu.so",
+    "numpy/core/stale.pyc",
+    "numpy/core/old.pyo",
+    "numpy/core/not_bytecode.pyd",
+    "numpy.libs/libscipy_openblas64_-ff651d7f.so",
+    "numpy.libs/libgfortran-040039e1.so.5.0.0",
+    "numpy-2.5.5.dist-info/RECORD",
+    "numpy-2.5.5.dist-info/METADATA",
+    "pandas/tests/__init__.py",
+    "pandas/_libs/lib.cpython-312-x86_64-linux-gnu.so",
+    "pandas/_libs/__pycache__old/stale.txt",
+    "xgboost/lib/libxgboost.so",
+    ".hidden/ignored.pyc",
+    "bin/tool",
+]
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "python"
+    for rel in FAKE_TREE:
+        _touch(root, rel)
+    return root
+
+
+def _rels(root: Path, paths: list[Path]) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in paths)
+
+
+def test_spr_patterns_match_like_the_plugin() -> None:
+    m = baselines.spr_matches
+    assert m("mod.pyc") and m("mod.pyo")
+    assert m("mod.py|")  # the plugin's `[c|o]` is a character class: `|` matches too
+    assert not m("mod.py") and not m("mod.pyd") and not m("mod.pyi")
+    assert m("__pycache__") and m("__pycache__extra")
+    assert m("numpy-2.5.5.dist-info") and m("x.dist-info-old")
+    assert not m(".hidden.pyc")  # node-glob does not match dot names
+
+
+def test_spr_delete_plan_lists_dist_info_pycache_and_bytecode(tree: Path) -> None:
+    plan = _rels(tree, baselines.spr_delete_plan(tree))
+    assert plan == sorted([
+        "numpy-2.5.5.dist-info",
+        "numpy/__pycache__",
+        "numpy/core/old.pyo",
+        "numpy/core/stale.pyc",
+        "pandas/_libs/__pycache__old",
+    ])
+
+
+def test_spr_delete_removes_them_and_counts(tree: Path) -> None:
+    res = baselines.spr_delete(tree)
+    assert (res.entries, res.files, res.bytes) == (5, 6, 60)
+    left = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*") if p.is_file())
+    assert not any(".dist-info" in p or "__pycache__" in p for p in left)
+    assert "numpy/core/not_bytecode.pyd" in left
+    assert ".hidden/ignored.pyc" in left  # `**` does not enter dot folders
+    assert "pandas/tests/__init__.py" in left  # the recipe keeps tests
+
+
+def test_spr_strip_targets_only_dot_so_names(tree: Path) -> None:
+    got = _rels(tree, baselines.spr_strip_targets(tree))
+    assert got == [
+        "numpy.libs/libscipy_openblas64_-ff651d7f.so",  # vendored libs too: what breaks numpy
+        "numpy/core/_multiarray_umath.cpython-312-x86_64-linux-gnu.so",
+        "pandas/_libs/lib.cpython-312-x86_64-linux-gnu.so",
+        "xgboost/lib/libxgboost.so",
+    ]
+    assert not any(g.endswith(".so.5.0.0") for g in got)
+
+
+def test_spr_strip_runs_plain_strip_once_per_target(tree: Path, tmp_path: Path) -> None:
+    log = tmp_path / "strip.log"
+    fake = tmp_path / "fake-strip"
+    fake.write_text(f'#!/bin/sh\nprintf "%s|%s\\n" "$#" "$1" >> {log}\ntruncate -s 4 "$1"\n')
+    fake.chmod(0o755)
+    res = baselines.spr_strip(tree, str(fake))
+    calls = log.read_text().splitlines()
+    assert len(calls) == 4 and all(c.startswith("1|") for c in calls)  # no flags, one file
+    assert (res.files, res.failed, res.bytes_before, res.bytes_after) == (4, [], 40, 16)
+    assert (tree / "numpy.libs/libgfortran-040039e1.so.5.0.0").stat().st_size == 10
+
+
+def test_zip_tree_and_zip_stats(tree: Path, tmp_path: Path) -> None:
+    out = tmp_path / "layer.zip"
+    assert baselines.zip_tree(tree.parent, out) == len(FAKE_TREE)
+    zs = measure.zip_stats(out)
+    assert (zs.unzipped_bytes, zs.files, zs.zip_bytes) == (10 * len(FAKE_TREE), len(FAKE_TREE),
+                                                           out.stat().st_size)
+    with zipfile.ZipFile(out) as zf:
+        assert all(n.startswith("python/") for n in zf.namelist())
+        assert zf.infolist()[0].compress_type == zipfile.ZIP_DEFLATED
+
+
+def test_zip_command_prefers_the_binary(tmp_path: Path) -> None:
+    assert baselines.zip_command(tmp_path, tmp_path / "o.zip", "/usr/bin/zip")[:2] == [
+        "/usr/bin/zip", "-r9"]
+    fallback = baselines.zip_command(tmp_path, tmp_path / "o.zip", None)
+    assert fallback[0] == sys.executable and fallback[2] == "zip"
+
+
+def test_median_and_ratio() -> None:
+    assert measure.median([3.0, 1.0, 2.0]) == 2.0
+    assert measure.median([4.0, 1.0, 2.0, 3.0]) == 2.5
+    assert measure.median([]) is None
+    assert measure.ratio(1.0, 4.0) == 0.25
+    assert measure.ratio(None, 4.0) is None
+    assert measure.ratio(1.0, None) is None
+    assert measure.ratio(1.0, 0.0) is None
+    assert measure.fmt_ratio(0.5) == "0.50×" and measure.fmt_ratio(None) == "n/a"
+
+
+def test_set_writable_round_trip(tree: Path) -> None:
+    f = tree / "numpy/__init__.py"
+    measure.set_writable(tree, False)
+    assert not f.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    assert not tree.stat().st_mode & stat.S_IWUSR
+    measure.set_writable(tree, True)
+    assert f.stat().st_mode & stat.S_IWUSR
+    measure.remove_tree(tree)
+    assert not tree.exists()
+
+
+def test_run_child_reports_exit_code_time_and_rss(tmp_path: Path) -> None:
+    ok = measure.run_child([sys.executable, "-c", "print('hi')"], tmp_path / "logs")
+    assert ok.ok and ok.stdout.strip() == "hi" and ok.seconds > 0
+    assert ok.maxrss_bytes > 1_000_000
+    bad = measure.run_child([sys.executable, "-c", "raise SystemExit(3)"], tmp_path / "logs")
+    assert bad.returncode == 3 and not bad.ok
+
+
+def test_layer_env_drops_python_variables() -> None:
+    env = measure.layer_env({"PATH": "/bin", "PYTHONPATH": "/evil", "HOME": "/root"})
+    assert env == {"PATH": "/bin", "HOME": "/root", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def _variant(unzipped: int, build: float, cold: float | None, ok: bool = True,
+             phases: dict[str, float] | None = None, rss: int = 100_000_000) -> dict[str, Any]:
+    return {"unzipped_bytes": unzipped, "zip_bytes": unzipped // 3, "files": 10,
+            "build_seconds": build, "phases": phases or {}, "peak_rss_bytes": rss,
+            "peak_rss_self_bytes": rss // 2, "verify": {"ok": ok, "detail": ""},
+            "cold_start": {"median": cold}}
+
+
+def _results(**over: dict[str, Any]) -> dict[str, Any]:
+    variants = {
+        "raw": _variant(300_000_000, 60.0, 1.0, phases={"install": 20.0, "zip": 40.0}),
+        "spr": _variant(210_000_000, 47.0, None, ok=False),
+        "spr-nostrip": _variant(230_000_000, 45.0, 2.0,
+                                phases={"install": 20.0, "prune": 1.0, "zip": 24.0}),
+        "lambda-slim": _variant(200_000_000, 20.0, 0.7),
+        "lambda-slim --no-compile": _variant(160_000_000, 15.0, 2.0),
+    }
+    for k, v in over.items():
+        variants[k.replace("_", "-").replace("-no-compile", " --no-compile")].update(v)
+    return {"variants": variants, "rebuild": {"median": 0.8, "cached": True},
+            "target": "python3.12 x86_64", "requirements_name": "stack.txt", "date": "today"}
+
+
+def test_ratios() -> None:
+    res = _results()
+    report.add_ratios(res["variants"])
+    assert report.usual_build_seconds(res["variants"]) == 45.0
+    slim = res["variants"]["lambda-slim"]["ratios"]
+    assert slim["unzipped_vs_raw"] == pytest.approx(2 / 3)
+    assert slim["cold_start_vs_spr_nostrip"] == pytest.approx(0.35)
+    assert slim["build_vs_usual"] == pytest.approx(20 / 45)
+    assert res["variants"]["spr"]["ratios"]["cold_start_vs_spr_nostrip"] is None
+
+
+def test_evaluate_all_pass() -> None:
+    checks = report.evaluate(_results())
+    assert [c.passed for c in checks] == [True] * 7, [c for c in checks if not c.passed]
+
+
+def test_evaluate_reports_each_miss() -> None:
+    res = _results(lambda_slim_no_compile={"unzipped_bytes": 177_900_000},
+                   lambda_slim={"build_seconds": 40.0, "cold_start": {"median": 1.0},
+                                "peak_rss_bytes": 400_000_000})
+    res["rebuild"] = {"median": 2.5, "cached": True}
+    failed = {c.name.split(" ")[0] + " " + c.name.split(" ")[1]: c for c in
+              report.evaluate(res) if not c.passed}
+    assert set(failed) == {"final unzipped", "cold start", "warm build", "rebuild with",
+                           "peak memory"}
+    assert "0.59× raw" in failed["final unzipped"].detail
+    assert "0.89×" in failed["warm build"].detail
+
+
+def test_evaluate_treats_missing_or_unverified_as_failed() -> None:
+    res = _results(lambda_slim={"verify": {"ok": False}, "cold_start": {"median": None}})
+    by = {c.name: c for c in report.evaluate(res)}
+    assert not next(c for n, c in by.items() if n.startswith("default")).passed
+    assert not next(c for n, c in by.items() if n.startswith("cold start")).passed
+
+
+def test_table_renders_every_variant() -> None:
+    from rich.console import Console
+
+    res = _results()
+    report.add_ratios(res["variants"])
+    con = Console(width=250, record=True, file=io.StringIO())
+    con.print(report.table(res))
+    text = con.export_text()
+    for name in report.ORDER:
+        assert name in text
+    assert "n/a" in text and "NO" in text
+    json.dumps(res)  # the results stay JSON-serialisable
