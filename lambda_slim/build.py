@@ -352,7 +352,8 @@ def _build_fresh(
                                  runner, env, refresh=config.refresh)
         progress.stage("install")
         with _timed(timings, "install"):
-            install(resolution, config.target, tools.pip_python, root, runner, env)
+            install(resolution, config.target, tools.pip_python, root, runner, env,
+                    installer=config.installer, jobs=config.workers)
         with _timed(timings, "inventory"):
             inv = read_inventory(root)
         staging = Staging(root, work / "trash")

@@ -38,7 +38,7 @@ def result_key(config: BuildConfig, reqs: Requirements, tools: Tools) -> str:
 
     add(__version__, reqs.digest, config.target.runtime.name, config.target.arch,
         sorted(config.rules), config.keep, config.compile, config.trace_granularity,
-        config.zip_level, config.epoch, config.repair, tools.strip,
+        config.zip_level, config.epoch, config.repair, config.installer, tools.strip,
         tools.interpreter.path if tools.interpreter else None)
     for script in (*config.smoke, *config.trace):
         folder = script.resolve().parent

@@ -94,6 +94,8 @@ class BuildConfig:
     create_output_dir: bool = False
     #: ``lambda-slim trace``: plan the trace rule and report it; apply nothing, write no zip.
     trace_preview: bool = False
+    #: "unpack" (parallel, spec-following) or "pip" (pip install --target).
+    installer: str = "unpack"
 
     @property
     def workers(self) -> int:
@@ -119,7 +121,7 @@ def default_cache_dir(env: Mapping[str, str]) -> Path:
 
 #: Keys accepted in [tool.lambda-slim] and in each [tool.lambda-slim.layers.NAME].
 LAYER_KEYS = {
-    "requirements", "runtime", "arch", "output", "budget", "keep", "disable", "compile",
+    "installer", "requirements", "runtime", "arch", "output", "budget", "keep", "disable", "compile",
     "smoke", "trace", "trace-granularity", "repair", "require-verify", "python", "jobs",
     "zip-level", "json",
 }
@@ -194,6 +196,12 @@ def _as_int(value: Any, key: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ConfigError(f"`{key}` must be a whole number, not {value!r}.") from None
+
+
+def _installer(value: Any) -> str:
+    if value not in ("unpack", "pip"):
+        raise ConfigError(f"`installer` must be 'unpack' or 'pip', not {value!r}.")
+    return str(value)
 
 
 def build_config(
@@ -304,6 +312,7 @@ def build_config(
         layer=layer,
         use_result_cache=bool(get("result-cache", True)),
         trace_preview=bool(get("trace-preview", False)),
+        installer=_installer(get("installer", "unpack")),
         create_output_dir="output" in merged and merged["output"][1] == base
         and not cli.get("output"),
     )

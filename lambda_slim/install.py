@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
@@ -202,6 +202,9 @@ def resolve(
     return Resolution(tuple(wheels), False, key)
 
 
+INSTALLERS = ("unpack", "pip")
+
+
 def install(
     resolution: Resolution,
     target: Target,
@@ -209,10 +212,20 @@ def install(
     dest: Path,
     runner: Runner,
     env: Mapping[str, str],
+    installer: str = "unpack",
+    jobs: int = 4,
 ) -> None:
-    """Install exactly the resolved wheels into ``dest`` (no deps, no index, no bytecode)."""
+    """Install exactly the resolved wheels into ``dest`` (no deps, no index, no bytecode).
+
+    ``unpack`` (the default) lays the wheels out in parallel as the wheel spec says, the way
+    ``pip install --target --no-compile`` would (the tests check both give the same tree);
+    ``pip`` runs pip itself under the target interpreter.
+    """
     if not resolution.wheels:
         dest.mkdir(parents=True, exist_ok=True)
+        return
+    if installer == "unpack":
+        unpack_wheels([w.path for w in resolution.wheels], dest, jobs)
         return
     cmd = [
         str(interp.path), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
@@ -229,3 +242,77 @@ def install(
             f"{tail((proc.stdout or '') + (proc.stderr or ''))}",
             hint="Run again with --refresh to re-resolve; if it persists, report the pip output.",
         )
+
+
+def _wheel_target(name: str) -> str | None:
+    """Where a wheel member goes in a ``--target`` tree; None for members a layer never
+    needs (``.data/headers`` and ``.data/data``, which pip puts outside site-packages)."""
+    parts = name.split("/")
+    if len(parts) > 2 and parts[0].endswith(".data"):
+        kind, rest = parts[1], "/".join(parts[2:])
+        if kind in ("purelib", "platlib"):
+            return rest
+        if kind == "scripts":
+            return "bin/" + rest
+        return None
+    return name
+
+
+def _unpack_one(whl: Path, dest: Path) -> None:
+    import csv
+    import io
+    import stat
+    import zipfile
+
+    with zipfile.ZipFile(whl) as zf:
+        record_name = None
+        for info in zf.infolist():
+            name = info.filename
+            if name.endswith("/"):
+                continue
+            parts = PurePosixPath(name).parts
+            if name.startswith("/") or ".." in parts or "\\" in name:
+                raise ResolveError(
+                    f"{whl.name} contains an unsafe member {name!r}; refusing to install it.",
+                    hint="The wheel is corrupt or hostile: delete it from the cache "
+                    "(~/.cache/lambda-slim/wheels) and report it to the package's maintainers.",
+                )
+            if parts[0].endswith(".dist-info") and parts[-1] == "RECORD" and len(parts) == 2:
+                record_name = name
+            target = _wheel_target(name)
+            if target is None:
+                continue
+            out = dest / target
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
+            with zf.open(info) as src, open(tmp, "wb") as fh:
+                shutil.copyfileobj(src, fh, 1 << 20)
+            mode = (info.external_attr >> 16) & 0o777
+            os.chmod(tmp, 0o755 if mode & stat.S_IXUSR else 0o644)
+            os.replace(tmp, out)
+        if record_name is not None:
+            rows = list(csv.reader(io.StringIO(zf.read(record_name).decode("utf-8"))))
+            fixed = []
+            for row in rows:
+                if row and row[0]:
+                    target = _wheel_target(row[0])
+                    if target is None:
+                        continue
+                    row = [target, *row[1:]]
+                fixed.append(row)
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="\n").writerows(fixed)
+            (dest / record_name).write_text(buf.getvalue(), encoding="utf-8")
+            (dest / record_name).with_name("INSTALLER").write_text("lambda-slim\n")
+
+
+def unpack_wheels(wheels: list[Path], dest: Path, jobs: int) -> None:
+    """Install wheels by unpacking them in parallel (no deps, no scripts rewriting)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    dest.mkdir(parents=True, exist_ok=True)
+    # Largest first so the long ones start early.
+    order = sorted(wheels, key=lambda p: -p.stat().st_size)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for fut in [pool.submit(_unpack_one, w, dest) for w in order]:
+            fut.result()
