@@ -34,6 +34,7 @@ from bench_measure import (
     median,
     remove_tree,
     run_child,
+    run_script_on_layer,
     set_writable,
     verify_layer,
     zip_stats,
@@ -43,6 +44,7 @@ from bench_report import (
     RAW,
     SLIM,
     SLIM_NOCOMPILE,
+    SLIM_TRACE,
     SPR,
     SPR_NOSTRIP,
     Check,
@@ -67,6 +69,8 @@ DESCRIPTIONS = {
     SPR_NOSTRIP: "the same recipe without the strip",
     SLIM: "lambda-slim build --no-result-cache (defaults: target pycs)",
     SLIM_NOCOMPILE: "lambda-slim build --no-result-cache --no-compile",
+    SLIM_TRACE: "lambda-slim build --no-result-cache --no-compile --trace SCRIPT "
+                "(the example's scoring smoke test)",
 }
 
 
@@ -79,6 +83,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=7, help="cold starts per variant [default: 7]")
     p.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
     p.add_argument("--python", help="target interpreter [default: discovered]")
+    p.add_argument("--trace-script", type=Path,
+                   default=REPO / "examples" / "xgboost-scoring" / "smoke.py",
+                   help="workload for the --trace variant [default: the example's smoke.py]; "
+                   "'none' skips that variant")
     p.add_argument("--keep-temp", action="store_true", help="keep the scratch dir (debugging)")
     p.add_argument("--show", type=Path, metavar="JSON",
                    help="only print the table and targets of a saved run")
@@ -257,8 +265,13 @@ class Bench:
     def slim(self, req: Path, wheels: list[Path]) -> None:
         out_dir = self.tmp / "slim"
         out_dir.mkdir()
-        for name, flags in ((SLIM, ["--no-result-cache"]),
-                            (SLIM_NOCOMPILE, ["--no-result-cache", "--no-compile"])):
+        variants: list[tuple[str, list[str]]] = [
+            (SLIM, ["--no-result-cache"]),
+            (SLIM_NOCOMPILE, ["--no-result-cache", "--no-compile"])]
+        if str(self.args.trace_script) != "none":
+            variants.append((SLIM_TRACE, ["--no-result-cache", "--no-compile", "--trace",
+                                          str(self.args.trace_script.resolve())]))
+        for name, flags in variants:
             self.say(f"{name}: {' '.join(['lambda-slim build', *flags])} …")
             tag = name.replace(" ", "").replace("--", "-")
             out, rep_path, rss = (out_dir / f"{tag}.zip", out_dir / f"{tag}.json",
@@ -280,6 +293,7 @@ class Bench:
             "prune": g("inventory", 0.0) + g("prune", 0.0),
             "strip": g("native", 0.0) + g("strip", 0.0),
             "compile": g("compile", 0.0), "verify": g("verify", 0.0), "zip": g("zip", 0.0),
+            "trace": g("trace", 0.0),
         }
         used = sorted(w.name for w in wheels)
         built = sorted(r["filename"] for r in rep.get("resolved", []))
@@ -297,6 +311,8 @@ class Bench:
             "report": {k: rep.get(k) for k in ("final_bytes", "installed_bytes", "compiled_bytes",
                                                "zip_bytes", "zip_sha256", "files", "timings")},
             "report_verify": {"status": rep.get("verify", {}).get("status")},
+            "trace": {k: v for k, v in (rep.get("trace") or {}).items()
+                      if k != "identical_files"},
         }
         if used != built:
             self.say(f"warning: {name} built {built}, the baselines used {used}", "yellow")
@@ -330,8 +346,15 @@ class Bench:
             dest = self.tmp / "layers" / name.replace(" ", "")
             extract(self.zips[name], dest, self.unzip_bin)
             set_writable(dest, False)
-            self.say(f"{name}: verification workload …")
-            out = verify_layer(self.python, dest / "python", env, self.logs)
+            if name == SLIM_TRACE:
+                # A traced layer keeps what its own workload touches: judge it by that
+                # workload (the broader one imports scipy.stats/optimize, never traced).
+                self.say(f"{name}: its traced workload {self.args.trace_script.name} …")
+                out = run_script_on_layer(self.python, dest / "python",
+                                          self.args.trace_script.resolve(), env, self.logs)
+            else:
+                self.say(f"{name}: verification workload …")
+                out = verify_layer(self.python, dest / "python", env, self.logs)
             self.variants[name]["verify"] = {"ok": out.ok, "detail": out.detail}
             self.say(f"  {'ok' if out.ok else 'FAILED'}: {out.detail}", "green" if out.ok else "red")
             if out.ok:

@@ -149,6 +149,19 @@ def verify_layer(python: Path, site: Path, env: Mapping[str, str], log_dir: Path
     return VerifyOutcome(False, " | ".join(ln.strip() for ln in err) or f"exit {run.returncode}")
 
 
+def run_script_on_layer(python: Path, site: Path, script: Path, env: Mapping[str, str],
+                        log_dir: Path) -> VerifyOutcome:
+    """Run a user workload with only SITE and the standard library importable."""
+    code = ("import sys, runpy; sys.path[:0] = [sys.argv[1], sys.argv[3]]; "
+            "sys.argv = [sys.argv[2]]; runpy.run_path(sys.argv[0], run_name='__main__')")
+    run = run_child([str(python), "-I", "-S", "-B", "-c", code, str(site), str(script),
+                     str(script.parent)], log_dir, env=env)
+    lines = [ln for ln in (run.stdout + run.stderr).strip().splitlines() if ln.strip()]
+    if run.ok:
+        return VerifyOutcome(True, f"{script.name} passed")
+    return VerifyOutcome(False, " | ".join(ln.strip() for ln in lines[-3:]) or f"exit {run.returncode}")
+
+
 def cold_start_once(python: Path, site: Path, model: Path, env: Mapping[str, str],
                     log_dir: Path) -> ChildRun:
     """One fresh interpreter: import pandas and xgboost, load the model, predict."""

@@ -19,8 +19,11 @@ BUILD_ISSUE_LIMIT = 180_000_000
 
 RAW, SPR, SPR_NOSTRIP = "raw", "spr", "spr-nostrip"
 SLIM, SLIM_NOCOMPILE = "lambda-slim", "lambda-slim --no-compile"
-ORDER = (RAW, SPR, SPR_NOSTRIP, SLIM, SLIM_NOCOMPILE)
-PHASES = ("install", "prune", "strip", "compile", "verify", "zip")
+SLIM_TRACE = "lambda-slim --trace --no-compile"
+ORDER = (RAW, SPR, SPR_NOSTRIP, SLIM, SLIM_NOCOMPILE, SLIM_TRACE)
+TRACE_LIMIT = 125 * 1024 * 1024  # issue 6: final tree ≤ 125 MiB without bytecode
+DIRECT_UPLOAD = 52_428_800
+PHASES = ("install", "prune", "strip", "trace", "compile", "verify", "zip")
 
 
 def usual_build_seconds(variants: dict[str, dict[str, Any]]) -> float | None:
@@ -122,6 +125,24 @@ def evaluate(results: dict[str, Any]) -> list[Check]:
         f"build issue: --no-compile final ≤ {BUILD_ISSUE_LIMIT:,} bytes, verifies",
         final_nc is not None and final_nc <= BUILD_ISSUE_LIMIT
         and bool(nc.get("verify", {}).get("ok")), detail))
+
+    tr = vs.get(SLIM_TRACE)
+    if tr:
+        final_t, zip_t = tr.get("unzipped_bytes"), tr.get("zip_bytes")
+        ok_v = bool(tr.get("verify", {}).get("ok"))
+        checks.append(Check(
+            "trace: final ≤ 125 MiB without bytecode, zip ≤ 50 MB, verifies",
+            final_t is not None and final_t <= TRACE_LIMIT and zip_t is not None
+            and zip_t <= DIRECT_UPLOAD and ok_v,
+            f"{_mb(final_t)} ({(final_t or 0) / 2**20:.1f} MiB), zip {_mb(zip_t)}; touched by "
+            f"the workload: {_mb(tr.get('trace', {}).get('touched_bytes'))}; verifies: {ok_v}"))
+        added = None
+        if tr.get("build_seconds") is not None and nc.get("build_seconds") is not None:
+            added = tr["build_seconds"] - nc["build_seconds"]
+        checks.append(Check(
+            "trace adds < 30 s to a warm build", added is not None and added < 30,
+            f"{_s(tr.get('build_seconds'))} vs --no-compile {_s(nc.get('build_seconds'))}: "
+            f"+{_s(added)} (trace phase {_s(tr.get('phases', {}).get('trace'))})"))
     return checks
 
 
