@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import stat
 import struct
 import tempfile
@@ -226,15 +227,38 @@ def write_layer_zip(
     return write_zip(entries, dest, **kw)  # type: ignore[arg-type]
 
 
-def atomic_write_text(dest: Path, text: str) -> None:
-    """Write a small text file atomically (temp file in the same folder, then rename)."""
+def _atomic(dest: Path, fill: Callable[[str], object]) -> None:
+    """Create ``dest`` through a temp file in its folder that ``fill`` writes, then rename."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        fill(tmp_name)
         os.chmod(tmp_name, 0o644)
         os.replace(tmp_name, dest)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
+
+
+def atomic_write_text(dest: Path, text: str) -> None:
+    """Write a small text file atomically (temp file in the same folder, then rename)."""
+    _atomic(dest, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def atomic_copy(src: Path, dest: Path) -> None:
+    """Copy ``src`` to ``dest`` atomically; a missing destination folder is an input error."""
+    if not dest.parent.is_dir():
+        raise InputError(
+            f"Cannot write {dest}: the directory {dest.parent} does not exist.",
+            hint=f"Create it (mkdir -p {dest.parent}) or choose another --output.",
+        )
+    _atomic(dest, lambda tmp: shutil.copyfile(src, tmp))
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

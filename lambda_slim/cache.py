@@ -8,7 +8,6 @@ level, timestamp, tool version, strip and interpreter); ``--refresh`` or
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .archive import atomic_write_text
+from .archive import atomic_copy, atomic_write_text, sha256_file
 from .config import BuildConfig
 from .errors import InputError
 from .requirements import Requirements
@@ -57,9 +56,9 @@ def restore_cached(config: BuildConfig, key: str, t0: float) -> dict[str, Any] |
     except (OSError, ValueError):
         return None
     zip_src = entry / "layer.zip"
-    if not zip_src.is_file() or _sha256_file(zip_src) != rep.get("zip_sha256"):
+    if not zip_src.is_file() or sha256_file(zip_src) != rep.get("zip_sha256"):
         return None
-    copy_atomic(zip_src, config.output)
+    atomic_copy(zip_src, config.output)
     rep["zip_path"] = str(config.output)
     rep["cached"] = True
     rep["timings"] = {"total": round(time.perf_counter() - t0, 3)}
@@ -81,32 +80,6 @@ def store_cached(config: BuildConfig, key: str, rep: dict[str, Any], manifest: s
         os.replace(tmp, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def copy_atomic(src: Path, dest: Path) -> None:
-    if not dest.parent.is_dir():
-        raise InputError(
-            f"Cannot write {dest}: the directory {dest.parent} does not exist.",
-            hint=f"Create it (mkdir -p {dest.parent}) or choose another --output.",
-        )
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def write_sidecars(config: BuildConfig, rep: dict[str, Any], manifest: str) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from .archive import sha256_file
 from .errors import ResolveError
 from .proc import Runner, tail
 from .requirements import Requirements
@@ -60,14 +61,6 @@ def target_pip_args(target: Target) -> list[str]:
     for tag in target.platform_tags():
         args += ["--platform", tag]
     return args
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def resolution_key(reqs: Requirements, target: Target) -> str:
@@ -184,9 +177,9 @@ def resolve(
                     hint="Only binary wheels can go into a layer; pin a version with a wheel.",
                 )
             dist, version, _build, _tags = parse_wheel_filename(name)
-            digest = _sha256(src)
+            digest = sha256_file(src)
             dst = wheels_dir / name
-            if not dst.exists() or _sha256(dst) != digest:
+            if not dst.exists() or sha256_file(dst) != digest:
                 os.replace(src, dst) if not dst.exists() else shutil.copyfile(src, dst)
             wheels.append(ResolvedWheel(str(dist), str(version), name, digest, dst))
     payload = {
