@@ -211,3 +211,43 @@ def test_layer_feature_extraction_rejects_bad_requests(
     launch: Launcher, layers: BuiltLayers, mariadb: MariaDB
 ) -> None:
     check_feature_bad_requests(launch.layer(layers.features, db=mariadb))
+
+
+@pytest.fixture(scope="module")
+def traced_scoring(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    """The scoring layer trimmed by profile (issue 6): ``--trace smoke.py --no-compile``."""
+    import json
+
+    out = tmp_path_factory.mktemp("traced")
+    target, report = out / "scoring-traced.zip", out / "report.json"
+    proc = subprocess.run(
+        [str(_lambda_slim()), "build", "--layer", "scoring", "--output", str(target),
+         "--trace", "smoke.py", "--no-compile", "--json", str(report), "--quiet"],
+        cwd=EXAMPLE, capture_output=True, text=True, timeout=BUILD_TIMEOUT,
+    )  # fmt: skip
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
+    return _unzip_as_opt(target, out / "opt"), json.loads(report.read_text())
+
+
+def test_traced_layer_is_small_and_scores_bit_for_bit(
+    launch: Launcher, layers: BuiltLayers, traced_scoring: tuple[Path, dict[str, object]],
+    mariadb: MariaDB, s3_world: S3World, models: Models,
+) -> None:  # fmt: skip
+    opt, report = traced_scoring
+    trace = report["trace"]
+    assert isinstance(trace, dict) and trace["applied"] is True, trace
+    assert int(report["zip_bytes"]) <= 52_428_800  # type: ignore[call-overload]
+    assert int(report["final_bytes"]) < 150 * 2**20  # type: ignore[call-overload]
+    assert not (opt / "python" / "scipy" / "optimize").exists()  # never touched by scoring
+    key = s3_world.unique_key(".ubj")
+    s3_world.put_file(key, models.a)
+    uri = s3_world.uri(key)
+    layer_fe = launch.layer(layers.features, db=mariadb)
+    traced_ml = launch.layer(opt, MODEL_URI=uri)
+    venv_fe = launch.venv(db=mariadb)
+    venv_ml = launch.venv(MODEL_URI=uri)
+    for entity in ENTITIES:
+        layer_vector, layer_score = chain(layer_fe, traced_ml, entity)
+        venv_vector, venv_score = chain(venv_fe, venv_ml, entity)
+        assert layer_vector == venv_vector, entity
+        assert layer_score.hex() == venv_score.hex(), (entity, layer_score, venv_score)
