@@ -248,6 +248,9 @@ def _trace_lines(tr: dict[str, Any]) -> list[RenderableType]:
             f"{tr['granularity']} granularity, re-verified", style="magenta"))
     elif tr.get("rolled_back"):
         out.append(Text(f"trace: {tr['rolled_back']}", style="yellow"))
+    elif not tr.get("enabled") and "potential_bytes" not in tr and tr:
+        out.append(Text("trace: off; pass --smoke SCRIPT (a run of your function) to see how much "
+                        "a profile-guided trim (--trace) would save", style="dim"))
     elif "potential_bytes" in tr:
         out.append(Text(
             f"trace: off; tracing the smoke script(s) would remove {tr['potential_files']} "
