@@ -330,6 +330,15 @@ def _preview_result(
     )
 
 
+def _sweep_stale(builds: Path, max_age: float = 86400.0) -> None:
+    """Staging folders of builds killed outright (SIGKILL, power loss) go after a day."""
+    now = time.time()
+    for d in builds.glob("build-*"):
+        with contextlib.suppress(OSError):
+            if now - d.stat().st_mtime > max_age:
+                remove_tree(d)
+
+
 def _build_fresh(
     config: BuildConfig,
     env: Mapping[str, str],
@@ -343,6 +352,7 @@ def _build_fresh(
     config.cache_dir.mkdir(parents=True, exist_ok=True)
     builds = config.cache_dir / "builds"
     builds.mkdir(exist_ok=True)
+    _sweep_stale(builds)
     work = Path(tempfile.mkdtemp(prefix="build-", dir=builds))
     try:
         root = work / "python"

@@ -158,3 +158,22 @@ def test_dry_run_changes_nothing(tmp_path: Path, tmp_cache: Path, run_cli: RunCl
     assert "python/demo/tests/test_core.py" in out and "dry run" in out
     assert not (tmp_path / "l.zip").exists()
     assert not (tmp_path / "l.manifest.json").exists()
+
+
+def test_rebuild_needs_no_index(tmp_path: Path, tmp_cache: Path, run_cli: RunCli,
+                                py312: Path) -> None:
+    """Once resolved, the same requirements rebuild from the wheel cache alone."""
+    import shutil
+
+    house = tmp_path / "house"
+    demo_wheels(house)
+    req = wheelhouse_requirements(tmp_path / "requirements.txt", house, "demo")
+    assert run_cli("build", str(req), "-o", str(tmp_path / "a.zip"), "-q", cwd=tmp_path) == 0
+    shutil.rmtree(house)  # the only "index" is gone: pip could not resolve now
+    assert run_cli("build", str(req), "-o", str(tmp_path / "b.zip"), "-q",
+                   "--no-result-cache", cwd=tmp_path) == 0
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+    # --refresh runs pip again; the wheel cache is itself a find-links source for it
+    assert run_cli("build", str(req), "-o", str(tmp_path / "c.zip"), "-q", "--refresh",
+                   cwd=tmp_path) == 0
+    assert (tmp_path / "c.zip").read_bytes() == (tmp_path / "a.zip").read_bytes()
