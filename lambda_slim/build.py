@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import __version__
 from .archive import ArchiveResult, write_layer_zip
 from .cache import restore_cached, result_key, store_cached, write_sidecars
 from .config import BuildConfig
@@ -29,17 +28,16 @@ from .native import (
     NativeFile,
     audit,
     find_strip,
-    is_vendored_lib,
     scan_native,
-    strip_files,
 )
-from .proc import Runner, tail
+from .proc import Runner
 from .proc import run as default_runner
 from .prune import PlanEntry, PruneContext, Staging, make_plan, remove_tree
 from .requirements import Requirements, read_requirements
+from .stages import compile_tree, strip_stage
 from .targets import Interpreter, find_interpreter
 from .trace import identical_files, trace_stage
-from .verify import VerifyReport, check_loadable
+from .verify import VerifyReport
 
 
 class Progress(Protocol):
@@ -154,73 +152,6 @@ def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
         yield
     finally:
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
-
-
-def _strip_stage(
-    config: BuildConfig,
-    tools: Tools,
-    staging: Staging,
-    natives: list[NativeFile],
-    env: Mapping[str, str],
-    runner: Runner,
-    progress: Progress,
-) -> tuple[list[PlanEntry], list[tuple[str, str]]]:
-    from .prune import is_kept
-
-    assert tools.strip is not None
-    cands = [
-        nf.rel for nf in natives
-        if nf.kind == "elf" and nf.info is not None and nf.info.strippable
-        and nf.info.machine == config.target.machine
-        and not is_vendored_lib(nf.rel) and not is_kept(nf.rel, config.keep)
-    ]
-    progress.stage("strip", len(cands))
-    results = strip_files(tools.strip, staging.root, cands, staging.trash / "strip-work",
-                          config.workers, on_done=lambda _r: progress.advance())
-    skipped = [(r.rel, r.error) for r in results if r.error]
-    good = [r for r in results if r.stripped_path is not None and r.after < r.before]
-    entries = [PlanEntry(r.rel, "strip", r.before, r.stripped_path, r.after) for r in good]
-    staging.apply(entries)
-    # A stripped file that no longer loads goes back, judged in place (RPATHs like
-    # $ORIGIN/../numpy.libs only resolve there) and against the original.
-    can_load = tools.interpreter is not None and tools.can_execute
-    if can_load and entries:
-        assert tools.interpreter is not None
-        paths = {str(staging.root / e.rel): e for e in entries}
-        res = check_loadable(tools.interpreter, [Path(p) for p in paths], env, runner)
-        bad = [paths[p] for p, err in res.items() if err and p in paths]
-        if bad:
-            staging.restore(bad)
-            orig = check_loadable(tools.interpreter, [staging.root / e.rel for e in bad], env,
-                                  runner)
-            for e in bad:
-                full = str(staging.root / e.rel)
-                if orig.get(full):  # the original does not load either: not strip's fault
-                    staging.apply([e])
-                else:
-                    skipped.append((e.rel, f"stripped copy does not load: {res[full]}"))
-            entries = [e for e in entries if staging.is_applied(e)]
-    return entries, skipped
-
-
-def _compile(config: BuildConfig, interp: Interpreter, root: Path, runner: Runner,
-             env: Mapping[str, str], only: list[str] | None = None) -> tuple[int, list[str]]:
-    """Byte-compile for the target with unchecked-hash pycs; returns (bytes added, errors)."""
-    before = sum(walk(root).values())
-    cmd = [str(interp.path), "-I", "-m", "compileall", "-q", "-j", str(config.workers),
-           "--invalidation-mode", "unchecked-hash", "-s", str(root), "-p", "/opt/python"]
-    if only is None:
-        cmd.append(str(root))
-    else:
-        cmd += [str(root / rel) for rel in only]
-    proc = runner(cmd, env={k: v for k, v in env.items() if not k.startswith("PYTHON")})
-    errors = []
-    if proc.returncode != 0:
-        errors = [ln for ln in (proc.stdout or "").splitlines() if ln.startswith("***")]
-        if not errors:
-            errors = [tail((proc.stdout or "") + (proc.stderr or ""), 5)]
-    after = sum(walk(root).values())
-    return after - before, errors
 
 
 @dataclass
@@ -390,8 +321,9 @@ def _build_fresh(
         strip_skipped: list[tuple[str, str]] = []
         if "strip" in config.rules and not config.dry_run:
             with _timed(timings, "strip"):
-                strip_entries, strip_skipped = _strip_stage(
-                    config, tools, staging, natives, env, runner, progress)
+                strip_entries, strip_skipped = strip_stage(
+                    config, tools.strip, tools.interpreter if tools.can_execute else None,
+                    staging, natives, env, runner, progress)
         trace_entries: list[PlanEntry] = []
         trace_info: dict[str, object] = {"enabled": bool(config.trace)}
         touched: list[str] | None = None
@@ -416,7 +348,7 @@ def _build_fresh(
             if config.compile == "traced" and touched is not None:
                 only = [r for r in touched if r.endswith(".py") and (root / r).is_file()]
             with _timed(timings, "compile"):
-                compiled, errs = _compile(config, tools.interpreter, root, runner, env, only)
+                compiled, errs = compile_tree(config, tools.interpreter, root, runner, env, only)
             for e in errs[:5]:
                 progress.note(f"compile: {e}")
         if config.dry_run:
@@ -455,4 +387,3 @@ def _build_fresh(
         remove_tree(work)
 
 
-TOOL_VERSION = __version__
