@@ -34,7 +34,7 @@ from .proc import Runner
 from .proc import run as default_runner
 from .prune import PlanEntry, PruneContext, Staging, make_plan, remove_tree
 from .requirements import Requirements, read_requirements
-from .stages import compile_tree, strip_stage
+from .stages import compile_tree, strip_candidates, strip_stage
 from .targets import Interpreter, find_interpreter
 from .trace import identical_files, trace_stage
 from .verify import VerifyReport
@@ -194,7 +194,8 @@ def build(
             return BuildOutcome(hit, [], cached=True)
     result = _build_fresh(config, env, reqs, tools, notes, runner, progress)
     if config.dry_run:
-        return BuildOutcome({}, result.plan)
+        cands = strip_candidates(config, result.natives) if "strip" in config.rules else []
+        return BuildOutcome({"strip_candidates": cands}, result.plan)
     from .report import to_json
 
     rep = to_json(result)

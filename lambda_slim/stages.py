@@ -28,6 +28,17 @@ class _Progress(Protocol):
     def advance(self, n: int = 1) -> None: ...
 
 
+def strip_candidates(config: BuildConfig, natives: list[NativeFile]) -> list[str]:
+    """The strip rule's plan: ELF files of the target machine that still carry symbols,
+    outside vendored ``*.libs/`` folders and ``--keep`` globs."""
+    return [
+        nf.rel for nf in natives
+        if nf.kind == "elf" and nf.info is not None and nf.info.strippable
+        and nf.info.machine == config.target.machine
+        and not is_vendored_lib(nf.rel) and not is_kept(nf.rel, config.keep)
+    ]
+
+
 def strip_stage(
     config: BuildConfig,
     strip_exe: str | None,
@@ -39,12 +50,7 @@ def strip_stage(
     progress: _Progress,
 ) -> tuple[list[PlanEntry], list[tuple[str, str]]]:
     assert strip_exe is not None
-    cands = [
-        nf.rel for nf in natives
-        if nf.kind == "elf" and nf.info is not None and nf.info.strippable
-        and nf.info.machine == config.target.machine
-        and not is_vendored_lib(nf.rel) and not is_kept(nf.rel, config.keep)
-    ]
+    cands = strip_candidates(config, natives)
     progress.stage("strip", len(cands))
     results = strip_files(strip_exe, staging.root, cands, staging.trash / "strip-work",
                           config.workers, on_done=lambda _r: progress.advance())

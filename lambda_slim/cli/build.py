@@ -194,6 +194,11 @@ def build_cmd(requirements: Path | None, json_path: Path | None, no_compile: boo
             outcome = build(config, env, progress=progress)
         if config.dry_run:
             console.print(render_plan(outcome.plan, verbose=verbose))
+            cands = outcome.report.get("strip_candidates", [])
+            if cands:
+                console.print(f"strip: {len(cands)} native files would be stripped with "
+                              "--strip-unneeded (savings are measured when applied)"
+                              + ("" if not verbose else ":\n  " + "\n  ".join(cands)))
             console.print(f"dry run: {len(outcome.plan)} removals planned; nothing was changed.")
             continue
         console.print(render(outcome.report))
