@@ -85,3 +85,18 @@ def test_arm64_build_from_pypi(tmp_path: Path, run_cli: RunCli,
         sos = [n for n in zf.namelist() if n.endswith(".so")]
         data = zf.read(sos[0])
     assert data[:4] == b"\x7fELF" and data[18] == 0xB7  # EM_AARCH64
+
+
+def test_resolves_for_the_target_interpreter_not_the_host(tmp_path: Path, run_cli: RunCli) -> None:
+    """numpy ≥ 2.3 requires Python ≥ 3.11: a python3.10 layer must get 2.2.x, judged by a
+    real python3.10 (the host running lambda-slim here is 3.11), and verify with it."""
+    (tmp_path / "requirements.txt").write_text("numpy\n")
+    code = run_cli("build", "--runtime", "python3.10", "-o", str(tmp_path / "l.zip"), "--json",
+                   str(tmp_path / "r.json"), "-q", "--no-compile", cwd=tmp_path)
+    assert code == 0
+    rep = json.loads((tmp_path / "r.json").read_text())
+    (numpy,) = [w for w in rep["resolved"] if w["name"] == "numpy"]
+    assert numpy["version"].startswith("2.2."), numpy
+    assert "cp310" in numpy["filename"] and "manylinux2014_x86_64" in numpy["filename"]
+    assert rep["verify"]["status"] == "passed"
+    assert "python3.10" in rep["verify"]["interpreter"]
