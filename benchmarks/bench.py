@@ -239,18 +239,24 @@ class Bench:
             self.record_baseline(name, z, phases, runs, extra)
             shutil.rmtree(d)
 
-    def record_baseline(self, name: str, zip_path: Path, phases: dict[str, float],
-                        runs: list[ChildRun], extra: dict[str, Any]) -> None:
+    def record(self, name: str, zip_path: Path, phases: dict[str, float], seconds: float,
+               peak_rss: int | None, extra: dict[str, Any]) -> None:
+        """One variant's row: sizes from its zip, phase times, wall time, memory, extras."""
         zs = zip_stats(zip_path)
         self.zips[name] = zip_path
         self.variants[name] = {
             "description": DESCRIPTIONS[name],
             "unzipped_bytes": zs.unzipped_bytes, "zip_bytes": zs.zip_bytes, "files": zs.files,
             "phases": {k: round(v, 3) for k, v in phases.items()},
-            "build_seconds": round(sum(phases.values()), 3),
-            "peak_rss_bytes": max(r.maxrss_bytes for r in runs),
+            "build_seconds": round(seconds, 3),
+            "peak_rss_bytes": peak_rss,
             **extra,
         }
+
+    def record_baseline(self, name: str, zip_path: Path, phases: dict[str, float],
+                        runs: list[ChildRun], extra: dict[str, Any]) -> None:
+        self.record(name, zip_path, phases, sum(phases.values()),
+                    max(r.maxrss_bytes for r in runs), extra)
 
     # -- lambda-slim -------------------------------------------------------------------------
 
@@ -297,14 +303,7 @@ class Bench:
         }
         used = sorted(w.name for w in wheels)
         built = sorted(r["filename"] for r in rep.get("resolved", []))
-        zs = zip_stats(zip_path)
-        self.zips[name] = zip_path
-        self.variants[name] = {
-            "description": DESCRIPTIONS[name],
-            "unzipped_bytes": zs.unzipped_bytes, "zip_bytes": zs.zip_bytes, "files": zs.files,
-            "phases": {k: round(v, 3) for k, v in phases.items()},
-            "build_seconds": round(run.seconds, 3),
-            "peak_rss_bytes": run.maxrss_bytes,
+        self.record(name, zip_path, phases, run.seconds, run.maxrss_bytes, {
             "peak_rss_self_bytes": int(rss.read_text()) * 1024 if rss.is_file() else None,
             "exit_code": run.returncode,
             "same_wheels_as_baselines": used == built,
@@ -313,7 +312,7 @@ class Bench:
             "report_verify": {"status": rep.get("verify", {}).get("status")},
             "trace": {k: v for k, v in (rep.get("trace") or {}).items()
                       if k != "identical_files"},
-        }
+        })
         if used != built:
             self.say(f"warning: {name} built {built}, the baselines used {used}", "yellow")
 
