@@ -40,6 +40,15 @@ class ArchiveResult:
     sha256: str
 
 
+def require_parent(dest: Path, option: str = "--output") -> None:
+    """Refuse, before any work, to write into a folder that does not exist."""
+    if not dest.parent.is_dir():
+        raise InputError(
+            f"Cannot write {dest}: the directory {dest.parent} does not exist.",
+            hint=f"Create it (mkdir -p {dest.parent}) or choose another {option} path.",
+        )
+
+
 def source_date_epoch(env: Mapping[str, str]) -> int:
     raw = env.get("SOURCE_DATE_EPOCH")
     if not raw:
@@ -131,11 +140,7 @@ def write_zip(
 ) -> ArchiveResult:
     """Write ``(arcname, path)`` entries (in the given order) to ``dest`` atomically."""
     dest = Path(dest)
-    if not dest.parent.is_dir():
-        raise InputError(
-            f"Cannot write {dest}: the directory {dest.parent} does not exist.",
-            hint="Create it first or choose another --output path.",
-        )
+    require_parent(dest)
     items = list(entries)
     dos_time, dos_date = _dos_datetime(epoch)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
@@ -248,11 +253,7 @@ def atomic_write_text(dest: Path, text: str) -> None:
 
 def atomic_copy(src: Path, dest: Path) -> None:
     """Copy ``src`` to ``dest`` atomically; a missing destination folder is an input error."""
-    if not dest.parent.is_dir():
-        raise InputError(
-            f"Cannot write {dest}: the directory {dest.parent} does not exist.",
-            hint=f"Create it (mkdir -p {dest.parent}) or choose another --output.",
-        )
+    require_parent(dest)
     _atomic(dest, lambda tmp: shutil.copyfile(src, tmp))
 
 

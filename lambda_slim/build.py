@@ -8,7 +8,6 @@ raised as :class:`LambdaSlimError` subclasses, and the result is a :class:`Build
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import tempfile
 import time
@@ -17,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .archive import ArchiveResult, write_layer_zip
+from .archive import ArchiveResult, require_parent, write_layer_zip
 from .cache import restore_cached, result_key, store_cached, write_sidecars
 from .config import BuildConfig
 from .diagnose import verify_tree
-from .errors import InputError, LambdaSlimError, NativeError, ToolMissingError
+from .errors import LambdaSlimError, NativeError, ToolMissingError
 from .install import Resolution, install, resolve
 from .inventory import Inventory, read_inventory, walk
 from .native import (
@@ -33,9 +32,10 @@ from .native import (
 from .proc import Runner
 from .proc import run as default_runner
 from .prune import PlanEntry, PruneContext, Staging, make_plan, remove_tree
+from .report import manifest_json, owner_of, to_json
 from .requirements import Requirements, read_requirements
 from .stages import compile_tree, strip_candidates, strip_stage
-from .targets import Interpreter, find_interpreter
+from .targets import Interpreter, find_interpreter, host_machine
 from .trace import identical_files, trace_stage
 from .verify import VerifyReport
 
@@ -69,14 +69,11 @@ class BuildResult:
     final_sizes: dict[str, int]
     compiled_bytes: int
     archive: ArchiveResult | None
-    interpreter: Interpreter | None
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     strip_skipped: list[tuple[str, str]] = field(default_factory=list)
     tests_kept: list[str] = field(default_factory=list)
     trace: dict[str, object] = field(default_factory=dict)
-    cached: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def final_bytes(self) -> int:
@@ -118,7 +115,7 @@ def check_tools(config: BuildConfig, env: Mapping[str, str]) -> tuple[Tools, lis
             f"Install Python {v} (e.g. `pyenv install {v}`) for a verified build."
         )
     pip_python = interp or Interpreter(Path(sys.executable), sys.version_info[:2])
-    host = {"arm64": "aarch64", "amd64": "x86_64"}.get(os.uname().machine, os.uname().machine)
+    host = host_machine()
     can_execute = host == config.target.machine
     if not can_execute:
         msg = (
@@ -137,11 +134,10 @@ def check_tools(config: BuildConfig, env: Mapping[str, str]) -> tuple[Tools, lis
     if config.create_output_dir and not config.dry_run:
         config.output.parent.mkdir(parents=True, exist_ok=True)
     strip = find_strip(config.target, env) if "strip" in config.rules else None
-    if not config.dry_run and not config.trace_preview and not config.output.parent.is_dir():
-        raise InputError(
-            f"Cannot write {config.output}: the directory {config.output.parent} does not exist.",
-            hint=f"Create it (mkdir -p {config.output.parent}) or choose another --output.",
-        )
+    if not config.dry_run and not config.trace_preview:
+        require_parent(config.output)
+    if config.json_path is not None:
+        require_parent(config.json_path, "--json")
     return Tools(interp, pip_python, strip, can_execute), notes
 
 
@@ -196,27 +192,24 @@ def build(
     if config.dry_run:
         cands = strip_candidates(config, result.natives) if "strip" in config.rules else []
         return BuildOutcome({"strip_candidates": cands}, result.plan)
-    from .report import to_json
-
     rep = to_json(result)
     rep["timings"]["total"] = round(time.perf_counter() - t0, 3)
     if config.trace_preview:
-        from .report import owner_of
-
         rep["trace_plan"] = [
             {"path": "python/" + e.rel, "bytes": e.bytes,
              "package": owner_of(e.rel, result.inventory.owner)} for e in result.plan
         ]
         return BuildOutcome(rep, result.plan)
-    write_sidecars(config, rep, manifest_json_of(result))
-    store_cached(config, key, rep, manifest_json_of(result))
+    manifest = manifest_json(result)
+    write_sidecars(config, rep, manifest)
+    store_cached(config, key, rep, manifest)
     return BuildOutcome(rep, result.plan)
 
 
-def manifest_json_of(result: BuildResult) -> str:
-    from .report import manifest_json
-
-    return manifest_json(result)
+def _identical_json(root: Path, sizes: Mapping[str, int]) -> list[dict[str, object]]:
+    """The ten largest groups of byte-identical files, for the report."""
+    return [{"bytes": size, "paths": ["python/" + p for p in paths]}
+            for size, paths in identical_files(root, sizes)[:10]]
 
 
 def _trace_extras(
@@ -226,10 +219,7 @@ def _trace_extras(
 ) -> dict[str, object]:
     """Byte-identical files, and what a trace of the smoke scripts would save when the trace
     rule is off (shown in every report that has a workload)."""
-    out: dict[str, object] = {
-        "identical_files": [{"bytes": size, "paths": ["python/" + p for p in paths]}
-                            for size, paths in identical_files(staging.root, final_sizes)[:10]],
-    }
+    out: dict[str, object] = {"identical_files": _identical_json(staging.root, final_sizes)}
     if not config.trace and config.smoke and tools.interpreter is not None and tools.can_execute:
         with _timed(timings, "trace"):
             try:
@@ -250,15 +240,11 @@ def _preview_result(
     staging: Staging,
 ) -> BuildResult:
     sizes = walk(staging.root)
-    trace_info["identical_files"] = [
-        {"bytes": size, "paths": ["python/" + p for p in paths]}
-        for size, paths in identical_files(staging.root, sizes)[:10]
-    ]
+    trace_info["identical_files"] = _identical_json(staging.root, sizes)
     return BuildResult(
         config=config, requirements=reqs, resolution=resolution, inventory=inv,
         plan=entries, natives=natives, verify=VerifyReport("skipped", None),
-        final_sizes=sizes, compiled_bytes=0, archive=None, interpreter=tools.interpreter,
-        timings=timings, notes=notes, trace=trace_info,
+        final_sizes=sizes, compiled_bytes=0, archive=None, timings=timings, notes=notes, trace=trace_info,
     )
 
 
@@ -379,8 +365,7 @@ def _build_fresh(
             config=config, requirements=reqs, resolution=resolution, inventory=inv,
             plan=full_plan if not config.dry_run else plan, natives=natives, verify=vrep,
             final_sizes=final_sizes, compiled_bytes=compiled, archive=archive_res,
-            interpreter=tools.interpreter, timings=timings, notes=notes,
-            strip_skipped=strip_skipped, tests_kept=list(ctx.extra.get("tests_kept", [])),  # type: ignore[call-overload]
+            timings=timings, notes=notes, strip_skipped=strip_skipped, tests_kept=ctx.tests_kept,
             trace=trace_info,
         )
         return result

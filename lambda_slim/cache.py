@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .archive import atomic_copy, atomic_write_text, sha256_file
+from .archive import atomic_copy, atomic_write_text, require_parent, sha256_file
 from .config import BuildConfig
-from .errors import InputError
 from .requirements import Requirements
 
 if TYPE_CHECKING:
@@ -86,10 +85,5 @@ def write_sidecars(config: BuildConfig, rep: dict[str, Any], manifest: str) -> N
     """The removal manifest beside the zip and, if asked, the JSON report (both atomic)."""
     atomic_write_text(config.manifest_path(), manifest)
     if config.json_path is not None:
-        if not config.json_path.parent.is_dir():
-            raise InputError(
-                f"Cannot write the report {config.json_path}: {config.json_path.parent} does "
-                "not exist.",
-                hint="Create the folder or choose another --json path.",
-            )
+        require_parent(config.json_path, "--json")
         atomic_write_text(config.json_path, json.dumps(rep, indent=2) + "\n")

@@ -8,9 +8,16 @@ Precedence, lowest to highest: built-in defaults < ``[tool.lambda-slim]`` in the
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from .errors import InputError
+from .errors import ConfigError, InputError
+from .targets import DEFAULT_BUDGET, Target, parse_target
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 _UNITS = {
@@ -46,15 +53,6 @@ def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> 
 
 # --- build configuration -----------------------------------------------------------------
 
-import os  # noqa: E402
-import sys  # noqa: E402
-from collections.abc import Mapping  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-from .errors import ConfigError  # noqa: E402
-from .targets import DEFAULT_BUDGET, Target, parse_target  # noqa: E402
 
 if sys.version_info >= (3, 11):
     import tomllib

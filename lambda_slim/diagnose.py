@@ -9,6 +9,7 @@ rule's removals are bisected to name the files. ``--repair`` puts those files ba
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from .errors import VerifyError
@@ -48,7 +49,7 @@ class Prober:
         self.runs = 0
         self.last_checked = 0
 
-    def paths(self) -> list:  # type: ignore[type-arg]
+    def paths(self) -> list[Path]:
         paths = [self.staging.root]
         stand_in = self.staging.rule_root("runtime-provided")
         if stand_in.is_dir():
@@ -64,8 +65,6 @@ class Prober:
         failed = dict(res.failed)
         for item in items:
             if item.startswith(_SMOKE):
-                from pathlib import Path
-
                 smoke = run_smoke(self.interp, self.paths(), Path(item[len(_SMOKE):]), self.env,
                                   self.runner)
                 if not smoke.ok:
@@ -83,14 +82,13 @@ def _bisect(probe: Prober, staging: Staging, entries: list[PlanEntry],
     culprits: list[PlanEntry] = []
     pool = list(entries)
     while pool and len(culprits) < MAX_CULPRITS:
-        staging.restore(pool)
-        lo, hi = 0, len(pool)
-        staging.apply(pool)
+        staging.apply(pool)  # on entry (and after each culprit) the whole pool is applied
         if not probe(items):
             break
+        lo, hi = 0, len(pool)  # invariant: pool[:lo] alone passes, pool[:hi] fails
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            staging.restore(pool)
+            staging.restore(pool[mid:])
             staging.apply(pool[:mid])
             if probe(items):
                 hi = mid
@@ -99,8 +97,7 @@ def _bisect(probe: Prober, staging: Staging, entries: list[PlanEntry],
         culprit = pool.pop(hi - 1)
         culprits.append(culprit)
         staging.restore([culprit])
-        staging.restore(pool)
-        staging.apply(pool)
+    staging.apply(pool)  # leave every non-culprit removal in place
     return culprits
 
 
@@ -133,7 +130,7 @@ def verify_tree(
     }
     modules = sorted({m for d in inv.dists.values() if d.name not in gone for m in d.top_level})
     items = modules + [_SMOKE + str(p.resolve()) for p in config.smoke]
-    report = VerifyReport("passed", str(interp.path), modules_checked=len(modules))
+    report = VerifyReport("passed", str(interp.path))
     failed = probe(items, deep=True)
     report.modules_checked = probe.last_checked
     report.smoke = [{"script": str(p), "ok": (_SMOKE + str(p.resolve())) not in failed}
@@ -202,8 +199,6 @@ def verify_tree(
             report.failures.append(f"{_describe_item(i)}: fails only in the pruned tree, cause "
                                    "not found")
     if not config.repair or left:
-        staging.restore(culprit_entries)
-        staging.apply(culprit_entries)
         detail = "\n".join(f"  - {ln}" for ln in lines) or "  (no single file found)"
         fails = "\n".join(f"  - {f}" for f in report.failures)
         keep = " ".join(f"--keep '{e.rel}'" for e in culprit_entries[:3])

@@ -10,13 +10,18 @@ their includes) and the target, so a rebuild needs no network. ``refresh`` forge
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
+import io
 import json
 import os
 import re
 import shutil
+import stat
 import tempfile
+import zipfile
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -179,8 +184,7 @@ def resolve(
             dist, version, _build, _tags = parse_wheel_filename(name)
             digest = sha256_file(src)
             dst = wheels_dir / name
-            if not dst.exists() or sha256_file(dst) != digest:
-                os.replace(src, dst) if not dst.exists() else shutil.copyfile(src, dst)
+            os.replace(src, dst)  # same filesystem (the download dir is in the cache): atomic
             wheels.append(ResolvedWheel(str(dist), str(version), name, digest, dst))
     payload = {
         "key": key,
@@ -252,11 +256,6 @@ def _wheel_target(name: str) -> str | None:
 
 
 def _unpack_one(whl: Path, dest: Path) -> None:
-    import csv
-    import io
-    import stat
-    import zipfile
-
     with zipfile.ZipFile(whl) as zf:
         record_name = None
         for info in zf.infolist():
@@ -301,8 +300,6 @@ def _unpack_one(whl: Path, dest: Path) -> None:
 
 def unpack_wheels(wheels: list[Path], dest: Path, jobs: int) -> None:
     """Install wheels by unpacking them in parallel (no deps, no scripts rewriting)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     dest.mkdir(parents=True, exist_ok=True)
     # Largest first so the long ones start early.
     order = sorted(wheels, key=lambda p: -p.stat().st_size)

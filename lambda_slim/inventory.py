@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path, PurePosixPath
 
@@ -30,7 +30,6 @@ class Inventory:
     dists: dict[str, Dist]
     owner: dict[str, str]
     sizes: dict[str, int]
-    extra: dict[str, object] = field(default_factory=dict)
 
     def bytes_by_dist(self, present: set[str] | None = None) -> dict[str, int]:
         out: dict[str, int] = {name: 0 for name in self.dists}
@@ -45,8 +44,13 @@ class Inventory:
     def total(self) -> int:
         return sum(self.sizes.values())
 
-    def modules(self) -> list[str]:
-        return sorted({m for d in self.dists.values() for m in d.top_level})
+
+def pyc_source(rel: str) -> str | None:
+    """``pkg/__pycache__/mod.cpython-312.pyc`` -> ``pkg/mod.py``; None for other paths."""
+    parts = rel.split("/")
+    if len(parts) >= 2 and parts[-2] == "__pycache__":
+        return "/".join([*parts[:-2], parts[-1].split(".", 1)[0] + ".py"])
+    return None
 
 
 def walk(root: Path) -> dict[str, int]:

@@ -6,7 +6,6 @@ recognised by their magic bytes, not their names, so ``libfoo.so.1.2`` is found 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -21,7 +20,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection
 
 from .errors import ToolMissingError
-from .targets import Target
+from .targets import Target, host_machine
 
 ELF_MAGIC = b"\x7fELF"
 _MACHO_MAGICS = {
@@ -202,20 +201,19 @@ def audit(natives: Iterable[NativeFile], target: Target) -> list[NativeProblem]:
 def find_strip(target: Target, env: Mapping[str, str]) -> str:
     """The ``strip`` that understands the target's ELF machine; raise if there is none."""
     path = env.get("PATH")
-    names = ["strip"]
-    if target.machine == "aarch64" and os.uname().machine != "aarch64":
-        names = ["aarch64-linux-gnu-strip", "llvm-strip"]
+    cross = target.machine != host_machine()
+    names = [f"{target.machine}-linux-gnu-strip", "llvm-strip"] if cross else ["strip"]
     for name in names:
         exe = shutil.which(name, path=path)
         if exe:
             return exe
     wanted = " or ".join(names)
+    package = f" binutils-{target.machine.replace('_', '-')}-linux-gnu" if cross else ""
     raise ToolMissingError(
         f"No {wanted} found on PATH, needed by the `strip` rule for {target.describe()}.",
         hint=(
-            "Install binutils (Debian/Ubuntu: apt-get install binutils"
-            + (" binutils-aarch64-linux-gnu" if target.machine == "aarch64" else "")
-            + "; macOS builds need a Linux strip), or build with --no-strip."
+            f"Install binutils (Debian/Ubuntu: apt-get install binutils{package}; "
+            "macOS builds need a Linux strip), or build with --no-strip."
         ),
     )
 

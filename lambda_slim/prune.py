@@ -41,6 +41,11 @@ _DIST_INFO_DROP = {
     "RECORD.jws", "RECORD.p7s", "dependency_links.txt", "namespace_packages.txt",
 }
 _LICENSE = re.compile(r"^(licen[cs]e|copying|notice|authors|copyright|patents)", re.IGNORECASE)
+
+
+def is_license(name: str) -> bool:
+    """License and notice files, which must travel with redistributed code."""
+    return bool(_LICENSE.match(name))
 _METADATA_KEEP = {
     "metadata-version", "name", "version", "requires-python", "requires-dist",
     "provides-extra", "license", "license-expression", "license-file", "dynamic",
@@ -73,15 +78,11 @@ class PruneContext:
     inventory: Inventory
     requested: frozenset[str]
     work_dir: Path  # scratch space for replacement files (minimal METADATA, stripped .so)
-    extra: dict[str, object] = field(default_factory=dict)
+    #: Set by the ``tests`` rule: test modules kept because runtime code imports them.
+    tests_kept: list[str] = field(default_factory=list)
 
 
 RuleFn = Callable[[PruneContext], Iterable[PlanEntry]]
-
-
-def _in_package_dir(rel: str, names: set[str]) -> bool:
-    parts = PurePosixPath(rel).parts
-    return any(p in names for p in parts[1:-1])
 
 
 def rule_bytecode(ctx: PruneContext) -> Iterable[PlanEntry]:
@@ -107,7 +108,7 @@ def rule_dist_info(ctx: PruneContext) -> Iterable[PlanEntry]:
                 continue
             sub = rel[len(prefix):]
             base = sub.rsplit("/", 1)[-1]
-            if sub.startswith(("licenses/", "license_files/")) or _LICENSE.match(base):
+            if sub.startswith(("licenses/", "license_files/")) or is_license(base):
                 continue
             if sub in _DIST_INFO_DROP:
                 yield PlanEntry(rel, "dist-info", inv.sizes[rel])
@@ -200,7 +201,7 @@ def rule_tests(ctx: PruneContext) -> Iterable[PlanEntry]:
     inv = ctx.inventory
     dirs = _tests_dirs(inv)
     kept = _referenced_tests(inv, dirs)
-    ctx.extra["tests_kept"] = sorted(kept)
+    ctx.tests_kept = sorted(kept)
     for rel, size in inv.sizes.items():
         parts = rel.split("/")
         for i in range(1, len(parts) - 1):

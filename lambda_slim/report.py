@@ -13,8 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__
-from .inventory import UNOWNED
+from .inventory import UNOWNED, pyc_source
 from .prune import RULES, PlanEntry, summarize
+from .targets import DIRECT_UPLOAD_LIMIT
 
 if TYPE_CHECKING:
     from .build import BuildResult
@@ -37,11 +38,8 @@ def owner_of(rel: str, owner: dict[str, str]) -> str:
     o = owner.get(rel)
     if o:
         return o
-    parts = rel.split("/")
-    if len(parts) >= 2 and parts[-2] == "__pycache__":
-        src = "/".join([*parts[:-2], parts[-1].split(".", 1)[0] + ".py"])
-        return owner.get(src, UNOWNED)
-    return UNOWNED
+    src = pyc_source(rel)
+    return owner.get(src, UNOWNED) if src else UNOWNED
 
 
 def package_rows(result: BuildResult) -> list[dict[str, Any]]:
@@ -110,7 +108,7 @@ def advice(result: BuildResult) -> list[str]:
     if result.over_budget:
         out.append("Over budget: try `--trace smoke.py` to drop what your workload never "
                    "touches, or split the dependencies across two functions.")
-    if result.archive and result.archive.zip_bytes > 52_428_800:
+    if result.archive and result.archive.zip_bytes > DIRECT_UPLOAD_LIMIT:
         out.append("The zip is over 50 MB: publish it through S3 (lambda-slim publish "
                    "--s3-bucket …).")
     return out
@@ -145,7 +143,6 @@ def to_json(result: BuildResult) -> dict[str, Any]:
         "advice": advice(result),
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
         "notes": result.notes,
-        "extra": result.extra,
     }
 
 

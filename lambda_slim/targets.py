@@ -94,6 +94,12 @@ class Target:
         }
 
 
+def host_machine() -> str:
+    """This machine's ELF machine name (``uname -m``, with Apple/Windows spellings mapped)."""
+    m = os.uname().machine
+    return {"arm64": "aarch64", "amd64": "x86_64", "AMD64": "x86_64"}.get(m, m)
+
+
 def parse_target(runtime: str, arch: str) -> Target:
     rt = RUNTIMES.get(runtime)
     if rt is None:
@@ -205,13 +211,6 @@ def find_interpreter(
                 hint="Pass an interpreter of the target's version with --python, or drop it.",
             )
     return None
-
-
-def runtime_help() -> str:
-    lines = []
-    for rt in RUNTIMES.values():
-        lines.append(f"{rt.name}: {rt.os}, glibc {rt.glibc[0]}.{rt.glibc[1]}")
-    return "; ".join(lines)
 
 
 def env_snapshot() -> dict[str, str]:

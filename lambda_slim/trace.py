@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import VerifyError
-from .inventory import walk
+from .inventory import pyc_source, walk
 from .native import NativeFile
 from .proc import Runner, tail
-from .prune import PlanEntry, Staging, is_kept
+from .prune import PlanEntry, Staging, is_kept, is_license
 from .targets import Interpreter
 from .verify import check_imports, child_env, run_smoke
 
@@ -143,8 +143,7 @@ def _protected(rel: str) -> bool:
         return True
     if len(parts) == 2 and parts[1] == "__init__.py":
         return True  # a top-level package's own __init__
-    base = parts[-1].lower()
-    return base.startswith(("license", "licence", "copying", "notice"))
+    return is_license(parts[-1])
 
 
 def _is_module(rel: str) -> bool:
@@ -162,13 +161,8 @@ def plan_trace(
     """What the workload never touched, at ``granularity`` (package | module | file)."""
 
     def used(rel: str) -> bool:
-        if rel in touched:
-            return True
-        parts = rel.split("/")
-        if len(parts) >= 2 and parts[-2] == "__pycache__":  # a pyc of a touched source
-            src = "/".join([*parts[:-2], parts[-1].split(".", 1)[0] + ".py"])
-            return src in touched
-        return False
+        src = pyc_source(rel)  # a pyc counts as touched when its source was
+        return rel in touched or (src is not None and src in touched)
 
     # Directories (below a top-level package) that hold at least one touched file.
     live_dirs: set[str] = set()

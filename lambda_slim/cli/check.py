@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..archive import atomic_write_text
+from ..archive import atomic_write_text, require_parent
 from ..check import (
     CheckReport,
     check_paths,
@@ -18,7 +18,6 @@ from ..check import (
     verdict_of,
 )
 from ..config import parse_size
-from ..errors import InputError
 from ..report import human
 from ..targets import ARCHES, DEFAULT_BUDGET, RUNTIMES
 from . import main_group, set_exit_code
@@ -109,9 +108,8 @@ def check_command(paths: tuple[Path, ...], function: Path | None, budget: str,
     under python/, and native files built for the wrong architecture or needing a newer
     glibc than the runtime has.
     """
-    if json_out is not None and not json_out.parent.is_dir():
-        raise InputError(f"Cannot write {json_out}: {json_out.parent} does not exist.",
-                         hint="Create the folder or choose another --json path.")
+    if json_out is not None:
+        require_parent(json_out, "--json")
     report = check_paths(list(paths), function=function, budget=parse_size(budget),
                          runtime=runtime, arch=arch)
     _render(report)

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from .. import __version__
-from ..archive import atomic_write_text
+from ..archive import atomic_write_text, require_parent
 from ..errors import InputError
 from ..publish import PublishOutcome, RegionClients, plan_publish, publish
 from . import main_group, set_exit_code
@@ -140,9 +140,8 @@ def publish_command(zip_path: Path, name: str, regions: tuple[str, ...],
     if public and principal:
         raise InputError("--public and --principal are mutually exclusive.",
                          hint="--public shares with every account; --principal with one.")
-    if json_out is not None and not json_out.parent.is_dir():
-        raise InputError(f"Cannot write {json_out}: {json_out.parent} does not exist.",
-                         hint="Create the folder or choose another --json path.")
+    if json_out is not None:
+        require_parent(json_out, "--json")
     if not regions:
         env_region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         regions = (env_region,) if env_region else ()

@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from ..archive import atomic_write_text
+from ..archive import atomic_write_text, require_parent
 from ..build import build
 from ..config import build_config
 from ..errors import InputError
@@ -63,6 +63,8 @@ def trace_cmd(requirements: Path | None, scripts: tuple[Path, ...], runtime: str
         if not s.is_file():
             raise InputError(f"Workload script {s} does not exist.",
                              hint="Pass the path of a Python script that exercises your function.")
+    if json_path is not None:
+        require_parent(json_path, "--json")
     env = env_snapshot()
     cli: dict[str, Any] = {
         "requirements": str(requirements) if requirements else None, "runtime": runtime,
