@@ -14,7 +14,9 @@ EXIT_NATIVE = 4
 EXIT_VERIFY = 5
 EXIT_TOOL_MISSING = 6
 EXIT_AWS = 7
+EXIT_INTERNAL = 70  # EX_SOFTWARE in sysexits.h
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success: built/checked/published and within budget",
@@ -25,7 +27,9 @@ EXIT_CODES: dict[int, str] = {
     EXIT_VERIFY: "verification failed: the pruned layer does not import or the smoke test fails",
     EXIT_TOOL_MISSING: "a required tool is missing (strip, target interpreter with --require-verify)",
     EXIT_AWS: "AWS error while publishing (credentials, access, throttling, bucket, name)",
+    EXIT_INTERNAL: "internal error: please report it (traceback with -v or LAMBDA_SLIM_DEBUG=1)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C); previous outputs are left untouched",
+    EXIT_TERMINATED: "terminated (SIGTERM, e.g. a cancelled CI job); temporary files are removed",
 }
 
 
@@ -81,3 +85,10 @@ class AwsError(LambdaSlimError):
     """An AWS call failed in a way the user has to act on."""
 
     exit_code = EXIT_AWS
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (a cancelled CI job): unwind like Ctrl-C so temp files are removed.
+
+    A BaseException, like KeyboardInterrupt, so no ``except Exception`` swallows it.
+    """

@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .archive_read import manifest_path, read_target_json
+from .archive_read import manifest_path, read_target_json, read_zip_listing, verify_entry
 from .config import did_you_mean
 from .errors import EXIT_AWS, EXIT_OK, AwsError, InputError, LambdaSlimError
 from .targets import ARCHES, DIRECT_UPLOAD_LIMIT, RUNTIMES
@@ -29,6 +30,8 @@ _REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+-\d+$")
 _PRINCIPAL = re.compile(r"^(\d{12}|\*|arn:aws[a-zA-Z-]*:iam::\d{12}:root)$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _OTHER_RUNTIME = re.compile(r"^(nodejs|java|dotnet|ruby|provided|go)[a-z0-9.]*$")
+#: Every AWS call of a publish together must finish within this many seconds (--timeout).
+DEFAULT_DEADLINE = 900.0
 
 #: (region, message) progress events for the CLI; tests may ignore them.
 Progress = Callable[[str, str], None]
@@ -132,6 +135,15 @@ def _validate(name: str, regions: Sequence[str], description: str | None,
         if not _REGION.match(r):
             raise InputError(f"{r!r} is not an AWS region name.",
                              hint="Regions look like us-east-1 or eu-west-1 (lower case).")
+    arn_region = name.split(":")[3] if name.startswith("arn:") else None
+    others = [r for r in regions if arn_region is not None and r != arn_region]
+    if others:
+        raise InputError(
+            f"--name {name} is a layer ARN in {arn_region}, but it would be published in "
+            f"{', '.join(others)}.",
+            hint="A layer ARN names one region: pass --region " + str(arn_region)
+                 + ", or give the plain layer name (the part after 'layer:') to publish to "
+                 "several regions.")
     if len(set(regions)) != len(regions):
         raise InputError("A --region is given twice.", hint="Pass each region once.")
     if description is not None and len(description) > 256:
@@ -194,6 +206,21 @@ def hash_zip(path: Path) -> tuple[int, str, str]:
     return size, h.hexdigest(), base64.b64encode(h.digest()).decode()
 
 
+def validate_zip(zip_path: Path) -> None:
+    """Read the zip with check's safe reader and prove every entry's data, before any AWS
+    call: a text file, a truncated or hostile zip (``..`` names, bombs) or an empty layer is
+    refused (InputError), never published."""
+    listing = read_zip_listing(zip_path)
+    with open(zip_path, "rb") as fh:
+        for entry in listing.files:
+            verify_entry(listing, entry, fh)
+    if not listing.files:
+        raise InputError(
+            f"{zip_path} holds no files: publishing it would create an empty layer.",
+            hint="Rebuild it with `lambda-slim build` from a requirements file that lists "
+                 "packages, and check it with `lambda-slim check` first.")
+
+
 def plan_publish(
     zip_path: Path,
     name: str,
@@ -232,9 +259,8 @@ def plan_publish(
         notes.append("no compatible runtime recorded (no build manifest beside the zip); "
                      "pass --compatible-runtime to make the layer easy to find")
     _check_runtimes(runtimes, architectures)
+    validate_zip(zip_path)
     size, hexdigest, b64 = hash_zip(zip_path)
-    if size == 0:
-        raise InputError(f"{zip_path} is empty.", hint="Rebuild it.")
     buckets = _buckets(regions, s3_buckets)
     if size > DIRECT_UPLOAD_LIMIT:
         missing = [r for r in regions if r not in buckets]
@@ -492,9 +518,15 @@ def _publish_region(plan: PublishPlan, clients: RegionClients, data: bytes | Non
 
 
 def publish(plan: PublishPlan, clients: Sequence[RegionClients],
-            progress: Progress | None = None) -> PublishOutcome:
+            progress: Progress | None = None,
+            deadline: float | None = DEFAULT_DEADLINE) -> PublishOutcome:
     """Publish to every region of the plan concurrently; one region's failure is reported
-    in its own result and never hides the others'."""
+    in its own result and never hides the others'.
+
+    ``deadline`` bounds the whole publish in seconds: a region still waiting for AWS then
+    fails with a timeout. Regions run in daemon threads, so a hung endpoint can neither keep
+    the process alive nor swallow Ctrl-C (the wait below is interruptible).
+    """
     by_region = {c.region: c for c in clients}
     missing = [r for r in plan.regions if r not in by_region]
     if missing:
@@ -503,8 +535,30 @@ def publish(plan: PublishPlan, clients: Sequence[RegionClients],
     if not plan.via_s3 and not plan.dry_run:
         data = plan.zip_path.read_bytes()
     report = progress or (lambda _r, _m: None)
-    with ThreadPoolExecutor(max_workers=max(1, len(plan.regions))) as pool:
-        futures = [pool.submit(_publish_region, plan, by_region[r], data, report)
-                   for r in plan.regions]
-        results = tuple(f.result() for f in futures)
-    return PublishOutcome(plan, results)
+    done: dict[str, RegionResult | BaseException] = {}
+
+    def work(region: str) -> None:
+        try:
+            done[region] = _publish_region(plan, by_region[region], data, report)
+        except BaseException as exc:  # re-raised in the caller's thread below
+            done[region] = exc
+
+    threads = [threading.Thread(target=work, args=(r,), daemon=True, name=f"publish-{r}")
+               for r in plan.regions]
+    for t in threads:
+        t.start()
+    end = None if deadline is None else time.monotonic() + deadline
+    for t in threads:
+        t.join(None if end is None else max(0.0, end - time.monotonic()))
+    results = []
+    for r in plan.regions:
+        got = done.get(r)
+        if isinstance(got, BaseException):
+            raise got
+        results.append(got if got is not None else RegionResult(
+            r, "failed", via="s3" if plan.via_s3 else "direct",
+            error=f"{r}: AWS did not finish within the {deadline:g} s deadline; the layer may "
+                  "or may not have been published there.",
+            hint="Check the network and --endpoint-url, then rerun (publishing is idempotent); "
+                 "--timeout SECONDS allows more time."))
+    return PublishOutcome(plan, tuple(results))

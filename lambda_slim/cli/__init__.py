@@ -7,14 +7,27 @@ exit codes, and calls ``sys.exit``. Each command lives in its own module and reg
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 
 import click
 
 from .. import __version__
-from ..errors import EXIT_CODES, EXIT_INTERRUPTED, LambdaSlimError
-from ._common import console, err_console, render_error
+from ..errors import (
+    EXIT_CODES,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    LambdaSlimError,
+    Terminated,
+)
+from ._common import console, err_console, render_error, render_internal
 
 EXIT_CODE_HELP = "\n".join(f"  {code:>3}  {text}" for code, text in EXIT_CODES.items())
 
@@ -47,10 +60,35 @@ def _register() -> None:
 
 
 
+def _debug(argv: Sequence[str]) -> bool:
+    return bool(os.environ.get("LAMBDA_SLIM_DEBUG", "").strip() not in ("", "0")
+                or "-v" in argv or "--verbose" in argv)
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM unwinds the stack like Ctrl-C (finally blocks remove temp files and staging)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code (callable from tests)."""
+    args = list(argv) if argv is not None else sys.argv[1:]
+    _last_exit_code.clear()
     try:
-        main_group.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+        with _sigterm_unwinds():
+            main_group.main(args=args, standalone_mode=False)
     except LambdaSlimError as exc:
         render_error(exc)
         return exc.exit_code
@@ -59,12 +97,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show(file=sys.stderr)
         return exc.exit_code
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         err_console.print("[red]Interrupted.[/] Previous outputs were left untouched.")
         return EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        err_console.print("[red]Interrupted.[/] Previous outputs were left untouched.")
-        return EXIT_INTERRUPTED
+    except Terminated:
+        err_console.print("[red]Terminated[/] (SIGTERM). Temporary files were removed; previous "
+                          "outputs were left untouched.")
+        return EXIT_TERMINATED
+    except Exception as exc:  # a bug: never exit 1, which means "over budget"
+        if _debug(args):
+            err_console.print(traceback.format_exc(), markup=False, highlight=False)
+        render_internal(exc)
+        return EXIT_INTERNAL
     ctx_code = _last_exit_code.get("code", 0)
     _last_exit_code.clear()
     return ctx_code

@@ -6,6 +6,7 @@ import os
 import sys
 
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import LambdaSlimError
 
@@ -24,6 +25,17 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def render_error(exc: LambdaSlimError) -> None:
-    err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+    """Messages hold user text (paths, requirement lines, ``[tool.lambda-slim]``): escaped, so
+    rich shows it literally instead of reading it as markup."""
+    err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
     if exc.hint:
-        err_console.print(f"[bold]hint:[/] {exc.hint}", highlight=False)
+        err_console.print(f"[bold]hint:[/] {escape(exc.hint)}", highlight=False)
+
+
+def render_internal(exc: BaseException) -> None:
+    """An unexpected exception is a bug in lambda-slim: say so, and how to report it."""
+    err_console.print(
+        f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}\n"
+        "This is a bug in lambda-slim, not in your input: please report it with the command "
+        "you ran. Rerun with LAMBDA_SLIM_DEBUG=1 (or -v) to see the traceback.",
+        highlight=False)

@@ -6,15 +6,21 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
 from .. import __version__
-from ..archive import atomic_write_text, require_parent
+from ..archive import atomic_write_text
 from ..errors import InputError
-from ..publish import PublishOutcome, RegionClients, plan_publish, publish
+from ..guard import check_outputs
+from ..publish import DEFAULT_DEADLINE, PublishOutcome, RegionClients, plan_publish, publish
 from . import main_group, set_exit_code
 from ._common import console, err_console
+
+#: Seconds per socket connect and per read; botocore retries within --timeout.
+CONNECT_TIMEOUT = 10
+READ_TIMEOUT = 120
 
 _STATUS = {
     "published": "[green]published[/]",
@@ -25,18 +31,37 @@ _STATUS = {
 }
 
 
+def _max_attempts() -> int:
+    raw = os.environ.get("AWS_MAX_ATTEMPTS", "").strip() or "8"
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise InputError(f"AWS_MAX_ATTEMPTS={raw!r} is not a number of attempts (1-100).",
+                         hint="Unset it or set it to a small whole number such as 8.")
+    return int(raw)
+
+
+def _check_endpoint(url: str | None, source: str) -> None:
+    parts = urlsplit(url) if url else None
+    if parts is not None and (parts.scheme not in ("http", "https") or not parts.hostname):
+        raise InputError(f"{source} {url!r} is not an http(s) URL.",
+                         hint="Use a full URL such as https://lambda.eu-west-1.amazonaws.com "
+                              "or http://127.0.0.1:5000, or leave it out to use AWS.")
+
+
 def make_clients(regions: list[str], endpoint_url: str | None) -> list[RegionClients]:
     """The boto3 clients, built here at the edge: botocore's standard retry mode (throttling
-    is retried with backoff), and path-style S3 addressing when a custom endpoint is used."""
+    is retried with backoff), bounded connect/read timeouts (a silent endpoint cannot hang a
+    call), and path-style S3 addressing when a custom endpoint is used."""
     import boto3
     from botocore.config import Config
 
+    _check_endpoint(endpoint_url, "--endpoint-url")
+    for var in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_LAMBDA"):
+        _check_endpoint(os.environ.get(var) or None, var)
     custom = bool(endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
                   or os.environ.get("AWS_ENDPOINT_URL_S3"))
-    retries: Any = {"mode": "standard",
-               "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "8") or 8)}
+    retries: Any = {"mode": "standard", "max_attempts": _max_attempts()}
     lam_cfg = Config(retries=retries, user_agent_extra=f"lambda-slim/{__version__}",
-                     read_timeout=300)
+                     connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)
     s3_cfg = lam_cfg.merge(Config(s3={"addressing_style": "path"})) if custom else lam_cfg
     session = boto3.session.Session()
     out = []
@@ -100,9 +125,14 @@ AWS_ENDPOINT_URL or --endpoint-url point it at any S3/Lambda-compatible endpoint
 \b
 Exit codes:
     0  published, or already up to date, in every region
-    2  bad usage: invalid layer name, region, missing --s3-bucket, unreadable zip
+    2  bad usage: invalid layer name, region (or an ARN of another region),
+       missing --s3-bucket, --endpoint-url or AWS_MAX_ATTEMPTS unreadable, --json
+       naming the zip; a zip that is unreadable, hostile or empty (checked with
+       check's reader before any AWS call)
     7  AWS error in at least one region (credentials, access denied, throttling,
-       missing bucket, bucket in another region); the others are still reported""",
+       missing bucket, bucket in another region, no answer within --timeout);
+       the others are still reported
+  130  interrupted (Ctrl-C): one Ctrl-C stops every region at once""",
 )
 @click.argument("zip_path", metavar="ZIP", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--name", required=True, help="Layer name (letters, digits, - and _; or an ARN).")
@@ -130,18 +160,23 @@ Exit codes:
               help="Custom S3/Lambda endpoint [default: AWS_ENDPOINT_URL, else AWS].")
 @click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False),
               default=None, metavar="FILE", help="Write the per-region results as JSON.")
+@click.option("--timeout", type=click.FloatRange(min=1, max=86400), default=DEFAULT_DEADLINE,
+              show_default=True, metavar="SECONDS",
+              help="Deadline for the whole publish; each AWS call also gives up after "
+                   f"{CONNECT_TIMEOUT} s connecting or {READ_TIMEOUT} s without an answer.")
 def publish_command(zip_path: Path, name: str, regions: tuple[str, ...],
                     s3_buckets: tuple[str, ...], description: str | None,
                     license_info: str | None, runtimes: tuple[str, ...],
                     arches: tuple[str, ...], report: Path | None, dry_run: bool, force: bool,
                     public: bool, principal: str | None, endpoint_url: str | None,
-                    json_out: Path | None) -> None:
+                    json_out: Path | None, timeout: float) -> None:
     """Publish a layer zip with PublishLayerVersion, idempotently, to one or more regions."""
     if public and principal:
         raise InputError("--public and --principal are mutually exclusive.",
                          hint="--public shares with every account; --principal with one.")
     if json_out is not None:
-        require_parent(json_out, "--json")
+        check_outputs([("ZIP", zip_path), ("--report", report or zip_path)],
+                      [("--json", json_out)])
     if not regions:
         env_region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         regions = (env_region,) if env_region else ()
@@ -155,7 +190,7 @@ def publish_command(zip_path: Path, name: str, regions: tuple[str, ...],
     def progress(region: str, message: str) -> None:
         err_console.print(f"[dim]{region}: {message}[/]", highlight=False)
 
-    outcome = publish(plan, clients, progress)
+    outcome = publish(plan, clients, progress, deadline=timeout)
     _render(outcome)
     if json_out is not None:
         atomic_write_text(json_out, json.dumps(outcome.to_json(), indent=2) + "\n")

@@ -14,11 +14,13 @@ from botocore.exceptions import ClientError, NoCredentialsError
 
 from lambda_slim.errors import EXIT_AWS, EXIT_OK, EXIT_USAGE, InputError
 from lambda_slim.publish import RegionClients, explain, plan_publish, publish
+from tests.regressions.zipcraft import make_zip
 
 
-def _zip(tmp_path: Path, data: bytes = b"PK\x05\x06" + b"\0" * 18) -> Path:
+def _zip(tmp_path: Path, data: bytes | None = None) -> Path:
+    """A small valid layer zip (publish refuses an empty or unreadable one)."""
     z = tmp_path / "layer.zip"
-    z.write_bytes(data)
+    z.write_bytes(data if data is not None else make_zip([("python/pkg.py", b"x = 1\n")]))
     return z
 
 
