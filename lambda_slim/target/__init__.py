@@ -1,0 +1,1 @@
+"""The target: Lambda runtimes and architectures, the subprocess runner, the target interpreter."""
