@@ -1,0 +1,1 @@
+"""The artifact: deterministic zip writing, the safe zip reader, the removal manifest."""

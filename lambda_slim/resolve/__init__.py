@@ -1,0 +1,1 @@
+"""Wheels for the target: pip resolution and installation, the verified wheel cache, unpacking."""

@@ -1,0 +1,346 @@
+"""Drop-in variants for a CPU-only, display-less runtime: rewrite requirements before pip runs.
+
+Lambda has no GPU and no display. Several projects publish a second distribution of the same
+import package without the GPU or GUI payload (``xgboost-cpu``: no NCCL and a 22 MB instead of
+an 87 MB library; ``opencv-python-headless``: no Qt/X11). This module holds a researched table
+of such pairs (each row with where it was checked), rewrites the user's requirement lines to
+the variant (keeping the specifier, extras and marker), and, after pip has resolved, finds a
+distribution that still depends on the original name so the build can satisfy that requirement
+with the variant instead of installing both (:func:`transitive_plan`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from packaging.markers import Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from ..errors import InputError, ResolveError
+
+#: Wheel machine tags (``uname -m`` spelling) Lambda runs on.
+ALL_MACHINES = frozenset({"x86_64", "aarch64"})
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One row of the table: ``original`` may be replaced by ``replacement`` on ``machines``."""
+
+    original: str  # canonical project name
+    replacement: str  # canonical project name
+    machines: frozenset[str]
+    reason: str
+    source: str  # where the pair (and each machine's wheels) was checked
+    builtin: bool = True
+
+
+#: Checked in November 2026 against PyPI's JSON API (every release's file list), by reading the
+#: wheels' RECORD (same top-level import package on both sides) and with
+#: ``pip download --no-deps --platform manylinux_2_28_<machine>``. A pair is listed only for
+#: the machines where the variant has Linux wheels; a pinned version the variant lacks makes
+#: the build fall back to the original, announced (see ``Replacement.skipped``).
+VARIANTS: tuple[Variant, ...] = (
+    Variant(
+        "xgboost", "xgboost-cpu", ALL_MACHINES,
+        "CPU-only build: no NCCL dependency (nvidia-nccl-cu12/cu13, 200-430 MB) and no CUDA "
+        "kernels in libxgboost.so (23 MB unpacked instead of 87 MB for 3.4.1)",
+        "https://pypi.org/project/xgboost-cpu/ (manylinux_2_28 x86_64 and aarch64 wheels for "
+        "every release since 2.1.1; import package `xgboost`); the project README's 'x86_64 "
+        "only' note is older than its aarch64 wheels",
+    ),
+    Variant(
+        "opencv-python", "opencv-python-headless", ALL_MACHINES,
+        "no GUI (Qt/X11/GL) libraries, which Lambda's images lack; same cv2 module",
+        "https://pypi.org/project/opencv-python-headless/ and opencv-python's README "
+        "('headless ... suitable for server environments'); manylinux2014 and manylinux_2_28 "
+        "wheels for x86_64 and aarch64; import package `cv2`",
+    ),
+    Variant(
+        "opencv-contrib-python", "opencv-contrib-python-headless", ALL_MACHINES,
+        "no GUI (Qt/X11/GL) libraries, which Lambda's images lack; same cv2 module",
+        "https://pypi.org/project/opencv-contrib-python-headless/ (x86_64 and aarch64 "
+        "wheels; import package `cv2`); some contrib releases (5.1.0.95) have no headless "
+        "twin, so such a pin falls back to the original",
+    ),
+    Variant(
+        "tensorflow", "tensorflow-cpu", frozenset({"x86_64"}),
+        "CPU-only build without CUDA kernels (1.27 GB instead of 1.87 GB unpacked for 2.21.0)",
+        "https://pypi.org/project/tensorflow-cpu/ (manylinux_2_27 x86_64 wheels only; "
+        "import package `tensorflow`)",
+    ),
+    Variant(
+        "onnxruntime-gpu", "onnxruntime", ALL_MACHINES,
+        "the CPU build of ONNX Runtime (65 MB instead of 350 MB unpacked for 1.31.1); "
+        "same onnxruntime module",
+        "https://pypi.org/project/onnxruntime/ (x86_64 and aarch64 wheels, versions shared "
+        "with onnxruntime-gpu; import package `onnxruntime`)",
+    ),
+)
+
+_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """What the build did (or declined to do) with one original distribution."""
+
+    original: str
+    variant: str
+    reason: str
+    source: str
+    via: str  # "requested" (a requirement line) or "dependency of <name>"
+    requirement: str = ""  # the line pip received, e.g. ``xgboost-cpu>=3``
+    version: str | None = None  # filled in once resolved
+    skipped: str | None = None  # why the original was kept instead
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "original": self.original, "variant": self.variant, "version": self.version,
+            "via": self.via, "requirement": self.requirement, "reason": self.reason,
+            "source": self.source, "skipped": self.skipped,
+        }
+
+
+def variant_table(
+    user: Sequence[str] = (), *, enabled: bool = True
+) -> dict[str, Variant]:
+    """The built-in table (unless ``enabled`` is False) plus ``--variant ORIG=REPLACEMENT``."""
+    table = {v.original: v for v in VARIANTS} if enabled else {}
+    for raw in user:
+        orig, sep, repl = raw.partition("=")
+        orig, repl = orig.strip(), repl.strip()
+        if not sep or not _NAME.match(orig) or not _NAME.match(repl):
+            raise InputError(
+                f"--variant {raw!r} is not ORIGINAL=REPLACEMENT.",
+                hint="Name two PyPI projects, e.g. --variant opencv-python=opencv-python-headless.",
+            )
+        o, r = canonicalize_name(orig), canonicalize_name(repl)
+        if o == r:
+            raise InputError(f"--variant {raw!r} replaces {orig} with itself.")
+        table[o] = Variant(o, r, ALL_MACHINES, "requested with --variant", "--variant", False)
+    return table
+
+
+def rewrite_requirement(
+    spec: str, table: Mapping[str, Variant], machine: str, *, hashed: bool = False
+) -> tuple[str, Replacement | None]:
+    """``xgboost[pandas]>=3; python_version>='3.10'`` -> the same line naming the variant."""
+    try:
+        req = Requirement(spec)
+    except InvalidRequirement:
+        return spec, None
+    v = table.get(canonicalize_name(req.name))
+    if v is None:
+        return spec, None
+    skipped = None
+    if machine not in v.machines:
+        skipped = f"{v.replacement} publishes no Linux {machine} wheels"
+    elif req.url:
+        skipped = f"the requirement is a direct reference ({req.url})"
+    elif hashed:
+        skipped = "the line is hash-pinned; the hashes name the original's files"
+    if skipped:
+        return spec, Replacement(v.original, v.replacement, v.reason, v.source, "requested",
+                                 spec, skipped=skipped)
+    req.name = v.replacement
+    line = str(req)
+    return line, Replacement(v.original, v.replacement, v.reason, v.source, "requested", line)
+
+
+# --- after resolution: a dependency on the original name ------------------------------------
+
+
+@dataclass(frozen=True)
+class DistMeta:
+    """A resolved distribution: canonical name, version and its ``Requires-Dist`` lines."""
+
+    name: str
+    version: str
+    requires: tuple[str, ...]
+
+
+def marker_environment(python: tuple[int, int], machine: str) -> dict[str, str]:
+    """PEP 508 marker values of a Lambda Python runtime (CPython on Linux)."""
+    ver = f"{python[0]}.{python[1]}"
+    return {
+        "implementation_name": "cpython", "implementation_version": f"{ver}.0",
+        "os_name": "posix", "platform_machine": machine,
+        "platform_python_implementation": "CPython", "platform_release": "",
+        "platform_system": "Linux", "platform_version": "", "python_full_version": f"{ver}.0",
+        "python_version": ver, "sys_platform": "linux", "extra": "",
+    }
+
+
+def applicable(req: Requirement, env: Mapping[str, str], extras: Iterable[str]) -> bool:
+    """Whether ``req`` applies in ``env`` given the extras requested of its owner."""
+    if req.marker is None:
+        return True
+    marker: Marker = req.marker
+    return any(marker.evaluate({**env, "extra": e}) for e in ("", *extras))
+
+
+def dependency_graph(
+    dists: Iterable[DistMeta], roots: Iterable[str], env: Mapping[str, str]
+) -> tuple[dict[str, set[str]], dict[str, list[tuple[str, Requirement]]]]:
+    """Reachable set (name -> requested extras) and reverse edges (name -> [(who, req)])."""
+    by_name = {d.name: d for d in dists}
+    extras: dict[str, set[str]] = {}
+    rev: dict[str, list[tuple[str, Requirement]]] = {}
+    stack: list[str] = []
+    for spec in roots:
+        try:
+            r = Requirement(spec)
+        except InvalidRequirement:
+            continue
+        if r.marker is not None and not r.marker.evaluate(dict(env)):
+            continue
+        root = str(canonicalize_name(r.name))
+        extras.setdefault(root, set()).update(r.extras)
+        stack.append(root)
+    done: dict[str, frozenset[str]] = {}
+    while stack:
+        n = stack.pop()
+        d = by_name.get(n)
+        if d is None or done.get(n) == frozenset(extras[n]):
+            continue
+        done[n] = frozenset(extras[n])
+        for line in d.requires:
+            try:
+                r = Requirement(line)
+            except InvalidRequirement:
+                continue
+            if not applicable(r, env, extras[n]):
+                continue
+            dep = canonicalize_name(r.name)
+            if not any(w == n for w, _ in rev.get(dep, [])):
+                rev.setdefault(dep, []).append((n, r))
+            before = set(extras.get(dep, set()))
+            extras.setdefault(dep, set()).update(r.extras)
+            if dep not in done or extras[dep] != before:
+                stack.append(dep)
+    return {n: extras[n] for n in extras if n in by_name}, rev
+
+
+@dataclass(frozen=True)
+class TransitivePlan:
+    """How to satisfy dependencies on originals that pip still resolved."""
+
+    extra_requirements: tuple[str, ...]  # add these and resolve again (variant pins)
+    drop: tuple[str, ...]  # originals (and what only they needed) to leave out of the layer
+    replacements: tuple[Replacement, ...] = field(default_factory=tuple)
+
+
+def transitive_plan(
+    dists: Sequence[DistMeta],
+    roots: Sequence[str],
+    table: Mapping[str, Variant],
+    machine: str,
+    python: tuple[int, int],
+) -> TransitivePlan:
+    """Plan for originals that are in the resolution only as someone else's dependency.
+
+    For each such original the variant is pinned to the original's resolved version (the
+    version every dependent's specifier already accepted); once both are resolved, the
+    original and whatever only it required are dropped. A variant already in the set must
+    satisfy every dependent's specifier on the original, else :class:`ResolveError`.
+    """
+    env = marker_environment(python, machine)
+    names = {d.name: d for d in dists}
+    _reach, rev = dependency_graph(dists, roots, env)
+    extra: list[str] = []
+    drop: set[str] = set()
+    reps: list[Replacement] = []
+    for d in dists:
+        v = table.get(d.name)
+        if v is None or machine not in v.machines:
+            continue
+        dependents = rev.get(d.name, [])
+        via = "dependency of " + ", ".join(sorted(w for w, _ in dependents)) if dependents \
+            else "dependency"
+        have = names.get(v.replacement)
+        if have is None:
+            extra.append(f"{v.replacement}=={d.version}")
+            reps.append(Replacement(v.original, v.replacement, v.reason, v.source, via,
+                                    f"{v.replacement}=={d.version}", d.version))
+            continue
+        for who, req in dependents:
+            if not _accepts(req.specifier, have.version):
+                raise ResolveError(
+                    f"{who} requires {req}, but the layer holds {v.replacement} {have.version} "
+                    f"in place of {v.original}, and that version does not satisfy it.",
+                    hint=f"Pin {v.replacement} to a version {who} accepts, or keep the "
+                    f"original with --no-variants.",
+                )
+        reps.append(Replacement(v.original, v.replacement, v.reason, v.source, via,
+                                f"{v.replacement}=={have.version}", have.version))
+        drop.add(d.name)
+    if not extra and drop:
+        drop |= orphans_of(dists, roots, drop, env)
+    return TransitivePlan(tuple(extra), tuple(sorted(drop)), tuple(reps))
+
+
+def _accepts(spec: SpecifierSet, version: str) -> bool:
+    try:
+        return spec.contains(Version(version), prereleases=True)
+    except InvalidVersion:
+        return False
+
+
+def orphans_of(
+    dists: Sequence[DistMeta], roots: Sequence[str], removed: Iterable[str],
+    env: Mapping[str, str],
+) -> set[str]:
+    """Distributions reachable only through ``removed`` (a replaced original's own deps).
+
+    The removed originals count as satisfied by their variants, so edges from a dependent
+    to the original now point at the variant; whatever is no longer reachable from the
+    requirement lines is orphaned.
+    """
+    gone = set(removed)
+    kept = [d for d in dists if d.name not in gone]
+    keep_roots = [r for r in roots if _root_name(r) not in gone]
+    reach, _rev = dependency_graph(kept, keep_roots, env)
+    return {d.name for d in dists if d.name not in reach and d.name not in gone}
+
+
+def _root_name(spec: str) -> str:
+    try:
+        return canonicalize_name(Requirement(spec).name)
+    except InvalidRequirement:
+        return ""
+
+
+def orphaned_pins(
+    dists: Sequence[DistMeta], roots: Sequence[str],
+    replaced: Mapping[str, Sequence[str]], env: Mapping[str, str],
+) -> set[str]:
+    """Requirement lines that were only there for a replaced original.
+
+    pip-compile output and lock files list every transitive pin as a line of its own, so
+    ``nvidia-nccl-cu12==2.23`` stays requested after ``xgboost`` became ``xgboost-cpu``.
+    ``replaced`` maps each replaced original to its ``Requires-Dist`` lines; a pinned
+    distribution the original required and no kept distribution requires is orphaned.
+    """
+    wanted_by_original: set[str] = set()
+    for requires in replaced.values():
+        for line in requires:
+            try:
+                r = Requirement(line)
+            except InvalidRequirement:
+                continue
+            if applicable(r, env, ()):
+                wanted_by_original.add(canonicalize_name(r.name))
+    _reach, rev = dependency_graph(dists, [d.name for d in dists], env)
+    present = {d.name for d in dists}
+    out: set[str] = set()
+    for spec in roots:
+        n = _root_name(spec)
+        dependents = [w for w, _ in rev.get(n, []) if w != n]
+        if n in present and n in wanted_by_original and n not in replaced and not dependents:
+            out.add(n)
+    return out

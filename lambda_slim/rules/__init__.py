@@ -1,0 +1,1 @@
+"""Named pruning rules, one module each."""

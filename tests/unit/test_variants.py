@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import pytest
+
+from lambda_slim.errors import InputError, ResolveError
+from lambda_slim.resolve.variants import (
+    VARIANTS,
+    DistMeta,
+    marker_environment,
+    orphaned_pins,
+    rewrite_requirement,
+    transitive_plan,
+    variant_table,
+)
+
+TABLE = variant_table()
+
+
+def test_every_row_is_sourced_and_named_canonically() -> None:
+    for v in VARIANTS:
+        assert v.source.startswith("https://pypi.org/project/"), v
+        assert v.original == v.original.lower() and v.replacement == v.replacement.lower()
+        assert v.machines <= {"x86_64", "aarch64"} and v.machines
+
+
+def test_rewrite_keeps_extras_specifier_and_marker() -> None:
+    line, rep = rewrite_requirement(
+        'XGBoost[pandas]>=3,<4; python_version >= "3.10"', TABLE, "x86_64"
+    )
+    assert line == 'xgboost-cpu[pandas]<4,>=3; python_version >= "3.10"'
+    assert rep is not None and rep.original == "xgboost" and rep.variant == "xgboost-cpu"
+    assert rep.skipped is None and rep.via == "requested"
+    assert rewrite_requirement("pandas==2.2.3", TABLE, "x86_64") == ("pandas==2.2.3", None)
+
+
+def test_rewrite_declines_with_a_reason() -> None:
+    line, rep = rewrite_requirement("tensorflow==2.21.0", TABLE, "aarch64")
+    assert line == "tensorflow==2.21.0" and rep is not None
+    assert rep.skipped is not None and "aarch64" in rep.skipped
+    line, rep = rewrite_requirement("xgboost==3.4.1", TABLE, "x86_64", hashed=True)
+    assert line == "xgboost==3.4.1" and rep is not None and "hash" in (rep.skipped or "")
+    line, rep = rewrite_requirement("xgboost @ https://example.org/x.whl", TABLE, "x86_64")
+    assert rep is not None and "direct reference" in (rep.skipped or "")
+
+
+def test_user_variants_and_no_variants() -> None:
+    t = variant_table(["My_Lib=my-lib-lite"], enabled=False)
+    assert set(t) == {"my-lib"} and t["my-lib"].replacement == "my-lib-lite"
+    assert not t["my-lib"].builtin
+    assert "xgboost" not in t
+    for bad in ("nope", "a=", "=b", "a=a", "a b=c"):
+        with pytest.raises(InputError):
+            variant_table([bad])
+
+
+def _graph(*dists: DistMeta) -> list[DistMeta]:
+    return list(dists)
+
+
+APP = DistMeta("app", "1.0", ("xgboost>=3", "numpy"))
+XGB = DistMeta("xgboost", "3.4.1", ("numpy", "scipy", 'nvidia-nccl-cu13; platform_system == "Linux"',
+                                    'pandas; extra == "pandas"'))
+NUMPY = DistMeta("numpy", "2.3.0", ())
+SCIPY = DistMeta("scipy", "1.16.0", ("numpy",))
+NCCL = DistMeta("nvidia-nccl-cu13", "2.28.0", ())
+
+
+def test_transitive_original_first_gets_the_variant_pinned_to_its_version() -> None:
+    plan = transitive_plan(_graph(APP, XGB, NUMPY, SCIPY, NCCL), ["app"], TABLE, "x86_64",
+                           (3, 12))
+    assert plan.extra_requirements == ("xgboost-cpu==3.4.1",)
+    assert plan.drop == ()
+    assert plan.replacements[0].via == "dependency of app"
+
+
+def test_transitive_then_original_and_its_own_deps_are_dropped() -> None:
+    cpu = DistMeta("xgboost-cpu", "3.4.1", ("numpy", "scipy"))
+    plan = transitive_plan(_graph(APP, XGB, NUMPY, SCIPY, NCCL, cpu),
+                           ["app", "xgboost-cpu==3.4.1"], TABLE, "x86_64", (3, 12))
+    assert plan.extra_requirements == ()
+    assert plan.drop == ("nvidia-nccl-cu13", "xgboost")  # scipy stays: the variant needs it
+    assert plan.replacements[0].version == "3.4.1"
+
+
+def test_variant_that_does_not_satisfy_the_dependent_is_refused() -> None:
+    app = DistMeta("app", "1.0", ("xgboost>=4",))
+    cpu = DistMeta("xgboost-cpu", "3.4.1", ())
+    with pytest.raises(ResolveError, match="app requires xgboost>=4"):
+        transitive_plan([app, DistMeta("xgboost", "4.0", ()), cpu], ["app", "xgboost-cpu"],
+                        TABLE, "x86_64", (3, 12))
+
+
+def test_no_variants_means_no_plan() -> None:
+    plan = transitive_plan(_graph(APP, XGB, NUMPY, SCIPY, NCCL), ["app"],
+                           variant_table(enabled=False), "x86_64", (3, 12))
+    assert plan.extra_requirements == () and plan.drop == ()
+
+
+def test_pip_compile_pin_orphaned_by_the_variant() -> None:
+    # pip-compile listed every pin; xgboost became xgboost-cpu before pip ran.
+    cpu = DistMeta("xgboost-cpu", "3.4.1", ("numpy", "scipy"))
+    dists = [cpu, NUMPY, SCIPY, NCCL]
+    roots = ["xgboost-cpu==3.4.1", "numpy==2.3.0", "scipy==1.16.0", "nvidia-nccl-cu13==2.28.0"]
+    env = marker_environment((3, 12), "x86_64")
+    assert orphaned_pins(dists, roots, {"xgboost": XGB.requires}, env) == {"nvidia-nccl-cu13"}
+    # numpy is wanted by the original too, but the variant still requires it
+    assert orphaned_pins(dists, roots, {}, env) == set()
