@@ -127,8 +127,9 @@ class Bench:
     """One benchmark run: scratch dir, console, target tools and the results dict."""
 
     def __init__(self, args: argparse.Namespace, env: Mapping[str, str]) -> None:
-        from lambda_slim.config import default_cache_dir
-        from lambda_slim.targets import find_interpreter, parse_target
+        from lambda_slim.inputs.config import default_cache_dir
+        from lambda_slim.target.python import find_interpreter
+        from lambda_slim.target.runtimes import parse_target
 
         self.args = args
         self.env = dict(env)
@@ -179,10 +180,10 @@ class Bench:
     def resolve(self, req: Path) -> list[Path]:
         """The resolved wheel set (from lambda-slim's resolution cache, filling it if cold);
         every variant installs exactly these files."""
-        from lambda_slim.install import resolve
-        from lambda_slim.proc import run
-        from lambda_slim.requirements import read_requirements
-        from lambda_slim.targets import Interpreter
+        from lambda_slim.inputs.requirements import read_requirements
+        from lambda_slim.resolve.install import resolve
+        from lambda_slim.target.proc import run
+        from lambda_slim.target.python import Interpreter
 
         res = resolve(read_requirements(req), self.target,
                       Interpreter(self.python, self.target.runtime.python), self.cache_dir, run,

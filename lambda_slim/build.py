@@ -8,80 +8,40 @@ raised as :class:`LambdaSlimError` subclasses, and the result is a :class:`Build
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from .archive import ArchiveResult, require_parent, write_layer_zip
+from .artifact.atomic import require_parent
+from .artifact.manifest import manifest_json
+from .artifact.zipwrite import write_layer_zip
 from .cache import restore_cached, result_key, store_cached, write_sidecars
-from .config import BuildConfig
-from .diagnose import verify_tree
 from .errors import LambdaSlimError, NativeError, ToolMissingError
-from .install import Resolution, install, resolve
-from .inventory import Inventory, read_inventory, walk
-from .native import (
-    NativeFile,
-    audit,
-    find_strip,
-    scan_native,
-)
-from .proc import Runner
-from .proc import run as default_runner
-from .prune import PlanEntry, PruneContext, Staging, make_plan, remove_tree
-from .report import manifest_json, owner_of, to_json
-from .requirements import Requirements, read_requirements
-from .stages import compile_tree, strip_candidates, strip_stage
-from .targets import Interpreter, find_interpreter, host_machine
-from .trace import identical_files, trace_stage
-from .verify import VerifyReport
-
-
-class Progress(Protocol):
-    def stage(self, name: str, total: int | None = None) -> None: ...
-    def advance(self, n: int = 1) -> None: ...
-    def note(self, message: str) -> None: ...
-
-
-class NullProgress:
-    def stage(self, name: str, total: int | None = None) -> None:
-        pass
-
-    def advance(self, n: int = 1) -> None:
-        pass
-
-    def note(self, message: str) -> None:
-        pass
-
-
-@dataclass
-class BuildResult:
-    config: BuildConfig
-    requirements: Requirements
-    resolution: Resolution
-    inventory: Inventory
-    plan: list[PlanEntry]
-    natives: list[NativeFile]
-    verify: VerifyReport
-    final_sizes: dict[str, int]
-    compiled_bytes: int
-    archive: ArchiveResult | None
-    timings: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    strip_skipped: list[tuple[str, str]] = field(default_factory=list)
-    tests_kept: list[str] = field(default_factory=list)
-    trace: dict[str, object] = field(default_factory=dict)
-
-    @property
-    def final_bytes(self) -> int:
-        return sum(self.final_sizes.values())
-
-    @property
-    def over_budget(self) -> bool:
-        return self.final_bytes > self.config.budget
+from .inputs.config import BuildConfig
+from .inputs.requirements import Requirements, read_requirements
+from .native.elf import NativeFile, audit, scan_native
+from .native.strip import find_strip, strip_candidates, strip_stage
+from .progress import NullProgress, Progress
+from .report.jsonio import to_json
+from .report.model import BuildResult
+from .resolve.install import Resolution, install, resolve
+from .rules import PruneContext
+from .rules.plan import make_plan
+from .target.proc import Runner
+from .target.proc import run as default_runner
+from .target.python import Interpreter, find_interpreter
+from .target.runtimes import host_machine
+from .tree.compile import compile_tree
+from .tree.inventory import Inventory, owner_of, read_inventory, walk
+from .tree.staging import PlanEntry, Staging, remove_tree
+from .verify.diagnose import verify_tree
+from .verify.probes import VerifyReport, check_loadable
+from .verify.trace import identical_files, trace_stage
 
 
 @dataclass(frozen=True)
@@ -181,7 +141,7 @@ def build(
     tools, notes = check_tools(config, env)
     for n in notes:
         progress.note(n)
-    key = result_key(config, reqs, tools)
+    key = result_key(config, reqs, tools.strip, tools.interpreter)
     use_cache = (config.use_result_cache and not config.refresh and not config.dry_run
                  and not config.trace_preview)
     if use_cache:
@@ -190,7 +150,8 @@ def build(
             return BuildOutcome(hit, [], cached=True)
     result = _build_fresh(config, env, reqs, tools, notes, runner, progress)
     if config.dry_run:
-        cands = strip_candidates(config, result.natives) if "strip" in config.rules else []
+        cands = (strip_candidates(result.natives, config.target.machine, config.keep)
+                 if "strip" in config.rules else [])
         return BuildOutcome({"strip_candidates": cands}, result.plan)
     rep = to_json(result)
     rep["timings"]["total"] = round(time.perf_counter() - t0, 3)
@@ -200,7 +161,8 @@ def build(
              "package": owner_of(e.rel, result.inventory.owner)} for e in result.plan
         ]
         return BuildOutcome(rep, result.plan)
-    manifest = manifest_json(result)
+    manifest = manifest_json(config.target, result.archive.sha256 if result.archive else None,
+                             result.plan)
     write_sidecars(config, rep, manifest)
     store_cached(config, key, rep, manifest)
     return BuildOutcome(rep, result.plan)
@@ -307,10 +269,16 @@ def _build_fresh(
         strip_entries: list[PlanEntry] = []
         strip_skipped: list[tuple[str, str]] = []
         if "strip" in config.rules and not config.dry_run:
+            assert tools.strip is not None
+            loads = None
+            if tools.interpreter is not None and tools.can_execute:
+                loads = functools.partial(check_loadable, tools.interpreter, env=env,
+                                          runner=runner)
             with _timed(timings, "strip"):
                 strip_entries, strip_skipped = strip_stage(
-                    config, tools.strip, tools.interpreter if tools.can_execute else None,
-                    staging, natives, env, runner, progress)
+                    tools.strip, staging,
+                    strip_candidates(natives, config.target.machine, config.keep),
+                    workers=config.workers, runner=runner, loads=loads, progress=progress)
         trace_entries: list[PlanEntry] = []
         trace_info: dict[str, object] = {"enabled": bool(config.trace)}
         touched: list[str] | None = None
@@ -335,7 +303,8 @@ def _build_fresh(
             if config.compile == "traced" and touched is not None:
                 only = [r for r in touched if r.endswith(".py") and (root / r).is_file()]
             with _timed(timings, "compile"):
-                compiled, errs = compile_tree(config, tools.interpreter, root, runner, env, only)
+                compiled, errs = compile_tree(tools.interpreter, root, runner, env,
+                                              workers=config.workers, only=only)
             for e in errs[:5]:
                 progress.note(f"compile: {e}")
         if config.dry_run:
@@ -345,8 +314,8 @@ def _build_fresh(
         else:
             progress.stage("verify")
             with _timed(timings, "verify"):
-                vrep = verify_tree(config, tools.interpreter, staging, inv, reqs, env, runner,
-                                   progress)
+                vrep = verify_tree(tools.interpreter, staging, inv, env, runner, progress,
+                                   smoke=config.smoke, repair=config.repair)
         full_plan = [e for e in [*plan, *strip_entries, *trace_entries]
                      if staging.is_applied(e)]
         final_sizes = walk(root) if not config.dry_run else dict(inv.sizes)

@@ -15,18 +15,17 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import __version__
-from .archive import atomic_copy, atomic_write_text, require_parent, sha256_file
-from .config import BuildConfig
-from .requirements import Requirements
-
-if TYPE_CHECKING:
-    from .build import Tools
+from .artifact.atomic import atomic_copy, atomic_write_text, require_parent, sha256_file
+from .inputs.config import BuildConfig
+from .inputs.requirements import Requirements
+from .target.python import Interpreter
 
 
-def result_key(config: BuildConfig, reqs: Requirements, tools: Tools) -> str:
+def result_key(config: BuildConfig, reqs: Requirements, strip: str | None,
+               interpreter: Interpreter | None) -> str:
     """Everything that can change the layer, hashed: inputs, target, rules, tool version."""
     h = hashlib.sha256()
 
@@ -36,8 +35,8 @@ def result_key(config: BuildConfig, reqs: Requirements, tools: Tools) -> str:
 
     add(__version__, reqs.digest, config.target.runtime.name, config.target.arch,
         sorted(config.rules), config.keep, config.compile, config.trace_granularity,
-        config.zip_level, config.epoch, config.repair, config.installer, tools.strip,
-        tools.interpreter.path if tools.interpreter else None)
+        config.zip_level, config.epoch, config.repair, config.installer, strip,
+        interpreter.path if interpreter else None)
     for script in (*config.smoke, *config.trace):
         folder = script.resolve().parent
         add(script.resolve())

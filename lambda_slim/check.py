@@ -18,23 +18,15 @@ from pathlib import Path
 
 from elftools.common.exceptions import ELFError
 
-from .archive import walk_files
-from .archive_read import (
-    ZipLimits,
-    manifest_path,
-    read_entry,
-    read_target_json,
-    read_zip_listing,
-    verify_entry,
-)
+from .artifact.manifest import manifest_path, read_target_json
+from .artifact.zipread import ZipLimits, read_entry, read_zip_listing, verify_entry
+from .artifact.zipwrite import walk_files
 from .errors import EXIT_NATIVE, EXIT_OK, EXIT_OVER_BUDGET, InputError
-from .native import ElfInfo, check_binary, inspect_elf_stream, sniff
-from .report import human
-from .targets import DEFAULT_BUDGET, DIRECT_UPLOAD_LIMIT, MAX_LAYERS, Target, parse_target
+from .native.elf import ElfInfo, check_binary, inspect_elf_stream, sniff
+from .sizes import DEFAULT_BUDGET, DIRECT_UPLOAD_LIMIT, MAX_LAYERS, human
+from .target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, Target, parse_target
 
 SCHEMA = "lambda-slim/check/1"
-DEFAULT_RUNTIME = "python3.12"
-DEFAULT_ARCH = "x86_64"
 #: Share of the budget from which a warning is raised before the gate actually fails.
 NEAR_BUDGET = 0.9
 #: Larger native files are not inflated for inspection (they are over budget on their own).

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .archive_read import manifest_path, read_target_json, read_zip_listing, verify_entry
-from .config import did_you_mean
+from .artifact.manifest import manifest_path, read_target_json
+from .artifact.zipread import read_zip_listing, verify_entry
 from .errors import EXIT_AWS, EXIT_OK, AwsError, InputError, LambdaSlimError
-from .targets import ARCHES, DIRECT_UPLOAD_LIMIT, RUNTIMES
+from .sizes import DIRECT_UPLOAD_LIMIT
+from .suggest import did_you_mean
+from .target.runtimes import ARCHES, RUNTIMES
 
 SCHEMA = "lambda-slim/publish/1"
 _LAYER_NAME = re.compile(

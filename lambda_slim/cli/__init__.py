@@ -27,7 +27,7 @@ from ..errors import (
     LambdaSlimError,
     Terminated,
 )
-from ._common import console, err_console, render_error, render_internal
+from .render import console, err_console, render_error, render_internal
 
 EXIT_CODE_HELP = "\n".join(f"  {code:>3}  {text}" for code, text in EXIT_CODES.items())
 

@@ -9,13 +9,13 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..build import build
-from ..config import build_config, layer_names
 from ..errors import EXIT_OVER_BUDGET, InputError
-from ..prune import RULES
-from ..report import render, render_plan
-from ..targets import ARCHES, RUNTIMES, env_snapshot
+from ..inputs.config import build_config, layer_names
+from ..rules import RULES
+from ..target.python import env_snapshot
+from ..target.runtimes import ARCHES, RUNTIMES
 from . import main_group, set_exit_code
-from ._common import console, err_console
+from .render import console, err_console, render, render_plan
 
 
 class RichProgress:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..archive import atomic_write_text, require_parent
+from ..artifact.atomic import atomic_write_text, require_parent
 from ..check import (
     CheckReport,
     check_paths,
@@ -17,11 +17,10 @@ from ..check import (
     markdown_summary,
     verdict_of,
 )
-from ..config import parse_size
-from ..report import human
-from ..targets import ARCHES, DEFAULT_BUDGET, RUNTIMES
+from ..sizes import DEFAULT_BUDGET, human, parse_size
+from ..target.runtimes import ARCHES, RUNTIMES
 from . import main_group, set_exit_code
-from ._common import console, err_console
+from .render import console, err_console
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "red"}
 

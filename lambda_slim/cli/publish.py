@@ -11,12 +11,12 @@ from urllib.parse import urlsplit
 import click
 
 from .. import __version__
-from ..archive import atomic_write_text
+from ..artifact.atomic import atomic_write_text
 from ..errors import InputError
 from ..guard import check_outputs
 from ..publish import DEFAULT_DEADLINE, PublishOutcome, RegionClients, plan_publish, publish
 from . import main_group, set_exit_code
-from ._common import console, err_console
+from .render import console, err_console
 
 #: Seconds per socket connect and per read; botocore retries within --timeout.
 CONNECT_TIMEOUT = 10

@@ -9,15 +9,16 @@ from typing import Any
 import click
 from rich.table import Table
 
-from ..archive import atomic_write_text, require_parent
+from ..artifact.atomic import atomic_write_text, require_parent
 from ..build import build
-from ..config import build_config
 from ..errors import InputError
-from ..report import human
-from ..targets import ARCHES, RUNTIMES, env_snapshot
+from ..inputs.config import build_config
+from ..sizes import human
+from ..target.python import env_snapshot
+from ..target.runtimes import ARCHES, RUNTIMES
 from . import main_group
-from ._common import console
 from .build import RichProgress
+from .render import console
 
 
 @main_group.command(

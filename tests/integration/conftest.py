@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lambda_slim.cli import main
-from lambda_slim.targets import find_interpreter
+from lambda_slim.target.python import find_interpreter
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from lambda_slim.archive import walk_files, write_layer_zip, write_zip
+from lambda_slim.artifact.zipwrite import walk_files, write_layer_zip, write_zip
 from lambda_slim.cli import main
 from lambda_slim.errors import EXIT_NATIVE, EXIT_OK, EXIT_OVER_BUDGET
 from tests.regressions.zipcraft import find_real_elf

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.native import inspect_elf
+from lambda_slim.native.elf import inspect_elf
 from tests.wheels import make_wheel, wheelhouse_requirements
 
 RunCli = Callable[..., int]

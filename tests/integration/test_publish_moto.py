@@ -13,10 +13,10 @@ from pathlib import Path
 import boto3
 import pytest
 
-from lambda_slim.archive import write_layer_zip
+from lambda_slim.artifact.zipwrite import write_layer_zip
 from lambda_slim.cli import main
 from lambda_slim.errors import EXIT_AWS, EXIT_OK, EXIT_USAGE
-from lambda_slim.targets import DIRECT_UPLOAD_LIMIT
+from lambda_slim.sizes import DIRECT_UPLOAD_LIMIT
 from tests.servers import reset_moto
 
 pytestmark = pytest.mark.aws

@@ -47,7 +47,7 @@ def find_real_elf(
     import glob
     import sys
 
-    from lambda_slim.native import inspect_elf
+    from lambda_slim.native.elf import inspect_elf
 
     pats = ["/usr/lib/*-linux-gnu/*.so*", "/lib/*-linux-gnu/*.so*", "/usr/lib64/*.so*",
             f"{sys.prefix}/lib/python3*/site-packages/**/*.so"]

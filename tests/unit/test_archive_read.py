@@ -6,14 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.archive import write_layer_zip
-from lambda_slim.archive_read import (
-    ZipLimits,
-    manifest_path,
-    read_entry,
-    read_target_json,
-    read_zip_listing,
-)
+from lambda_slim.artifact.manifest import manifest_path, read_target_json
+from lambda_slim.artifact.zipread import ZipLimits, read_entry, read_zip_listing
+from lambda_slim.artifact.zipwrite import write_layer_zip
 from lambda_slim.errors import EXIT_USAGE, InputError
 from tests.regressions.zipcraft import central_offsets, make_zip, patch
 
@@ -198,7 +193,7 @@ def test_manifest_sidecar(tmp_path: Path) -> None:
 
 
 def test_verify_entry_checks_declared_size_against_data(tmp_path: Path) -> None:
-    from lambda_slim.archive_read import verify_entry
+    from lambda_slim.artifact.zipread import verify_entry
 
     data = make_zip([("python/a.py", b"a" * 5000)])
     good = read_zip_listing(_write(tmp_path, data, "good.zip"))

@@ -16,7 +16,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from lambda_slim.archive_read import ZipLimits, _bad_name, read_entry, read_zip_listing
+from lambda_slim.artifact.zipread import ZipLimits, _bad_name, read_entry, read_zip_listing
 from lambda_slim.check import check_paths
 from lambda_slim.errors import InputError
 from tests.regressions.zipcraft import make_zip

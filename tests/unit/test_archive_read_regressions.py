@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.archive_read import ZipLimits, read_entry, read_zip_listing
+from lambda_slim.artifact.zipread import ZipLimits, read_entry, read_zip_listing
 from lambda_slim.cli import main
 from lambda_slim.errors import EXIT_USAGE, InputError
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.archive import DOS_EPOCH, source_date_epoch, write_layer_zip, write_zip
+from lambda_slim.artifact.zipwrite import DOS_EPOCH, source_date_epoch, write_layer_zip, write_zip
 from lambda_slim.errors import InputError
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.archive import write_layer_zip, write_zip
-from lambda_slim.archive_read import read_zip_listing
+from lambda_slim.artifact.zipread import read_zip_listing
+from lambda_slim.artifact.zipwrite import write_layer_zip, write_zip
 from lambda_slim.check import (
     check_paths,
     github_annotations,
@@ -40,7 +40,7 @@ def _layer(tmp_path: Path, name: str, files: dict[str, bytes]) -> Path:
 
 
 def _function(tmp_path: Path, name: str, files: dict[str, bytes]) -> Path:
-    from lambda_slim.archive import walk_files
+    from lambda_slim.artifact.zipwrite import walk_files
 
     tree = _tree(tmp_path / f"{name}-tree", files)
     return write_zip(walk_files(tree), tmp_path / f"{name}.zip").path

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim import diagnose
-from lambda_slim.prune import PlanEntry, Staging
+from lambda_slim.tree.staging import PlanEntry, Staging
+from lambda_slim.verify import diagnose
 
 
 def setup(tmp_path: Path) -> tuple[Staging, list[PlanEntry]]:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.native import check_binary, inspect_elf, inspect_elf_stream, is_vendored_lib, sniff
-from lambda_slim.targets import parse_target
+from lambda_slim.native.elf import check_binary, inspect_elf, inspect_elf_stream, sniff
+from lambda_slim.native.strip import is_vendored_lib
+from lambda_slim.target.runtimes import parse_target
 
 
 def a_real_extension() -> Path:

@@ -6,8 +6,11 @@ from pathlib import Path
 import pytest
 
 from lambda_slim.errors import InputError
-from lambda_slim.inventory import read_inventory
-from lambda_slim.prune import RULES, PruneContext, Staging, is_kept, make_plan, minimal_metadata
+from lambda_slim.rules import RULES, PruneContext
+from lambda_slim.rules.dist_info import minimal_metadata
+from lambda_slim.rules.plan import is_kept, make_plan
+from lambda_slim.tree.inventory import read_inventory
+from lambda_slim.tree.staging import Staging
 
 LONG_METADATA = (
     "Metadata-Version: 2.1\nName: Demo-Pkg\nVersion: 1.2.3\nRequires-Dist: six\n"
@@ -146,7 +149,7 @@ def test_staging_refuses_paths_outside(tmp_path: Path) -> None:
     (outside / "precious.txt").write_text("keep me")
     os.symlink(outside, root / "link")
     st = Staging(root, tmp_path / "trash")
-    from lambda_slim.prune import PlanEntry
+    from lambda_slim.tree.staging import PlanEntry
 
     for rel in ("../outside/precious.txt", "/etc/passwd", "link/precious.txt"):
         with pytest.raises(InputError):

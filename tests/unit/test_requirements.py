@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from lambda_slim.errors import InputError
-from lambda_slim.requirements import read_requirements
+from lambda_slim.inputs.requirements import read_requirements
 
 
 def test_reads_names_includes_and_options(tmp_path: Path) -> None:

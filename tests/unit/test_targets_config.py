@@ -4,9 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.config import build_config, parse_size
 from lambda_slim.errors import ConfigError, InputError
-from lambda_slim.targets import RUNTIMES, find_interpreter, parse_target
+from lambda_slim.inputs.config import build_config
+from lambda_slim.sizes import parse_size
+from lambda_slim.target.python import find_interpreter
+from lambda_slim.target.runtimes import RUNTIMES, parse_target
 
 
 def test_platform_tags_follow_glibc() -> None:

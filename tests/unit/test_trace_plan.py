@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lambda_slim.native import ElfInfo, NativeFile
-from lambda_slim.trace import identical_files, plan_trace
+from lambda_slim.native.elf import ElfInfo, NativeFile
+from lambda_slim.verify.trace import identical_files, plan_trace
 
 FILES = {
     "pkg/__init__.py": 10,

@@ -7,9 +7,7 @@ recognised by their magic bytes, not their names, so ``libfoo.so.1.2`` is found 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +17,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection
 
-from .errors import ToolMissingError
-from .targets import Target, host_machine
+from ..target.runtimes import Target
 
 ELF_MAGIC = b"\x7fELF"
 _MACHO_MAGICS = {
@@ -193,77 +190,3 @@ def audit(natives: Iterable[NativeFile], target: Target) -> list[NativeProblem]:
         if prob is not None:
             problems.append(prob)
     return sorted(problems, key=lambda p: p.path)
-
-
-# --- stripping ---------------------------------------------------------------------------
-
-
-def find_strip(target: Target, env: Mapping[str, str]) -> str:
-    """The ``strip`` that understands the target's ELF machine; raise if there is none."""
-    path = env.get("PATH")
-    cross = target.machine != host_machine()
-    names = [f"{target.machine}-linux-gnu-strip", "llvm-strip"] if cross else ["strip"]
-    for name in names:
-        exe = shutil.which(name, path=path)
-        if exe:
-            return exe
-    wanted = " or ".join(names)
-    package = f" binutils-{target.machine.replace('_', '-')}-linux-gnu" if cross else ""
-    raise ToolMissingError(
-        f"No {wanted} found on PATH, needed by the `strip` rule for {target.describe()}.",
-        hint=(
-            f"Install binutils (Debian/Ubuntu: apt-get install binutils{package}; "
-            "macOS builds need a Linux strip), or build with --no-strip."
-        ),
-    )
-
-
-def is_vendored_lib(rel: str) -> bool:
-    """auditwheel/delocate-vendored libraries live in ``<dist>.libs/``; never strip them."""
-    return any(part.endswith(".libs") for part in rel.split("/")[:-1])
-
-
-@dataclass(frozen=True)
-class StripResult:
-    rel: str
-    before: int
-    after: int
-    stripped_path: Path | None
-    error: str | None
-
-
-def strip_files(
-    strip_exe: str,
-    root: Path,
-    rels: list[str],
-    out_dir: Path,
-    jobs: int,
-    on_done: Callable[[str], None] | None = None,
-) -> list[StripResult]:
-    """Strip copies of ``rels`` into ``out_dir`` in parallel; the originals are not touched."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-
-    def one(idx_rel: tuple[int, str]) -> StripResult:
-        idx, rel = idx_rel
-        src = root / rel
-        dst = out_dir / f"{idx}.so"
-        before = src.stat().st_size
-        proc = subprocess.run(
-            [strip_exe, "--strip-unneeded", "-o", str(dst), str(src)],
-            capture_output=True, text=True, check=False,
-        )
-        if on_done:
-            on_done(rel)
-        if proc.returncode != 0 or not dst.exists():
-            return StripResult(rel, before, before, None, proc.stderr.strip() or "strip failed")
-        try:
-            ok = inspect_elf(dst).aligned
-        except (ELFError, ValueError, OSError, AssertionError) as exc:
-            return StripResult(rel, before, before, None, f"stripped copy unreadable: {exc}")
-        if not ok:
-            return StripResult(rel, before, before, None, "stripped copy has misaligned LOAD segments")
-        shutil.copymode(src, dst)
-        return StripResult(rel, before, dst.stat().st_size, dst, None)
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(one, enumerate(rels)))

@@ -9,7 +9,6 @@ an :class:`InputError` that names the file.
 
 from __future__ import annotations
 
-import json
 import mmap
 import os
 import struct
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import InputError
+from ..errors import InputError
 
 _EOCD = struct.Struct("<IHHHHIIH")
 _EOCD64_LOCATOR = struct.Struct("<IIQI")
@@ -314,33 +313,6 @@ def read_entry(
     if limit is None and zlib.crc32(data) != entry.crc:
         raise _hostile(listing.path, f"entry {entry.name!r} fails its CRC check")
     return data
-
-
-def manifest_path(zip_path: Path) -> Path:
-    """The build's sidecar manifest beside a zip: ``layer.zip`` -> ``layer.manifest.json``."""
-    return zip_path.with_name(f"{zip_path.stem}.manifest.json")
-
-
-def read_target_json(path: Path) -> tuple[str, str] | None:
-    """``(runtime, arch)`` from the ``"target"`` object of a build manifest or JSON report;
-    None when the file does not exist. Raises :class:`InputError` when it is unreadable."""
-    if not path.is_file():
-        return None
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(
-            f"Cannot read the build manifest/report {path}: {exc}.",
-            hint="Rebuild to regenerate it, delete it, or pass --runtime and --arch.",
-        ) from None
-    target = doc.get("target") if isinstance(doc, dict) else None
-    if not isinstance(target, dict) or not isinstance(target.get("runtime"), str) \
-            or not isinstance(target.get("arch"), str):
-        raise InputError(
-            f"{path} has no \"target\" object with \"runtime\" and \"arch\".",
-            hint="Rebuild to regenerate it, delete it, or pass --runtime and --arch.",
-        )
-    return target["runtime"], target["arch"]
 
 
 def verify_entry(listing: ZipListing, entry: ZipEntry, fh: BinaryIO, head: int = 4) -> bytes:

@@ -8,27 +8,20 @@ rule's removals are bisected to name the files. ``--repair`` puts those files ba
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
-from .errors import VerifyError
-from .inventory import Inventory
-from .proc import Runner
-from .prune import RULE_ORDER, PlanEntry, Staging
-from .requirements import Requirements
-from .targets import Interpreter
-from .verify import VerifyReport, check_imports, mentioned_paths, run_smoke
-
-if TYPE_CHECKING:
-    from .config import BuildConfig
+from ..errors import VerifyError
+from ..progress import Progress
+from ..rules import RULE_ORDER
+from ..target.proc import Runner
+from ..target.python import Interpreter
+from ..tree.inventory import Inventory
+from ..tree.staging import PlanEntry, Staging
+from .probes import VerifyReport, check_imports, mentioned_paths, run_smoke
 
 _SMOKE = "smoke:"
 MAX_CULPRITS = 12
-
-
-class _Progress(Protocol):
-    def note(self, message: str) -> None: ...
 
 
 def _last_line(err: str) -> str:
@@ -39,11 +32,10 @@ def _last_line(err: str) -> str:
 class Prober:
     """Runs the import check and smoke scripts for a set of items against the tree."""
 
-    def __init__(self, interp: Interpreter, staging: Staging, config: BuildConfig,
-                 env: Mapping[str, str], runner: Runner) -> None:
+    def __init__(self, interp: Interpreter, staging: Staging, env: Mapping[str, str],
+                 runner: Runner) -> None:
         self.interp = interp
         self.staging = staging
-        self.config = config
         self.env = env
         self.runner = runner
         self.runs = 0
@@ -114,27 +106,31 @@ def _hinted(errors: Iterable[str], entries: list[PlanEntry], staging: Staging) -
 
 
 def verify_tree(
-    config: BuildConfig,
     interp: Interpreter,
     staging: Staging,
     inv: Inventory,
-    reqs: Requirements,
     env: Mapping[str, str],
     runner: Runner,
-    progress: _Progress,
+    progress: Progress,
+    *,
+    smoke: Sequence[Path] = (),
+    repair: bool = False,
 ) -> VerifyReport:
-    probe = Prober(interp, staging, config, env, runner)
+    """Import every remaining distribution's modules (and run the smoke scripts) in the
+    target; on failure, judge differentially, find the culprit files, and with ``repair``
+    put them back."""
+    probe = Prober(interp, staging, env, runner)
     gone = {
         d.name for d in inv.dists.values()
         if d.files and all(staging.removed(rel) for rel in d.files)
     }
     modules = sorted({m for d in inv.dists.values() if d.name not in gone for m in d.top_level})
-    items = modules + [_SMOKE + str(p.resolve()) for p in config.smoke]
+    items = modules + [_SMOKE + str(p.resolve()) for p in smoke]
     report = VerifyReport("passed", str(interp.path))
     failed = probe(items, deep=True)
     report.modules_checked = probe.last_checked
     report.smoke = [{"script": str(p), "ok": (_SMOKE + str(p.resolve())) not in failed}
-                    for p in config.smoke]
+                    for p in smoke]
     if not failed:
         return report
 
@@ -198,7 +194,7 @@ def verify_tree(
         for i in left:
             report.failures.append(f"{_describe_item(i)}: fails only in the pruned tree, cause "
                                    "not found")
-    if not config.repair or left:
+    if not repair or left:
         detail = "\n".join(f"  - {ln}" for ln in lines) or "  (no single file found)"
         fails = "\n".join(f"  - {f}" for f in report.failures)
         keep = " ".join(f"--keep '{e.rel}'" for e in culprit_entries[:3])

@@ -7,52 +7,20 @@ Precedence, lowest to highest: built-in defaults < ``[tool.lambda-slim]`` in the
 
 from __future__ import annotations
 
-import difflib
 import os
-import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, InputError
-from .targets import DEFAULT_BUDGET, Target, parse_target
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
-_UNITS = {
-    "": 1, "b": 1,
-    "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3, "gb": 1000**3,
-    "kib": 1024, "mib": 1024**2, "gib": 1024**3,
-}
-
-
-def parse_size(text: str | int) -> int:
-    """``262144000``, ``250MiB``, ``262.1MB``, ``1GiB`` -> bytes (MB = 10^6, MiB = 2^20)."""
-    if isinstance(text, int):
-        if text <= 0:
-            raise InputError(f"Size {text} must be positive.")
-        return text
-    m = _SIZE.match(str(text))
-    unit = m.group(2).lower() if m else ""
-    if not m or unit not in _UNITS:
-        raise InputError(
-            f"Cannot read the size {text!r}.",
-            hint="Write bytes (262144000) or a number with a unit: 250MiB, 262MB, 1GiB.",
-        )
-    value = int(float(m.group(1)) * _UNITS[unit])
-    if value <= 0:
-        raise InputError(f"Size {text!r} must be positive.")
-    return value
-
-
-def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
-    close = difflib.get_close_matches(word, sorted(choices), n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
-
-
-# --- build configuration -----------------------------------------------------------------
-
+from ..artifact.manifest import manifest_path
+from ..artifact.zipwrite import source_date_epoch
+from ..errors import ConfigError
+from ..rules import RULES, validate_rules
+from ..sizes import DEFAULT_BUDGET, parse_size
+from ..suggest import did_you_mean
+from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, Target, parse_target
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -105,8 +73,6 @@ class BuildConfig:
 
 def manifest_path_for(zip_path: Path) -> Path:
     """``layer.zip`` -> ``layer.manifest.json`` (the removal manifest beside the zip)."""
-    from .archive_read import manifest_path
-
     return manifest_path(zip_path)
 
 
@@ -213,8 +179,6 @@ def build_config(
     ``cli`` holds only the flags the user gave (None/absent means "not given"). Relative
     paths from pyproject.toml are relative to that file's folder.
     """
-    from .prune import RULES, validate_rules
-
     req_cli = cli.get("requirements")
     if req_cli is not None:
         pyproject = (cwd / req_cli).resolve().parent / "pyproject.toml"
@@ -256,8 +220,7 @@ def build_config(
         return tuple(p if p.is_absolute() else origin / p
                      for p in (Path(s).expanduser() for s in _as_list(raw, key)))
 
-    target = parse_target(str(get("runtime", "python3.12")),
-                          str(get("arch", "x86_64")))
+    target = parse_target(str(get("runtime", DEFAULT_RUNTIME)), str(get("arch", DEFAULT_ARCH)))
     requirements = path_of("requirements", "requirements.txt")
     assert requirements is not None
     default_out = f"{layer}-layer.zip" if layer else "layer.zip"
@@ -283,8 +246,6 @@ def build_config(
     zip_level = _as_int(get("zip-level", 6), "zip-level")
     if not 0 <= zip_level <= 9:
         raise ConfigError(f"`zip-level` must be 0-9, not {zip_level}.")
-    from .archive import source_date_epoch
-
     json_path = path_of("json", None)
     return BuildConfig(
         requirements=requirements,

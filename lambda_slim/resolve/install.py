@@ -27,11 +27,12 @@ from pathlib import Path, PurePosixPath
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from .archive import sha256_file
-from .errors import ResolveError
-from .proc import Runner, tail
-from .requirements import Requirements
-from .targets import Interpreter, Target
+from ..artifact.atomic import sha256_file
+from ..errors import ResolveError
+from ..inputs.requirements import Requirements
+from ..target.proc import Runner, tail
+from ..target.python import Interpreter
+from ..target.runtimes import Target
 
 RESOLVER_VERSION = "1"
 

@@ -1,4 +1,4 @@
-"""Deterministic zip writing (and, for ``check``, safe zip reading).
+"""Deterministic zip writing.
 
 The same tree gives a byte-identical zip: entries sorted by name, one fixed timestamp
 (``SOURCE_DATE_EPOCH`` or 1980-01-01), permissions normalised to 0644/0755, no directory
@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import shutil
 import stat
 import struct
 import tempfile
@@ -25,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import InputError
+from ..errors import InputError
+from .atomic import require_parent
 
 DOS_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip can hold
 _U32 = 0xFFFFFFFF
@@ -38,15 +38,6 @@ class ArchiveResult:
     unzipped_bytes: int
     files: int
     sha256: str
-
-
-def require_parent(dest: Path, option: str = "--output") -> None:
-    """Refuse, before any work, to write into a folder that does not exist."""
-    if not dest.parent.is_dir():
-        raise InputError(
-            f"Cannot write {dest}: the directory {dest.parent} does not exist.",
-            hint=f"Create it (mkdir -p {dest.parent}) or choose another {option} path.",
-        )
 
 
 def source_date_epoch(env: Mapping[str, str]) -> int:
@@ -230,36 +221,3 @@ def write_layer_zip(
     """Zip the tree at ``root`` with every entry under ``prefix/`` (Lambda's ``/opt/python``)."""
     entries = [(f"{prefix}/{rel}" if prefix else rel, p) for rel, p in walk_files(root)]
     return write_zip(entries, dest, **kw)  # type: ignore[arg-type]
-
-
-def _atomic(dest: Path, fill: Callable[[str], object]) -> None:
-    """Create ``dest`` through a temp file in its folder that ``fill`` writes, then rename."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    try:
-        fill(tmp_name)
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, dest)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-
-
-def atomic_write_text(dest: Path, text: str) -> None:
-    """Write a small text file atomically (temp file in the same folder, then rename)."""
-    _atomic(dest, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-
-
-def atomic_copy(src: Path, dest: Path) -> None:
-    """Copy ``src`` to ``dest`` atomically; a missing destination folder is an input error."""
-    require_parent(dest)
-    _atomic(dest, lambda tmp: shutil.copyfile(src, tmp))
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path, PurePosixPath
@@ -11,6 +12,7 @@ from pathlib import Path, PurePosixPath
 from packaging.utils import canonicalize_name
 
 UNOWNED = "(unowned)"
+_LICENSE = re.compile(r"^(licen[cs]e|copying|notice|authors|copyright|patents)", re.IGNORECASE)
 _NOT_MODULES = {"bin", "__pycache__", "include", "share", "etc"}
 
 
@@ -51,6 +53,20 @@ def pyc_source(rel: str) -> str | None:
     if len(parts) >= 2 and parts[-2] == "__pycache__":
         return "/".join([*parts[:-2], parts[-1].split(".", 1)[0] + ".py"])
     return None
+
+
+def owner_of(rel: str, owner: dict[str, str]) -> str:
+    """The distribution that owns ``rel`` (a pyc belongs to its source's owner)."""
+    o = owner.get(rel)
+    if o:
+        return o
+    src = pyc_source(rel)
+    return owner.get(src, UNOWNED) if src else UNOWNED
+
+
+def is_license(name: str) -> bool:
+    """License and notice files, which must travel with redistributed code."""
+    return bool(_LICENSE.match(name))
 
 
 def walk(root: Path) -> dict[str, int]:

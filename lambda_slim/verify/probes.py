@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .proc import Runner, tail
-from .targets import Interpreter
+from ..target.proc import Runner, tail
+from ..target.python import Interpreter
 
 _IMPORT_CHECK = r"""
 import sys, json, importlib, traceback, pkgutil, warnings

@@ -18,13 +18,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import VerifyError
-from .inventory import pyc_source, walk
-from .native import NativeFile
-from .proc import Runner, tail
-from .prune import PlanEntry, Staging, is_kept, is_license
-from .targets import Interpreter
-from .verify import check_imports, child_env, run_smoke
+from ..errors import VerifyError
+from ..native.elf import NativeFile
+from ..rules.plan import is_kept
+from ..target.proc import Runner, tail
+from ..target.python import Interpreter
+from ..tree.inventory import is_license, pyc_source, walk
+from ..tree.staging import PlanEntry, Staging
+from .probes import check_imports, child_env, run_smoke
 
 _TRACER = r"""
 import sys, os, json, runpy

@@ -15,7 +15,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from .errors import InputError
+from ..errors import InputError
 
 #: Options pip accepts in a requirements file; their arguments are not requirements.
 _OPTS_WITH_ARG = {

@@ -1,0 +1,53 @@
+"""The removal manifest beside each layer zip, and reading a build's target back from it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from .. import __version__
+from ..errors import InputError
+from ..target.runtimes import Target
+from ..tree.staging import PlanEntry
+
+SCHEMA_VERSION = 1
+
+
+def manifest_path(zip_path: Path) -> Path:
+    """The build's sidecar manifest beside a zip: ``layer.zip`` -> ``layer.manifest.json``."""
+    return zip_path.with_name(f"{zip_path.stem}.manifest.json")
+
+
+def read_target_json(path: Path) -> tuple[str, str] | None:
+    """``(runtime, arch)`` from the ``"target"`` object of a build manifest or JSON report;
+    None when the file does not exist. Raises :class:`InputError` when it is unreadable."""
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(
+            f"Cannot read the build manifest/report {path}: {exc}.",
+            hint="Rebuild to regenerate it, delete it, or pass --runtime and --arch.",
+        ) from None
+    target = doc.get("target") if isinstance(doc, dict) else None
+    if not isinstance(target, dict) or not isinstance(target.get("runtime"), str) \
+            or not isinstance(target.get("arch"), str):
+        raise InputError(
+            f"{path} has no \"target\" object with \"runtime\" and \"arch\".",
+            hint="Rebuild to regenerate it, delete it, or pass --runtime and --arch.",
+        )
+    return target["runtime"], target["arch"]
+
+
+def manifest_json(target: Target, zip_sha256: str | None, removed: Iterable[PlanEntry]) -> str:
+    """The removal manifest: every planned removal that was applied, as JSON text."""
+    data = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "lambda-slim", "version": __version__},
+        "target": target.to_json(),
+        "zip_sha256": zip_sha256,
+        "removed": [dict(e.to_json(), path="python/" + e.rel) for e in removed],
+    }
+    return json.dumps(data, indent=1, sort_keys=True) + "\n"

@@ -1,0 +1,1 @@
+"""Inputs: requirements files and configuration layered into one frozen BuildConfig."""

@@ -1,0 +1,1 @@
+"""Native files: ELF inspection, the arch/glibc audit, and strip."""

@@ -1,0 +1,1 @@
+"""The typed report model and its versioned JSON."""

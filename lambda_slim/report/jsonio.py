@@ -1,0 +1,119 @@
+"""The versioned JSON report, produced from the typed build result in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import __version__
+from ..rules import RULES
+from ..rules.plan import summarize
+from ..sizes import DIRECT_UPLOAD_LIMIT, human
+from ..tree.inventory import owner_of
+from ..tree.staging import PlanEntry
+from .model import BuildResult
+
+SCHEMA_VERSION = 1
+
+
+def package_rows(result: BuildResult) -> list[dict[str, Any]]:
+    inv = result.inventory
+    installed = inv.bytes_by_dist()
+    final: dict[str, int] = {}
+    for rel, size in result.final_sizes.items():
+        o = owner_of(rel, inv.owner)
+        final[o] = final.get(o, 0) + size
+    traced: dict[str, int] = {}
+    for e in result.plan:
+        if e.rule == "trace":
+            o = owner_of(e.rel, inv.owner)
+            traced[o] = traced.get(o, 0) + e.saved
+    rows: list[dict[str, Any]] = []
+    for name in sorted(set(installed) | set(final)):
+        d = inv.dists.get(name)
+        before = installed.get(name, 0)
+        after = final.get(name, 0)
+        rows.append({
+            "name": d.display_name if d else name,
+            "version": d.version if d else "",
+            "installed_bytes": before,
+            "final_bytes": after,
+            "saved_bytes": before - after,
+            "trace_bytes": traced.get(name, 0),
+            "budget_share": round(after / result.config.budget, 6),
+        })
+    rows.sort(key=lambda r: (-r["final_bytes"], r["name"]))
+    return rows
+
+
+def rule_rows(plan: list[PlanEntry], compiled: int, enabled: frozenset[str] = frozenset(RULES)
+              ) -> list[dict[str, Any]]:
+    summary = summarize(plan)
+    rows = [{"name": r, "files": summary.get(r, (0, 0))[0], "bytes": summary.get(r, (0, 0))[1]}
+            for r in [*RULES, "trace"] if r in summary or r in enabled]
+    rows.append({"name": "compile (added)", "files": 0, "bytes": -compiled})
+    return rows
+
+
+def largest_files(result: BuildResult, n: int = 10) -> list[dict[str, Any]]:
+    top = sorted(result.final_sizes.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    return [{"path": "python/" + rel, "bytes": size, "package": owner_of(rel, result.inventory.owner)}
+            for rel, size in top]
+
+
+def advice(result: BuildResult) -> list[str]:
+    names = set(result.inventory.dists)
+    bd = result.inventory.bytes_by_dist()
+    out = []
+    nccl = sorted(n for n in names if n.startswith("nvidia-nccl"))
+    if "xgboost" in names and nccl:
+        size = sum(bd.get(n, 0) for n in nccl)
+        out.append(
+            f"xgboost on Linux pulls {', '.join(nccl)} ({human(size)}), the GPU collective "
+            "library; Lambda has no GPU. Use `xgboost-cpu` (x86_64) instead: same API, no NCCL."
+        )
+    if names & {"torch", "tensorflow", "jax", "jaxlib"}:
+        out.append("Deep-learning frameworks rarely fit a layer; consider a Lambda container "
+                   "image (10 GB limit) or an inference-only runtime such as onnxruntime.")
+    rp = names & {"boto3", "botocore"} & set(result.requirements.requested)
+    if rp:
+        out.append(f"{', '.join(sorted(rp))} ship with the Lambda runtime; drop them from the "
+                   "requirements unless you need a newer release than the runtime's.")
+    if result.over_budget:
+        out.append("Over budget: try `--trace smoke.py` to drop what your workload never "
+                   "touches, or split the dependencies across two functions.")
+    if result.archive and result.archive.zip_bytes > DIRECT_UPLOAD_LIMIT:
+        out.append("The zip is over 50 MB: publish it through S3 (lambda-slim publish "
+                   "--s3-bucket …).")
+    return out
+
+
+def to_json(result: BuildResult) -> dict[str, Any]:
+    cfg = result.config
+    arc = result.archive
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "lambda-slim", "version": __version__},
+        "target": cfg.target.to_json(),
+        "requirements": {"path": str(cfg.requirements),
+                         "requested": sorted(result.requirements.requested)},
+        "budget_bytes": cfg.budget,
+        "installed_bytes": result.inventory.total,
+        "final_bytes": result.final_bytes,
+        "compiled_bytes": result.compiled_bytes,
+        "within_budget": not result.over_budget,
+        "zip_path": str(arc.path) if arc else None,
+        "zip_bytes": arc.zip_bytes if arc else None,
+        "zip_sha256": arc.sha256 if arc else None,
+        "files": len(result.final_sizes),
+        "resolved": [w.to_json() for w in result.resolution.wheels],
+        "packages": package_rows(result),
+        "rules": rule_rows(result.plan, result.compiled_bytes, cfg.rules),
+        "verify": result.verify.to_json(),
+        "strip_skipped": [{"path": p, "reason": r} for p, r in result.strip_skipped],
+        "tests_kept": result.tests_kept,
+        "largest_files": largest_files(result),
+        "trace": result.trace,
+        "advice": advice(result),
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+        "notes": result.notes,
+    }

@@ -1,0 +1,41 @@
+"""The typed result of a build: what every report (JSON, tables, manifest) is made from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..artifact.zipwrite import ArchiveResult
+from ..inputs.config import BuildConfig
+from ..inputs.requirements import Requirements
+from ..native.elf import NativeFile
+from ..resolve.install import Resolution
+from ..tree.inventory import Inventory
+from ..tree.staging import PlanEntry
+from ..verify.probes import VerifyReport
+
+
+@dataclass
+class BuildResult:
+    config: BuildConfig
+    requirements: Requirements
+    resolution: Resolution
+    inventory: Inventory
+    plan: list[PlanEntry]
+    natives: list[NativeFile]
+    verify: VerifyReport
+    final_sizes: dict[str, int]
+    compiled_bytes: int
+    archive: ArchiveResult | None
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    strip_skipped: list[tuple[str, str]] = field(default_factory=list)
+    tests_kept: list[str] = field(default_factory=list)
+    trace: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def final_bytes(self) -> int:
+        return sum(self.final_sizes.values())
+
+    @property
+    def over_budget(self) -> bool:
+        return self.final_bytes > self.config.budget

@@ -1,0 +1,38 @@
+"""What a prune rule sees (:class:`PruneContext`) and what it declares (:class:`Rule`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..tree.inventory import Inventory
+from ..tree.staging import PlanEntry
+
+
+@dataclass
+class PruneContext:
+    inventory: Inventory
+    requested: frozenset[str]
+    work_dir: Path  # scratch space for replacement files (minimal METADATA, stripped .so)
+    #: Set by the ``tests`` rule: test modules kept because runtime code imports them.
+    tests_kept: list[str] = field(default_factory=list)
+
+
+RuleFn = Callable[[PruneContext], Iterable[PlanEntry]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named pruning rule: its ``--no-<name>`` help text, and the function that plans it.
+
+    ``plan`` is None for a rule another stage applies (``strip`` is applied by the native
+    strip stage, after the file rules).
+    """
+
+    name: str
+    help: str
+    plan: RuleFn | None
+    #: Application order, lowest first: rules that drop whole distributions come first, so
+    #: no other rule claims their files.
+    order: int

@@ -1,0 +1,113 @@
+"""Lambda runtimes and architectures.
+
+A :class:`Target` knows everything the installer and the native audit need: the Python
+version, the glibc of the runtime's OS, the ELF machine, and the manylinux platform tags the
+runtime accepts (pip treats each ``--platform`` as one literal tag, so all are listed).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..errors import InputError
+
+
+@dataclass(frozen=True)
+class Runtime:
+    name: str
+    python: tuple[int, int]
+    os: str
+    glibc: tuple[int, int]
+
+    @property
+    def python_str(self) -> str:
+        return f"{self.python[0]}.{self.python[1]}"
+
+
+_AL2_GLIBC = (2, 26)
+_AL2023_GLIBC = (2, 34)
+
+RUNTIMES: dict[str, Runtime] = {
+    "python3.10": Runtime("python3.10", (3, 10), "Amazon Linux 2", _AL2_GLIBC),
+    "python3.11": Runtime("python3.11", (3, 11), "Amazon Linux 2", _AL2_GLIBC),
+    "python3.12": Runtime("python3.12", (3, 12), "Amazon Linux 2023", _AL2023_GLIBC),
+    "python3.13": Runtime("python3.13", (3, 13), "Amazon Linux 2023", _AL2023_GLIBC),
+    "python3.14": Runtime("python3.14", (3, 14), "Amazon Linux 2023", _AL2023_GLIBC),
+}
+
+#: Lambda architecture name -> ELF/wheel machine name.
+ARCHES: dict[str, str] = {"x86_64": "x86_64", "arm64": "aarch64"}
+
+#: Packages the Lambda Python runtimes ship; bundling them only as dependencies wastes space.
+RUNTIME_PROVIDED: frozenset[str] = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
+
+#: The target when none is given (flags, pyproject, environment): Lambda's current default.
+DEFAULT_RUNTIME = "python3.12"
+DEFAULT_ARCH = "x86_64"
+
+
+@dataclass(frozen=True)
+class Target:
+    runtime: Runtime
+    arch: str
+
+    @property
+    def machine(self) -> str:
+        return ARCHES[self.arch]
+
+    @property
+    def python_tag(self) -> str:
+        return f"cp{self.runtime.python[0]}{self.runtime.python[1]}"
+
+    @property
+    def glibc(self) -> tuple[int, int]:
+        return self.runtime.glibc
+
+    def platform_tags(self) -> list[str]:
+        """Every manylinux tag the target's glibc accepts, most specific first."""
+        major, minor = self.runtime.glibc
+        lowest = 17 if self.machine == "aarch64" else 5
+        tags: list[str] = []
+        for m in range(minor, lowest - 1, -1):
+            tags.append(f"manylinux_{major}_{m}_{self.machine}")
+            legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}.get(m)
+            if legacy and (m == 17 or self.machine == "x86_64"):
+                tags.append(f"{legacy}_{self.machine}")
+        return tags
+
+    def describe(self) -> str:
+        g = ".".join(map(str, self.glibc))
+        return f"{self.runtime.name} {self.arch} ({self.runtime.os}, glibc {g})"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "runtime": self.runtime.name,
+            "arch": self.arch,
+            "python": self.runtime.python_str,
+            "glibc": ".".join(map(str, self.glibc)),
+            "os": self.runtime.os,
+        }
+
+
+def host_machine() -> str:
+    """This machine's ELF machine name (``uname -m``, with Apple/Windows spellings mapped)."""
+    m = os.uname().machine
+    return {"arm64": "aarch64", "amd64": "x86_64", "AMD64": "x86_64"}.get(m, m)
+
+
+def parse_target(runtime: str, arch: str) -> Target:
+    rt = RUNTIMES.get(runtime)
+    if rt is None:
+        raise InputError(
+            f"Unknown runtime {runtime!r}.",
+            hint=f"Use one of: {', '.join(RUNTIMES)} (for example --runtime python3.12).",
+        )
+    if arch not in ARCHES:
+        alias = {"amd64": "x86_64", "aarch64": "arm64", "x86-64": "x86_64"}.get(arch)
+        extra = f" Did you mean {alias!r}?" if alias else ""
+        raise InputError(
+            f"Unknown architecture {arch!r}.{extra}",
+            hint=f"Use one of: {', '.join(ARCHES)} (Lambda's names).",
+        )
+    return Target(rt, arch)

@@ -1,0 +1,1 @@
+"""Proving the layer works: import probes and smoke scripts, differential diagnosis, trace."""
