@@ -12,8 +12,10 @@ with the variant instead of installing both (:func:`transitive_plan`).
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
@@ -150,6 +152,77 @@ def rewrite_requirement(
     req.name = v.replacement
     line = str(req)
     return line, Replacement(v.original, v.replacement, v.reason, v.source, "requested", line)
+
+
+_INCLUDES = {"-r", "--requirement", "-c", "--constraint"}
+_LOCAL_PATH_OPTS = {"-f", "--find-links"}
+
+
+def rewrite_requirements(
+    path: Path, table: Mapping[str, Variant], machine: str, dest: Path
+) -> tuple[Path, list[Replacement]]:
+    """Copy ``path`` (and every ``-r``/``-c`` file it includes) into ``dest`` with requirement
+    lines naming an original rewritten to its variant; returns the new top file.
+
+    Includes and local ``--find-links`` folders are made absolute so the copies resolve the
+    same files; constraint files get the variant's constraint beside the original's (a
+    constraint installs nothing, and a dependency may still ask for the original).
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    reps: list[Replacement] = []
+    done: dict[Path, Path] = {}
+
+    def visit(src: Path, constraints: bool) -> Path:
+        real = src.resolve()
+        if real in done:
+            return done[real]
+        out = dest / f"{len(done)}-{src.name}"
+        done[real] = out
+        lines: list[str] = []
+        for logical in _joined(real.read_text(encoding="utf-8")):
+            lines.append(rewrite_line(logical, real.parent, constraints))
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return out
+
+    def rewrite_line(line: str, base: Path, constraints: bool) -> str:
+        body = line.split(" #", 1)[0].strip() if not line.lstrip().startswith("#") else ""
+        if not body:
+            return line
+        if body.startswith("-"):
+            parts = shlex.split(body)
+            opt, eq, val = parts[0].partition("=")
+            arg = val if eq else (parts[1] if len(parts) > 1 else "")
+            if opt in _INCLUDES and arg:
+                inc = Path(arg) if Path(arg).is_absolute() else base / arg
+                copy = visit(inc, constraints or opt in ("-c", "--constraint"))
+                return f"{opt} {shlex.quote(str(copy))}"
+            if opt in _LOCAL_PATH_OPTS and arg and "://" not in arg and (base / arg).exists():
+                return f"{opt} {shlex.quote(str((base / arg).resolve()))}"
+            return body
+        spec, _sep, hashes = body.partition(" --hash")
+        line_new, rep = rewrite_requirement(spec.strip(), table, machine, hashed=bool(hashes))
+        if rep is None:
+            return body
+        if constraints:
+            return body if rep.skipped else f"{body}\n{line_new}"
+        reps.append(rep)
+        return body if rep.skipped else line_new
+
+    return visit(path, False), reps
+
+
+def _joined(text: str) -> list[str]:
+    out: list[str] = []
+    buf = ""
+    for raw in text.splitlines():
+        if raw.endswith("\\"):
+            buf += raw[:-1] + " "
+            continue
+        out.append(buf + raw)
+        buf = ""
+    if buf:
+        out.append(buf)
+    return out
 
 
 # --- after resolution: a dependency on the original name ------------------------------------

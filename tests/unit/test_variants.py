@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lambda_slim.errors import InputError, ResolveError
@@ -105,3 +107,28 @@ def test_pip_compile_pin_orphaned_by_the_variant() -> None:
     assert orphaned_pins(dists, roots, {"xgboost": XGB.requires}, env) == {"nvidia-nccl-cu13"}
     # numpy is wanted by the original too, but the variant still requires it
     assert orphaned_pins(dists, roots, {}, env) == set()
+
+
+def test_rewrite_requirements_files_with_includes(tmp_path: Path) -> None:
+    from lambda_slim.resolve.variants import rewrite_requirements
+
+    proj = tmp_path / "proj"
+    (proj / "wheels").mkdir(parents=True)
+    (proj / "base.txt").write_text("opencv-python>=4  # GUI build\nnumpy\n")
+    (proj / "pins.txt").write_text("xgboost==3.4.1\n")
+    (proj / "requirements.txt").write_text(
+        "# top\n-r base.txt\n-c pins.txt\n--find-links wheels\n"
+        "xgboost[pandas]>=3 \\\n    ; python_version >= '3.10'\n"
+        "tensorflow==2.21.0 --hash=sha256:" + "0" * 64 + "\n"
+    )
+    top, reps = rewrite_requirements(proj / "requirements.txt", TABLE, "x86_64", tmp_path / "out")
+    text = top.read_text()
+    assert "xgboost-cpu[pandas]>=3; python_version >= \"3.10\"" in text
+    assert f"--find-links {(proj / 'wheels').resolve()}" in text
+    assert "tensorflow==2.21.0 --hash" in text  # hash-pinned: left alone, announced
+    inc = [ln.split(" ", 1)[1] for ln in text.splitlines() if ln.startswith(("-r ", "-c "))]
+    base, pins = (Path(p) for p in inc)
+    assert base.read_text().splitlines() == ["opencv-python-headless>=4", "numpy"]
+    assert pins.read_text().splitlines() == ["xgboost==3.4.1", "xgboost-cpu==3.4.1"]
+    assert sorted((r.original, r.skipped is None) for r in reps) == [
+        ("opencv-python", True), ("tensorflow", False), ("xgboost", True)]
