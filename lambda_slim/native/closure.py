@@ -1,0 +1,283 @@
+"""Static closure audit: does every DT_NEEDED of every ELF in a layer resolve on Lambda?
+
+A layer is seen as Lambda sees it, as the tree under ``/opt``: ``python/…`` is on
+``sys.path`` and ``lib/`` is ``/opt/lib``, which is on Lambda's ``LD_LIBRARY_PATH``. For each
+ELF that Python can load directly (extension modules, and any ELF nothing else in the layer
+links), the audit follows the loader breadth-first, like glibc's ``_dl_map_object_deps``:
+a needed name is satisfied by an object already loaded in that chain (by file name or
+DT_SONAME), else searched in DT_RPATH (of the requester and, when it has no DT_RUNPATH, of
+the objects that loaded it), ``/opt/lib``, then DT_RUNPATH, with ``$ORIGIN`` expanded. A name
+found nowhere in the layer must be one the runtime provides (``target.syslibs``) or one the
+user declared with ``--system-lib``; anything else is a :class:`Miss`.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.dynamic import DynamicSection
+from elftools.elf.elffile import ELFFile
+
+from ..target.syslibs import SystemLibraries
+
+ELF_MAGIC = b"\x7fELF"
+#: The layer's folder on Lambda's LD_LIBRARY_PATH, relative to /opt.
+OPT_LIB = "lib"
+_TAG_ATTRS = {"DT_NEEDED": "needed", "DT_SONAME": "soname", "DT_RPATH": "rpath",
+              "DT_RUNPATH": "runpath"}
+_EXTENSION = re.compile(r"\.(cpython-[^/]*|abi3|cp\d+[^/]*)?\.so$")
+
+
+@dataclass(frozen=True)
+class ElfDeps:
+    """The dynamic-linking facts of one ELF file."""
+
+    machine: str
+    soname: str | None
+    needed: tuple[str, ...]
+    rpath: tuple[str, ...]
+    runpath: tuple[str, ...]
+
+
+def read_deps(stream: BinaryIO) -> ElfDeps:
+    """Read DT_NEEDED/DT_SONAME/DT_RPATH/DT_RUNPATH. Raises ELFError/ValueError if malformed."""
+    elf = ELFFile(stream)
+    needed: list[str] = []
+    soname: str | None = None
+    rpath: list[str] = []
+    runpath: list[str] = []
+    for section in elf.iter_sections():
+        if not isinstance(section, DynamicSection):
+            continue
+        for tag in section.iter_tags():
+            kind = tag.entry.d_tag
+            value = getattr(tag, _TAG_ATTRS.get(kind, ""), None)
+            if not isinstance(value, str):
+                continue
+            if kind == "DT_NEEDED":
+                needed.append(value)
+            elif kind == "DT_SONAME":
+                soname = value
+            elif kind == "DT_RPATH":
+                rpath.extend(p for p in value.split(":") if p)
+            else:
+                runpath.extend(p for p in value.split(":") if p)
+    return ElfDeps(str(elf["e_machine"]), soname, tuple(needed), tuple(rpath), tuple(runpath))
+
+
+def scan_tree(root: Path, prefix: str = "python") -> dict[str, ElfDeps]:
+    """Every readable ELF under ``root``, keyed by its path under /opt (``prefix/…``).
+
+    ``root`` is what Lambda shows at ``/opt/<prefix>``; pass ``prefix=""`` for a folder that
+    mirrors ``/opt`` itself (a layer with ``python/`` and ``lib/``). Malformed ELF files are
+    skipped here: the native audit reports them.
+    """
+    out: dict[str, ElfDeps] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if path.is_symlink() or not path.is_file():
+                continue
+            try:
+                with open(path, "rb") as fh:
+                    if fh.read(4) != ELF_MAGIC:
+                        continue
+                    fh.seek(0)
+                    deps = read_deps(fh)
+            except (ELFError, ValueError, OSError, AssertionError):
+                continue
+            rel = path.relative_to(root).as_posix()
+            out[posixpath.join(prefix, rel) if prefix else rel] = deps
+    return out
+
+
+@dataclass(frozen=True)
+class Miss:
+    """One needed library the loader would not find on Lambda."""
+
+    file: str  # path under /opt of the ELF that needs it
+    soname: str
+    distribution: str | None
+    advice: tuple[str, ...]
+    reported_missing: str | None = None  # public report that Lambda lacks it
+
+    def describe(self) -> str:
+        who = f" (from {self.distribution})" if self.distribution else ""
+        seen = f"; reported missing on Lambda: {self.reported_missing}" if self.reported_missing \
+            else ""
+        return f"/opt/{self.file}{who} needs {self.soname}, which Lambda does not provide{seen}"
+
+
+@dataclass(frozen=True)
+class ClosureResult:
+    checked: int
+    misses: tuple[Miss, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.misses
+
+
+#: Known variants of a distribution that avoid the system library.
+VARIANT_ADVICE: Mapping[str, str] = {
+    "opencv-python": "use opencv-python-headless (no GUI/GL libraries)",
+    "opencv-contrib-python": "use opencv-contrib-python-headless (no GUI/GL libraries)",
+    "xgboost": "use xgboost-cpu (x86_64; no NCCL) or a release whose wheel vendors libgomp",
+    "python-magic": "use puremagic (pure Python) or ship libmagic in a layer's lib/",
+}
+SONAME_ADVICE: Mapping[str, str] = {
+    "libGL.so.1": "a -headless variant of the package does not need the GUI/GL stack",
+    "libgthread-2.0.so.0": "a -headless variant of the package does not need glib",
+    "libglib-2.0.so.0": "a -headless variant of the package does not need glib",
+    "libX11.so.6": "a -headless variant of the package does not need X11",
+    "libssl.so.3": "python3.12+ runtimes (Amazon Linux 2023) provide OpenSSL 3",
+    "libcrypto.so.3": "python3.12+ runtimes (Amazon Linux 2023) provide OpenSSL 3",
+}
+
+
+def advice_for(soname: str, distribution: str | None) -> tuple[str, ...]:
+    out: list[str] = []
+    if distribution:
+        from_dist = VARIANT_ADVICE.get(distribution.lower().replace("_", "-"))
+        if from_dist:
+            out.append(from_dist)
+    if soname in SONAME_ADVICE and SONAME_ADVICE[soname] not in out:
+        out.append(SONAME_ADVICE[soname])
+    out.append(f"or provide {soname} (built for the runtime's Amazon Linux) in a layer's lib/ "
+               f"(/opt/lib is on LD_LIBRARY_PATH) and pass --system-lib {soname}")
+    return tuple(out)
+
+
+def _expand(entry: str, origin: str) -> str | None:
+    """An RPATH/RUNPATH entry as a path under /opt, or None when it points elsewhere."""
+    e = entry.replace("${ORIGIN}", "$ORIGIN")
+    if e.startswith("$ORIGIN"):
+        return posixpath.normpath(posixpath.join(origin, e[len("$ORIGIN"):].lstrip("/")))
+    if e.startswith("/opt/"):
+        return posixpath.normpath(e[len("/opt/"):])
+    return None  # absolute paths elsewhere do not exist on Lambda; relative ones use the cwd
+
+
+class _Index:
+    def __init__(self, elfs: Mapping[str, ElfDeps]) -> None:
+        self.elfs = elfs
+
+    def lookup(self, folder: str, name: str, machine: str) -> str | None:
+        cand = posixpath.normpath(posixpath.join(folder, name))
+        deps = self.elfs.get(cand)
+        return cand if deps is not None and deps.machine == machine else None
+
+
+def _chain(root: str, elfs: Mapping[str, ElfDeps], index: _Index, syslibs: SystemLibraries,
+           seen_miss: dict[tuple[str, str], None]) -> set[str]:
+    """Load ``root`` like the loader; record misses; return the in-layer files it loaded."""
+    machine = elfs[root].machine
+    loaded: dict[str, str] = {}  # name (file name or soname) -> file
+    order = [root]
+    done = {root}
+    parents: dict[str, str | None] = {root: None}
+
+    def remember(rel: str) -> None:
+        loaded[posixpath.basename(rel)] = rel
+        so = elfs[rel].soname
+        if so:
+            loaded[so] = rel
+
+    remember(root)
+    i = 0
+    while i < len(order):
+        rel = order[i]
+        i += 1
+        deps = elfs[rel]
+        for name in deps.needed:
+            if name in loaded:
+                continue
+            found = _search(rel, name, elfs, index, parents, machine)
+            if found is None:
+                if not syslibs.provides(name):
+                    seen_miss.setdefault((rel, name), None)
+                continue
+            remember(found)
+            if found not in done:
+                done.add(found)
+                parents[found] = rel
+                order.append(found)
+    return done
+
+
+def _search(rel: str, name: str, elfs: Mapping[str, ElfDeps], index: _Index,
+            parents: Mapping[str, str | None], machine: str) -> str | None:
+    if "/" in name:
+        target = _expand(name, posixpath.dirname(rel)) if name.startswith("$") else (
+            _expand(name, "") if name.startswith("/opt/") else None)
+        if target is None or target not in elfs:
+            return None
+        return target if elfs[target].machine == machine else None
+    deps = elfs[rel]
+    folders: list[str | None] = []
+    if not deps.runpath:
+        # DT_RPATH of the requester, then of each object that loaded it (while none of them
+        # has a DT_RUNPATH, which stops the inheritance).
+        cur: str | None = rel
+        while cur is not None:
+            cd = elfs[cur]
+            if cd.runpath:
+                break
+            folders += [_expand(e, posixpath.dirname(cur)) for e in cd.rpath]
+            cur = parents.get(cur)
+    folders.append(OPT_LIB)
+    folders += [_expand(e, posixpath.dirname(rel)) for e in deps.runpath]
+    for folder in folders:
+        if folder is None:
+            continue
+        hit = index.lookup(folder, name, machine)
+        if hit is not None:
+            return hit
+    return None
+
+
+def audit_closure(
+    elfs: Mapping[str, ElfDeps],
+    syslibs: SystemLibraries,
+    owners: Mapping[str, str] | None = None,
+) -> ClosureResult:
+    """Check every ELF of a layer (keys: paths under /opt) against the loader and ``syslibs``.
+
+    ``owners`` maps the same keys to the distribution that installed each file; misses name
+    it and the advice known for it.
+    """
+    index = _Index(elfs)
+    referenced: set[str] = set()
+    for deps in elfs.values():
+        referenced.update(deps.needed)
+    roots = [rel for rel in sorted(elfs)
+             if _EXTENSION.search(rel) or (posixpath.basename(rel) not in referenced
+                                           and (elfs[rel].soname or "") not in referenced)]
+    misses: dict[tuple[str, str], None] = {}
+    covered: set[str] = set()
+    for root in roots:
+        covered |= _chain(root, elfs, index, syslibs, misses)
+    for rel in sorted(set(elfs) - covered):  # only reachable through a cycle: check alone
+        _chain(rel, elfs, index, syslibs, misses)
+    owners = owners or {}
+    out = []
+    for rel, name in sorted(misses):
+        dist = owners.get(rel)
+        out.append(Miss(rel, name, dist, advice_for(name, dist), syslibs.absent_report(name)))
+    return ClosureResult(len(elfs), tuple(out))
+
+
+def describe_misses(misses: Iterable[Miss]) -> str:
+    """One paragraph per miss: what is missing, for whom, and what to do."""
+    parts = []
+    for m in misses:
+        parts.append(m.describe() + ".\n  Fix: " + "; ".join(m.advice) + ".")
+    return "\n".join(parts)
