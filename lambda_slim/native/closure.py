@@ -1,12 +1,14 @@
 """Static closure audit: does every DT_NEEDED of every ELF in a layer resolve on Lambda?
 
-A layer is seen as Lambda sees it, as the tree under ``/opt``: ``python/…`` is on
-``sys.path`` and ``lib/`` is ``/opt/lib``, which is on Lambda's ``LD_LIBRARY_PATH``. For each
+Files are keyed by the absolute path Lambda gives them: a layer's ``python/…`` is under
+``/opt/python`` (on ``sys.path``), its ``lib/`` is ``/opt/lib`` and function code is under
+``/var/task``; ``/var/task``, ``/var/task/lib`` and ``/opt/lib`` are on Lambda's
+``LD_LIBRARY_PATH`` (aws/aws-lambda-base-images Dockerfiles). For each
 ELF that Python can load directly (extension modules, and any ELF nothing else in the layer
 links), the audit follows the loader breadth-first, like glibc's ``_dl_map_object_deps``:
 a needed name is satisfied by an object already loaded in that chain (by file name or
 DT_SONAME), else searched in DT_RPATH (of the requester and, when it has no DT_RUNPATH, of
-the objects that loaded it), ``/opt/lib``, then DT_RUNPATH, with ``$ORIGIN`` expanded. A name
+the objects that loaded it), ``LD_LIBRARY_PATH``, then DT_RUNPATH, with ``$ORIGIN`` expanded. A name
 found nowhere in the layer must be one the runtime provides (``target.syslibs``) or one the
 user declared with ``--system-lib``; anything else is a :class:`Miss`.
 """
@@ -28,8 +30,8 @@ from elftools.elf.elffile import ELFFile
 from ..target.syslibs import SystemLibraries
 
 ELF_MAGIC = b"\x7fELF"
-#: The layer's folder on Lambda's LD_LIBRARY_PATH, relative to /opt.
-OPT_LIB = "lib"
+#: The folders of LD_LIBRARY_PATH that code can ship files into, in Lambda's order.
+LD_LIBRARY_PATH = ("/var/task", "/var/task/lib", "/opt/lib")
 _TAG_ATTRS = {"DT_NEEDED": "needed", "DT_SONAME": "soname", "DT_RPATH": "rpath",
               "DT_RUNPATH": "runpath"}
 _EXTENSION = re.compile(r"\.(cpython-[^/]*|abi3|cp\d+[^/]*)?\.so$")
@@ -72,12 +74,12 @@ def read_deps(stream: BinaryIO) -> ElfDeps:
     return ElfDeps(str(elf["e_machine"]), soname, tuple(needed), tuple(rpath), tuple(runpath))
 
 
-def scan_tree(root: Path, prefix: str = "python") -> dict[str, ElfDeps]:
-    """Every readable ELF under ``root``, keyed by its path under /opt (``prefix/…``).
+def scan_tree(root: Path, mount: str = "/opt/python") -> dict[str, ElfDeps]:
+    """Every readable ELF under ``root``, keyed by its path on Lambda (``mount/…``).
 
-    ``root`` is what Lambda shows at ``/opt/<prefix>``; pass ``prefix=""`` for a folder that
-    mirrors ``/opt`` itself (a layer with ``python/`` and ``lib/``). Malformed ELF files are
-    skipped here: the native audit reports them.
+    ``root`` is what Lambda shows at ``mount``: ``/opt/python`` for a layer's python/ folder,
+    ``/opt`` for a folder holding ``python/`` and ``lib/``, ``/var/task`` for function code.
+    Malformed ELF files are skipped here: the native audit reports them.
     """
     out: dict[str, ElfDeps] = {}
     for dirpath, dirnames, filenames in os.walk(root):
@@ -94,8 +96,7 @@ def scan_tree(root: Path, prefix: str = "python") -> dict[str, ElfDeps]:
                     deps = read_deps(fh)
             except (ELFError, ValueError, OSError, AssertionError):
                 continue
-            rel = path.relative_to(root).as_posix()
-            out[posixpath.join(prefix, rel) if prefix else rel] = deps
+            out[posixpath.join(mount, path.relative_to(root).as_posix())] = deps
     return out
 
 
@@ -103,7 +104,7 @@ def scan_tree(root: Path, prefix: str = "python") -> dict[str, ElfDeps]:
 class Miss:
     """One needed library the loader would not find on Lambda."""
 
-    file: str  # path under /opt of the ELF that needs it
+    file: str  # path on Lambda of the ELF that needs it
     soname: str
     distribution: str | None
     advice: tuple[str, ...]
@@ -113,7 +114,7 @@ class Miss:
         who = f" (from {self.distribution})" if self.distribution else ""
         seen = f"; reported missing on Lambda: {self.reported_missing}" if self.reported_missing \
             else ""
-        return f"/opt/{self.file}{who} needs {self.soname}, which Lambda does not provide{seen}"
+        return f"{self.file}{who} needs {self.soname}, which Lambda does not provide{seen}"
 
 
 @dataclass(frozen=True)
@@ -157,13 +158,11 @@ def advice_for(soname: str, distribution: str | None) -> tuple[str, ...]:
 
 
 def _expand(entry: str, origin: str) -> str | None:
-    """An RPATH/RUNPATH entry as a path under /opt, or None when it points elsewhere."""
+    """An RPATH/RUNPATH entry as an absolute path, or None for one relative to the cwd."""
     e = entry.replace("${ORIGIN}", "$ORIGIN")
     if e.startswith("$ORIGIN"):
         return posixpath.normpath(posixpath.join(origin, e[len("$ORIGIN"):].lstrip("/")))
-    if e.startswith("/opt/"):
-        return posixpath.normpath(e[len("/opt/"):])
-    return None  # absolute paths elsewhere do not exist on Lambda; relative ones use the cwd
+    return posixpath.normpath(e) if e.startswith("/") else None
 
 
 class _Index:
@@ -216,8 +215,7 @@ def _chain(root: str, elfs: Mapping[str, ElfDeps], index: _Index, syslibs: Syste
 def _search(rel: str, name: str, elfs: Mapping[str, ElfDeps], index: _Index,
             parents: Mapping[str, str | None], machine: str) -> str | None:
     if "/" in name:
-        target = _expand(name, posixpath.dirname(rel)) if name.startswith("$") else (
-            _expand(name, "") if name.startswith("/opt/") else None)
+        target = _expand(name, posixpath.dirname(rel))
         if target is None or target not in elfs:
             return None
         return target if elfs[target].machine == machine else None
@@ -233,7 +231,7 @@ def _search(rel: str, name: str, elfs: Mapping[str, ElfDeps], index: _Index,
                 break
             folders += [_expand(e, posixpath.dirname(cur)) for e in cd.rpath]
             cur = parents.get(cur)
-    folders.append(OPT_LIB)
+    folders += LD_LIBRARY_PATH
     folders += [_expand(e, posixpath.dirname(rel)) for e in deps.runpath]
     for folder in folders:
         if folder is None:
@@ -249,7 +247,7 @@ def audit_closure(
     syslibs: SystemLibraries,
     owners: Mapping[str, str] | None = None,
 ) -> ClosureResult:
-    """Check every ELF of a layer (keys: paths under /opt) against the loader and ``syslibs``.
+    """Check every ELF (keys: paths on Lambda) against the loader and ``syslibs``.
 
     ``owners`` maps the same keys to the distribution that installed each file; misses name
     it and the advice known for it.

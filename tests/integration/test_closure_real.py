@@ -60,7 +60,7 @@ def _tree(opt: Path, case: str) -> None:
 def test_audit_matches_the_loader(sandbox: Sandbox, tmp_path: Path, case: str, ok: bool) -> None:
     opt = tmp_path / "opt"
     _tree(opt, case)
-    audit = audit_closure(scan_tree(opt, prefix=""), runtime_syslibs("python3.12", "x86_64"))
+    audit = audit_closure(scan_tree(opt, "/opt"), runtime_syslibs("python3.12", "x86_64"))
     loaded, err = _loads(sandbox, opt)
     assert audit.ok is ok, audit.misses
     assert loaded is ok, err

@@ -21,11 +21,11 @@ def test_missing_system_library_is_reported_with_distribution_and_advice(tmp_pat
     stub = _stub(build)
     layer = tmp_path / "opt"
     extension(layer / "python" / "pkg" / EXT, links=(str(stub),))
-    res = audit_closure(scan_tree(layer, prefix=""), runtime_syslibs("python3.12", "x86_64"),
-                        owners={f"python/pkg/{EXT}": "pkg-dist"})
+    res = audit_closure(scan_tree(layer, "/opt"), runtime_syslibs("python3.12", "x86_64"),
+                        owners={f"/opt/python/pkg/{EXT}": "pkg-dist"})
     assert not res.ok and res.checked == 1
     (miss,) = res.misses
-    assert (miss.file, miss.soname, miss.distribution) == (f"python/pkg/{EXT}", "libstubdep.so.1",
+    assert (miss.file, miss.soname, miss.distribution) == (f"/opt/python/pkg/{EXT}", "libstubdep.so.1",
                                                            "pkg-dist")
     text = describe_misses(res.misses)
     assert f"/opt/python/pkg/{EXT} (from pkg-dist) needs libstubdep.so.1" in text
@@ -55,10 +55,10 @@ def test_opt_lib_and_user_declared_sonames(tmp_path: Path) -> None:
     stub = _stub(opt / "lib")  # a layer's lib/ is /opt/lib, on LD_LIBRARY_PATH
     extension(opt / "python" / "pkg" / EXT, links=(str(stub),))
     syslibs = runtime_syslibs("python3.12", "x86_64")
-    assert audit_closure(scan_tree(opt, prefix=""), syslibs).ok
+    assert audit_closure(scan_tree(opt, "/opt"), syslibs).ok
     (opt / "lib" / "libstubdep.so.1").unlink()
-    assert not audit_closure(scan_tree(opt, prefix=""), syslibs).ok
-    assert audit_closure(scan_tree(opt, prefix=""), syslibs.with_user(["libstubdep.so.1"])).ok
+    assert not audit_closure(scan_tree(opt, "/opt"), syslibs).ok
+    assert audit_closure(scan_tree(opt, "/opt"), syslibs.with_user(["libstubdep.so.1"])).ok
 
 
 def test_rpath_is_inherited_but_runpath_is_not(tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_rpath_is_inherited_but_runpath_is_not(tmp_path: Path) -> None:
         res = audit_closure(scan_tree(layer), runtime_syslibs("python3.12", "x86_64"))
         assert res.ok is ok, (new_dtags, describe_misses(res.misses))
         if not ok:
-            assert [(m.file, m.soname) for m in res.misses] == [("python/pkg.libs/liba.so.1",
+            assert [(m.file, m.soname) for m in res.misses] == [("/opt/python/pkg.libs/liba.so.1",
                                                                  "libb.so.1")]
 
 
@@ -97,7 +97,19 @@ def test_runtime_libraries_and_known_absent_ones(tmp_path: Path) -> None:
     gl = shared_lib(tmp_path / "sys" / "libGL.so.1", "libGL.so.1")
     extension(layer / "cv2" / EXT, links=(str(gl),))
     res = audit_closure(scan_tree(layer), runtime_syslibs("python3.12", "x86_64"),
-                        owners={f"python/cv2/{EXT}": "opencv-python"})
+                        owners={f"/opt/python/cv2/{EXT}": "opencv-python"})
     (miss,) = res.misses
     assert miss.reported_missing and "opencv" in miss.reported_missing
     assert "opencv-python-headless" in miss.advice[0]
+
+
+def test_function_code_and_layers_share_one_loader_view(tmp_path: Path) -> None:
+    """A layer's extension may use a library the function ships in /var/task/lib."""
+    task = tmp_path / "task"
+    stub = _stub(task / "lib")
+    layer = tmp_path / "python"
+    extension(layer / "pkg" / EXT, links=(str(stub),))
+    syslibs = runtime_syslibs("python3.12", "x86_64")
+    assert not audit_closure(scan_tree(layer), syslibs).ok
+    both = {**scan_tree(layer), **scan_tree(task, "/var/task")}
+    assert audit_closure(both, syslibs).ok
