@@ -26,7 +26,9 @@ from typing import BinaryIO
 from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
+from packaging.utils import canonicalize_name
 
+from ..resolve.variants import VARIANTS
 from ..target.syslibs import SystemLibraries
 
 ELF_MAGIC = b"\x7fELF"
@@ -127,13 +129,7 @@ class ClosureResult:
         return not self.misses
 
 
-#: Known variants of a distribution that avoid the system library.
-VARIANT_ADVICE: Mapping[str, str] = {
-    "opencv-python": "use opencv-python-headless (no GUI/GL libraries)",
-    "opencv-contrib-python": "use opencv-contrib-python-headless (no GUI/GL libraries)",
-    "xgboost": "use xgboost-cpu (x86_64; no NCCL) or a release whose wheel vendors libgomp",
-    "python-magic": "use puremagic (pure Python) or ship libmagic in a layer's lib/",
-}
+#: Advice per missing soname, beyond the drop-in variants of resolve/variants.py.
 SONAME_ADVICE: Mapping[str, str] = {
     "libGL.so.1": "a -headless variant of the package does not need the GUI/GL stack",
     "libgthread-2.0.so.0": "a -headless variant of the package does not need glib",
@@ -141,15 +137,16 @@ SONAME_ADVICE: Mapping[str, str] = {
     "libX11.so.6": "a -headless variant of the package does not need X11",
     "libssl.so.3": "python3.12+ runtimes (Amazon Linux 2023) provide OpenSSL 3",
     "libcrypto.so.3": "python3.12+ runtimes (Amazon Linux 2023) provide OpenSSL 3",
+    "libmagic.so.1": "puremagic (pure Python) detects file types without libmagic",
 }
 
 
 def advice_for(soname: str, distribution: str | None) -> tuple[str, ...]:
     out: list[str] = []
     if distribution:
-        from_dist = VARIANT_ADVICE.get(distribution.lower().replace("_", "-"))
-        if from_dist:
-            out.append(from_dist)
+        name = canonicalize_name(distribution)
+        out += [f"use {v.replacement} instead of {v.original} ({v.reason})"
+                for v in VARIANTS if v.original == name]
     if soname in SONAME_ADVICE and SONAME_ADVICE[soname] not in out:
         out.append(SONAME_ADVICE[soname])
     out.append(f"or provide {soname} (built for the runtime's Amazon Linux) in a layer's lib/ "

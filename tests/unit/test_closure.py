@@ -100,7 +100,7 @@ def test_runtime_libraries_and_known_absent_ones(tmp_path: Path) -> None:
                         owners={f"/opt/python/cv2/{EXT}": "opencv-python"})
     (miss,) = res.misses
     assert miss.reported_missing and "opencv" in miss.reported_missing
-    assert "opencv-python-headless" in miss.advice[0]
+    assert "use opencv-python-headless instead of opencv-python" in miss.advice[0]
 
 
 def test_function_code_and_layers_share_one_loader_view(tmp_path: Path) -> None:
