@@ -70,8 +70,8 @@ def check_tools(config: BuildConfig, env: Mapping[str, str]) -> tuple[Tools, lis
                 msg, hint=f"Install Python {v} (pyenv install {v}) or pass --python PATH."
             )
         notes.append(
-            msg + " Verification and byte-compilation are skipped, and environment markers "
-            f"are judged for this Python ({sys.version_info[0]}.{sys.version_info[1]}). "
+            msg + f" Verification and byte-compilation are skipped (pip runs under this Python "
+            f"with environment markers judged for Python {v}). "
             f"Install Python {v} (e.g. `pyenv install {v}`) for a verified build."
         )
     pip_python = interp or Interpreter(Path(sys.executable), sys.version_info[:2])
@@ -89,8 +89,8 @@ def check_tools(config: BuildConfig, env: Mapping[str, str]) -> tuple[Tools, lis
                 "Graviton instance), or drop --require-verify/--trace.",
             )
         notes.append(msg + " Verification is skipped; byte-compilation still runs "
-                     "(bytecode is architecture-independent). Environment markers are judged "
-                     f"for {host}.")
+                     "(bytecode is architecture-independent); environment markers are judged "
+                     f"for {config.target.machine}.")
     if config.create_output_dir and not config.dry_run:
         config.output.parent.mkdir(parents=True, exist_ok=True)
     strip = find_strip(config.target, env) if "strip" in config.rules else None

@@ -21,6 +21,7 @@ from . import __version__
 from .artifact.atomic import atomic_copy, atomic_write_text, require_parent, sha256_file
 from .inputs.config import BuildConfig
 from .inputs.requirements import Requirements
+from .resolve.install import RESOLVER_VERSION
 from .target.python import Interpreter
 
 
@@ -33,7 +34,8 @@ def result_key(config: BuildConfig, reqs: Requirements, strip: str | None,
         for p in parts:
             h.update(str(p).encode() + b"\0")
 
-    add(__version__, reqs.digest, config.target.runtime.name, config.target.arch,
+    add(__version__, RESOLVER_VERSION, reqs.digest, config.target.runtime.name,
+        config.target.arch,
         sorted(config.rules), config.keep, config.compile, config.trace_granularity,
         config.zip_level, config.epoch, config.repair, config.installer, strip,
         interpreter.path if interpreter else None)

@@ -1,8 +1,8 @@
 """Resolving and installing wheels for the *target*, not the host.
 
-pip runs under a discovered interpreter of the target's Python version, so environment
-markers and Requires-Python are judged as the Lambda runtime would judge them, with every
-manylinux tag the runtime's glibc accepts and binary wheels only. Wheels land in a cache
+pip runs under a discovered interpreter of the target's Python version (or this one), with
+every manylinux tag the runtime's glibc accepts, binary wheels only, and environment markers
+judged for the target's machine and Python (:mod:`lambda_slim.resolve.markers`). Wheels land in a cache
 under the user cache dir; a resolution is remembered by the hash of the requirements (and
 their includes) and the target, so a rebuild needs no network. ``refresh`` forgets it.
 """
@@ -33,8 +33,9 @@ from ..inputs.requirements import Requirements
 from ..target.proc import Runner, tail
 from ..target.python import Interpreter
 from ..target.runtimes import Target
+from .markers import pip_command, target_environment
 
-RESOLVER_VERSION = "1"
+RESOLVER_VERSION = "2"  # 2: markers judged for the target
 
 
 @dataclass(frozen=True)
@@ -160,8 +161,9 @@ def resolve(
         if cached is not None:
             return Resolution(cached, True, key)
     with tempfile.TemporaryDirectory(prefix="download-", dir=cache_dir) as tmp:
+        markers = target_environment(target.machine, target.runtime.python)
         cmd = [
-            str(interp.path), "-m", "pip", "download", "--disable-pip-version-check",
+            *pip_command(str(interp.path), markers), "download", "--disable-pip-version-check",
             "--no-input", "--progress-bar", "off", *target_pip_args(target),
             "--find-links", str(wheels_dir), "-d", tmp, "-r", str(reqs.path.resolve()),
         ]
