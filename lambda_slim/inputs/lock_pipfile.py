@@ -1,0 +1,106 @@
+"""``Pipfile.lock`` (Pipenv): JSON with a ``default`` section, ``develop`` and any other
+categories; every entry is already resolved (``==version``, hashes, a marker to judge).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from ..errors import InputError
+from .lock_model import LockedInput, LockTarget, Pin, Selection, file_digest, items, judge, sha256_of, table
+from .lock_pyproject import load_toml
+
+DEFAULT = "default"
+DEVELOP = "develop"
+PYPI_SIMPLE = "https://pypi.org/simple"
+
+
+def looks_like(data: object) -> bool:
+    return isinstance(data, Mapping) and isinstance(data.get("_meta"), Mapping) and isinstance(
+        data.get(DEFAULT, {}), Mapping)
+
+
+def load_json(path: Path) -> tuple[object, bytes]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path} cannot be read ({exc.strerror}); expected a Pipfile.lock.") from None
+    try:
+        return json.loads(raw.decode("utf-8")), raw
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is not valid JSON ({exc}); expected a Pipfile.lock.",
+                         hint="Regenerate it with `pipenv lock`.") from None
+
+
+def read_pipfile_lock(path: Path, target: LockTarget, selection: Selection) -> LockedInput:
+    data, raw = load_json(path)
+    where = str(path)
+    if not looks_like(data):
+        raise InputError(f"{path} is not a Pipfile.lock: expected a JSON object with `_meta` and "
+                         "`default`.", hint="Regenerate it with `pipenv lock`.")
+    assert isinstance(data, Mapping)
+    if selection.extras:
+        raise InputError(f"{path}: a Pipfile.lock has no extras (--extra); they are resolved into it.",
+                         hint="List the extra in the Pipfile (`pkg = {extras = [\"x\"]}`) and run "
+                         "`pipenv lock`.")
+    categories = {("dev" if k == DEVELOP else canonicalize_name(k)): k
+                  for k in data if k != "_meta" and isinstance(data[k], Mapping)}
+    unknown = sorted(selection.group_names - set(categories))
+    if unknown:
+        raise InputError(f"{path} has no category {', '.join(map(repr, unknown))}.",
+                         hint=f"Its categories: {', '.join(sorted(categories))} "
+                         "(`--group dev` selects [dev-packages]).")
+    wanted = {DEFAULT} | {categories[g] for g in selection.group_names}
+    sources = {}
+    for source in items(table(data["_meta"], where, "_meta").get("sources"), where, "_meta.sources"):
+        if isinstance(source, Mapping) and isinstance(source.get("url"), str):
+            sources[str(source.get("name"))] = str(source["url"]).rstrip("/")
+    pins: dict[str, Pin] = {}
+    indexes: set[str] = set()
+    for category in sorted(wanted):
+        for name, entry in table(data.get(category, {}), where, category).items():
+            entry = table(entry, where, f"{category}.{name}")
+            canonical = canonicalize_name(name)
+            marker = entry.get("markers")
+            marker = marker if isinstance(marker, str) else None
+            if not judge(marker, target, f"{where} ({category}.{name})"):
+                continue
+            pin = _pin(entry, canonical, marker, f"{where} ({category}.{name})")
+            pins.setdefault(canonical, pin)
+            index = sources.get(str(entry.get("index", "")))
+            if index and index != PYPI_SIMPLE:
+                indexes.add(index)
+    notes = (f"{path}: Pipfile.lock freshness against the Pipfile is not checked; run `pipenv lock` "
+             "after editing the Pipfile.",)
+    return LockedInput(path, "Pipfile.lock", tuple(sorted(pins.values(), key=lambda p: p.name)),
+                       frozenset(_direct(path.parent / "Pipfile", pins)), file_digest((path, raw)),
+                       notes, tuple(sorted(indexes)))
+
+
+def _pin(entry: Mapping[str, object], name: str, marker: str | None, where: str) -> Pin:
+    version = entry.get("version")
+    digests = (sha256_of(str(h), where) for h in items(entry.get("hashes"), where, "hashes"))
+    hashes = tuple(sorted(d for d in digests if d))
+    if isinstance(version, str) and version.startswith("=="):
+        return Pin(name, version[2:], hashes, (), marker)
+    url = entry.get("file")
+    if isinstance(url, str) and url.split("#")[0].endswith(".whl"):
+        return Pin(name, "", hashes, (url,), marker, url)
+    kind = next((k for k in ("git", "path", "file", "editable") if k in entry), "unpinned")
+    raise InputError(f"{where}: {name} is locked from a {kind} source, not as `==version` from an "
+                     "index; a layer installs locked wheels only.",
+                     hint=f"Depend on a released version of {name} and run `pipenv lock`.")
+
+
+def _direct(pipfile: Path, pins: Mapping[str, Pin]) -> set[str]:
+    """Names the Pipfile lists (the direct dependencies); all pins when it is absent."""
+    if not pipfile.is_file():
+        return set(pins)
+    data, _ = load_toml(pipfile, "a Pipfile")
+    names = {canonicalize_name(n) for section in data.values() if isinstance(section, Mapping)
+             for n in section if isinstance(n, str)}
+    return set(pins) & names

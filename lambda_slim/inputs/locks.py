@@ -1,0 +1,134 @@
+"""Lock files and pyproject dependencies, recognised by name and content, read for one target.
+
+``read_input(path, target, selection)`` returns a :class:`LockedInput` (exact pins with hashes,
+to install with ``pip install --no-deps --require-hashes``: nothing re-resolved) for ``uv.lock``,
+``pylock.toml``, ``poetry.lock`` and ``Pipfile.lock``, or a :class:`ProjectInput` (requirements to
+resolve) for a ``pyproject.toml`` without a lock.  ``None`` from :func:`detect` means a pip
+requirements file, read by :mod:`lambda_slim.requirements` as before.
+
+The parsing uses ``tomllib``/``json`` and ``packaging`` only; uv, Poetry and Pipenv need not be
+installed (tests compare the result with what ``uv export`` and ``poetry export`` give).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from ..errors import InputError
+from . import lock_pipfile, lock_poetry, lock_pylock, lock_uv
+from .lock_model import Kind, LockedInput, LockTarget, Pin, ProjectInput, Selection
+from .lock_pyproject import read_pyproject
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["Kind", "LockTarget", "LockedInput", "Pin", "ProjectInput", "Selection", "detect",
+           "find_input", "read_input"]
+
+_BY_NAME: dict[str, Kind] = {"uv.lock": "uv.lock", "poetry.lock": "poetry.lock",
+                             "pipfile.lock": "Pipfile.lock", "pyproject.toml": "pyproject.toml"}
+_EXPECTED: dict[Kind, str] = {
+    "uv.lock": "a uv lock file (`uv lock`)",
+    "pylock.toml": "a PEP 751 lock file (pylock.toml)",
+    "poetry.lock": "a Poetry lock file (`poetry lock`)",
+    "Pipfile.lock": "a Pipenv lock file (`pipenv lock`)",
+    "pyproject.toml": "a pyproject.toml with [project] dependencies",
+}
+#: Where a folder's input is looked for: the locks first (one of them), then the pip file, then
+#: the pyproject's own declarations.
+_LOCK_FILES = ("uv.lock", "poetry.lock", "pylock.toml", "Pipfile.lock")
+_FALLBACKS = ("requirements.txt", "pyproject.toml")
+
+
+def _kind_by_name(path: Path) -> Kind | None:
+    name = path.name.lower()
+    if lock_pylock.NAME.match(name):
+        return "pylock.toml"
+    return _BY_NAME.get(name)
+
+
+def _kind_by_content(raw: bytes) -> Kind | None:
+    text = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        return "Pipfile.lock" if lock_pipfile.looks_like(data) else None
+    try:
+        toml = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+    checks: tuple[tuple[Kind, Callable[[Mapping[str, object]], bool]], ...] = (
+        ("uv.lock", lock_uv.looks_like), ("pylock.toml", lock_pylock.looks_like),
+        ("poetry.lock", lock_poetry.looks_like),
+        ("pyproject.toml", lambda d: any(k in d for k in ("project", "build-system", "dependency-groups"))),
+    )
+    return next((kind for kind, check in checks if check(toml)), None)
+
+
+def detect(path: Path) -> Kind | None:
+    """The format of ``path`` by name and content; ``None`` for a pip requirements file.
+
+    Content wins over an unknown name (``deps.lock`` holding a uv lock is a uv lock); a known name
+    whose content is another known format is an error, so a mix-up is caught, not guessed.
+    """
+    by_name = _kind_by_name(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path} does not exist.",
+                         hint="Pass a requirements.txt, uv.lock, poetry.lock, pylock.toml, "
+                         "Pipfile.lock, pyproject.toml or the folder holding one.") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a folder; expected a file.") from None
+    except PermissionError:
+        raise InputError(f"{path} is not readable (permission denied).",
+                         hint=f"Check its permissions: chmod u+r {path}") from None
+    by_content = _kind_by_content(raw)
+    if by_name and by_content and by_name != by_content:
+        raise InputError(
+            f"{path} is named like {_EXPECTED[by_name]}, but it holds {_EXPECTED[by_content]}.",
+            hint=f"Rename it to {by_content} (or pass the file you meant).")
+    if by_name is None and path.suffix.lower() == ".txt":
+        return None  # a requirements file, whatever it happens to parse as
+    return by_name or by_content
+
+
+def find_input(folder: Path) -> Path:
+    """The dependency file of a project folder: its lock, else requirements.txt, else pyproject."""
+    locks = [folder / n for n in _LOCK_FILES if (folder / n).is_file()]
+    if len(locks) > 1:
+        raise InputError(
+            f"{folder} holds more than one lock file ({', '.join(p.name for p in locks)}).",
+            hint=f"Pass the one you deploy, e.g. `lambda-slim build {locks[0]}`.")
+    found = locks or [folder / n for n in _FALLBACKS if (folder / n).is_file()]
+    if not found:
+        raise InputError(
+            f"{folder} holds no dependency file (looked for {', '.join(_LOCK_FILES + _FALLBACKS)}).",
+            hint="Pass the file itself, or run `uv lock`/`poetry lock` in the project first.")
+    return found[0]
+
+
+def read_input(path: Path, target: LockTarget, selection: Selection | None = None,
+               ) -> LockedInput | ProjectInput:
+    """Read a lock file or pyproject for ``target``; InputError (exit 2) on anything wrong."""
+    kind = detect(path)
+    selection = selection or Selection()
+    if kind is None:
+        raise InputError(f"{path} is not a lock file or pyproject.toml.",
+                         hint="Requirements files are read by lambda_slim.requirements.")
+    if kind == "uv.lock":
+        return lock_uv.read_uv_lock(path, target, selection)
+    if kind == "pylock.toml":
+        return lock_pylock.read_pylock(path, target, selection)
+    if kind == "poetry.lock":
+        return lock_poetry.read_poetry_lock(path, target, selection)
+    if kind == "Pipfile.lock":
+        return lock_pipfile.read_pipfile_lock(path, target, selection)
+    return read_pyproject(path, target, selection)
