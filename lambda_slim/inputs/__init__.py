@@ -1,1 +1,1 @@
-"""Inputs: requirements files and configuration layered into one frozen BuildConfig."""
+"""Inputs: requirements, lock files and pyproject dependencies, layered with configuration."""

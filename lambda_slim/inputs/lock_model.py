@@ -17,6 +17,7 @@ from packaging.markers import InvalidMarker, Marker, UndefinedComparison, Undefi
 from packaging.utils import canonicalize_name
 
 from ..errors import InputError
+from ..resolve.markers import target_environment
 
 Machine = Literal["x86_64", "aarch64"]
 Kind = Literal["uv.lock", "pylock.toml", "poetry.lock", "Pipfile.lock", "pyproject.toml"]
@@ -24,13 +25,13 @@ Kind = Literal["uv.lock", "pylock.toml", "poetry.lock", "Pipfile.lock", "pyproje
 
 @dataclass(frozen=True)
 class LockTarget:
-    """Where the layer runs: markers are judged for this, not for the build machine."""
+    """Where the layer runs (CPython on Lambda's Linux): markers are judged for this, not for the
+    machine running the build."""
 
     python: tuple[int, int]
     machine: Machine
-    sys_platform: str = "linux"
-    #: Lambda does not promise a patch release; ``.0`` keeps ``python_full_version`` markers honest
-    #: for the minor version (override when you know better).
+    #: Lambda does not promise a patch release; ``.0`` judges ``python_full_version`` markers for
+    #: the minor version (override when you know better).
     python_patch: int = 0
 
     @property
@@ -42,21 +43,9 @@ class LockTarget:
         return f"{self.python_version}.{self.python_patch}"
 
     def environment(self) -> dict[str, str]:
-        """The PEP 508 marker environment of a CPython on Linux on this machine."""
-        return {
-            "implementation_name": "cpython",
-            "implementation_version": self.python_full_version,
-            "os_name": "posix",
-            "platform_machine": self.machine,
-            "platform_python_implementation": "CPython",
-            "platform_release": "",
-            "platform_system": "Linux" if self.sys_platform == "linux" else self.sys_platform,
-            "platform_version": "",
-            "python_full_version": self.python_full_version,
-            "python_version": self.python_version,
-            "sys_platform": self.sys_platform,
-            "extra": "",
-        }
+        """The PEP 508 marker environment of the target (kernel fields empty: not documented)."""
+        env = target_environment(self.machine, self.python, self.python_full_version)
+        return {**env, "platform_release": "", "platform_version": "", "extra": ""}
 
 
 @dataclass(frozen=True)
