@@ -24,6 +24,7 @@ from .cache import restore_cached, result_key, store_cached, write_sidecars
 from .errors import LambdaSlimError, NativeError, ToolMissingError
 from .inputs.config import BuildConfig
 from .inputs.requirements import Requirements, read_requirements
+from .native.closure import audit_natives, closure_error
 from .native.elf import NativeFile, audit, scan_native
 from .native.strip import find_strip, strip_candidates, strip_stage
 from .progress import NullProgress, Progress
@@ -36,6 +37,7 @@ from .target.proc import Runner
 from .target.proc import run as default_runner
 from .target.python import Interpreter, find_interpreter
 from .target.runtimes import host_machine
+from .target.syslibs import runtime_syslibs
 from .tree.compile import compile_tree
 from .tree.inventory import Inventory, owner_of, read_inventory, walk
 from .tree.staging import PlanEntry, Staging, remove_tree
@@ -266,6 +268,11 @@ def _build_fresh(
                 hint="Pin a version of the package named in parentheses that ships a manylinux "
                 "wheel for this target, or choose a runtime with a newer glibc (python3.12+).",
             )
+        syslibs = runtime_syslibs(config.target.runtime.name, config.target.arch,
+                                  config.system_libs)
+        closure = audit_natives(natives, syslibs)
+        if not closure.ok:
+            raise closure_error(closure, syslibs)
         strip_entries: list[PlanEntry] = []
         strip_skipped: list[tuple[str, str]] = []
         if "strip" in config.rules and not config.dry_run:

@@ -38,7 +38,8 @@ def result_key(config: BuildConfig, reqs: Requirements, strip: str | None,
         config.target.arch,
         sorted(config.rules), config.keep, config.compile, config.trace_granularity,
         config.zip_level, config.epoch, config.repair, config.installer, strip,
-        interpreter.path if interpreter else None)
+        interpreter.path if interpreter else None, config.system_libs,
+        config.smoke_timeout, config.memory_mb)
     for script in (*config.smoke, *config.trace):
         folder = script.resolve().parent
         add(script.resolve())

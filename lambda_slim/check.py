@@ -1,10 +1,9 @@
-"""The CI gate: sizes from zips' central directories, verdicts, GitHub annotations.
+"""The CI gate: sizes from zips' central directories, verdicts (annotations: report/ci.py).
 
 Several PATHs are one function with its layers; Lambda's limit applies to their unzipped sum.
 Nothing is extracted to disk: sizes come from the central directory; every entry is inflated in
 memory, in bounded chunks and then dropped, only to prove its data matches its declared size
-and CRC; files whose first bytes say they are native are kept in memory for the native audit
-shared with the build.
+and CRC; native files are kept in memory for the native and closure audits shared with build.
 """
 
 from __future__ import annotations
@@ -22,9 +21,11 @@ from .artifact.manifest import manifest_path, read_target_json
 from .artifact.zipread import ZipLimits, read_entry, read_zip_listing, verify_entry
 from .artifact.zipwrite import walk_files
 from .errors import EXIT_NATIVE, EXIT_OK, EXIT_OVER_BUDGET, InputError
+from .native.closure import ArchiveElfs, LoaderView
 from .native.elf import ElfInfo, check_binary, inspect_elf_stream, sniff
 from .sizes import DEFAULT_BUDGET, DIRECT_UPLOAD_LIMIT, MAX_LAYERS, human
 from .target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, Target, parse_target
+from .target.syslibs import runtime_syslibs
 
 SCHEMA = "lambda-slim/check/1"
 #: Share of the budget from which a warning is raised before the gate actually fails.
@@ -38,6 +39,7 @@ _SITE_PACKAGES = re.compile(r"^python/lib/python3\.\d+/site-packages/")
 #: /opt/bin on PATH, /opt/extensions holds Lambda extensions.
 _LAYER_EXTRA_DIRS = ("lib/", "bin/", "extensions/")
 _MIN_NATIVE = 52  # the smallest ELF header
+MAX_RECORD_READ = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -147,17 +149,10 @@ def verdict_of(findings: Iterable[Finding]) -> str:
     return "fail" if "error" in levels else "warn" if "warning" in levels else "ok"
 
 
-# --- inputs ----------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class _File:
     name: str  # posix path as Lambda extracts it (a layer's "python/..." included)
     size: int
-
-
-def _module_name(filename: str) -> str:
-    return filename.split(".", 1)[0] or filename
 
 
 def top_level_package(name: str, kind: str) -> str:
@@ -172,7 +167,7 @@ def top_level_package(name: str, kind: str) -> str:
         else:
             return name.split("/", 1)[0] + "/ (outside python/)"
     first, sep, _ = rest.partition("/")
-    return first if sep else _module_name(first)
+    return first if sep else (first.split(".", 1)[0] or first)
 
 
 def _classify(names: Sequence[str], has_manifest: bool) -> str:
@@ -230,8 +225,8 @@ def _inspect(kind: str, data: bytes) -> tuple[ElfInfo | None, str | None]:
         return None, str(exc) or type(exc).__name__
 
 
-def _scan_zip(path: Path, limits: ZipLimits | None, target: Target, kind_hint: str | None
-              ) -> tuple[str, list[_File], int, list[Finding]]:
+def _scan_zip(path: Path, limits: ZipLimits | None, target: Target, kind_hint: str | None,
+              found: ArchiveElfs) -> tuple[str, list[_File], int, list[Finding]]:
     listing = read_zip_listing(path, limits)
     files = [_File(e.name, e.file_size) for e in listing.files]
     kind = kind_hint or _classify([f.name for f in files], manifest_path(path).is_file())
@@ -239,6 +234,8 @@ def _scan_zip(path: Path, limits: ZipLimits | None, target: Target, kind_hint: s
     with open(path, "rb") as fh:
         for e in listing.files:
             head = verify_entry(listing, e, fh)
+            if e.name.endswith(".dist-info/RECORD") and e.file_size < MAX_RECORD_READ:
+                found.add_record(e.name, read_entry(listing, e, fh=fh))
             if e.file_size < _MIN_NATIVE:
                 continue
             nkind = sniff(head, e.name.rsplit("/", 1)[-1])
@@ -253,20 +250,23 @@ def _scan_zip(path: Path, limits: ZipLimits | None, target: Target, kind_hint: s
                 continue
             data = read_entry(listing, e, fh=fh) if nkind == "elf" else b""
             info, err = _inspect(nkind, data)
+            found.add_elf(e.name, info)
             f = _native_problem(nkind, info, err, target, e.name, owner, shown)
             if f is not None:
                 findings.append(Finding(f.level, f.code, f.message, str(path)))
     return kind, files, listing.zip_bytes, findings
 
 
-def _scan_dir(path: Path, target: Target, kind_hint: str | None
-              ) -> tuple[str, list[_File], list[Finding]]:
+def _scan_dir(path: Path, target: Target, kind_hint: str | None,
+              found: ArchiveElfs) -> tuple[str, list[_File], list[Finding]]:
     prefix = "python/" if path.name == "python" else ""
     pairs = walk_files(path)
     files = [_File(prefix + rel, p.stat().st_size) for rel, p in pairs]
     kind = kind_hint or _classify([f.name for f in files], False)
     findings: list[Finding] = []
     for (rel, p), f in zip(pairs, files, strict=True):
+        if f.name.endswith(".dist-info/RECORD") and f.size < MAX_RECORD_READ:
+            found.add_record(f.name, p.read_bytes())
         if f.size < _MIN_NATIVE:
             continue
         with open(p, "rb") as fh:
@@ -277,6 +277,7 @@ def _scan_dir(path: Path, target: Target, kind_hint: str | None
             fh.seek(0)
             data = fh.read() if nkind == "elf" and f.size <= MAX_NATIVE_READ else b""
         info, err = _inspect(nkind, data)
+        found.add_elf(f.name, info)
         prob = _native_problem(nkind, info, err, target, f.name,
                                top_level_package(f.name, kind), str(p))
         if prob is not None:
@@ -315,6 +316,7 @@ def check_paths(
     runtime: str | None = None,
     arch: str | None = None,
     limits: ZipLimits | None = None,
+    system_libs: Sequence[str] = (),
 ) -> CheckReport:
     """Check a function and its layers (or just layers) against Lambda's limits.
 
@@ -337,15 +339,18 @@ def check_paths(
             raise InputError(f"{p} is given twice.", hint="Pass each zip or folder once.")
         seen.add(p.resolve())
     target, source, top = resolve_target(everything, runtime, arch)
+    syslibs = runtime_syslibs(target.runtime.name, target.arch, system_libs)  # validated first
+    view = LoaderView()
     reports: list[PathReport] = []
     have_function = False
     for p in everything:
         hint = "function" if p == function else ("layer" if function is not None else None)
+        found = ArchiveElfs()
         if p.is_dir():
-            kind, files, findings = _scan_dir(p, target, hint)
+            kind, files, findings = _scan_dir(p, target, hint, found)
             zipped: int | None = None
         else:
-            kind, files, zipped, findings = _scan_zip(p, limits, target, hint)
+            kind, files, zipped, findings = _scan_zip(p, limits, target, hint, found)
         if kind == "function" and have_function and hint is None:
             kind = "layer"
             findings.insert(0, Finding(
@@ -354,6 +359,7 @@ def check_paths(
                 "is the function; checking it as a layer. Mark the function with --function",
                 str(p)))
         have_function = have_function or kind == "function"
+        view.add("/opt" if kind == "layer" else "/var/task", found, str(p))
         if kind == "layer":
             findings = _layer_layout(str(p), files) + findings
         if not files:
@@ -367,6 +373,8 @@ def check_paths(
         reports.append(PathReport(str(p), kind, "directory" if p.is_dir() else "zip",
                                   sum(f.size for f in files), zipped, len(files),
                                   _packages(files, kind), tuple(findings)))
+    top += [Finding("error", "native-missing-library", m.message(), view.origin[m.file])
+            for m in view.audit(syslibs).misses]
     total = sum(r.unzipped for r in reports)
     layers = sum(1 for r in reports if r.kind == "layer")
     if layers > MAX_LAYERS:
@@ -390,62 +398,3 @@ def check_paths(
             "warning", "near-budget",
             f"{human(total)} unzipped is {total / budget:.0%} of the budget of {human(budget)}"))
     return CheckReport(tuple(reports), budget, target, source, tuple(top))
-
-
-# --- GitHub Actions --------------------------------------------------------------------------
-
-
-def _escape_data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_prop(s: str) -> str:
-    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
-
-
-def github_annotations(report: CheckReport) -> list[str]:
-    """``::error``/``::warning`` workflow commands, one per finding."""
-    out = []
-    for f in report.all_findings:
-        props = f"title={_escape_prop('lambda-slim check: ' + f.code)}"
-        if f.path:
-            props = f"file={_escape_prop(f.path)}," + props
-        out.append(f"::{f.level} {props}::{_escape_data(f.message)}")
-    return out
-
-
-def _md(s: str) -> str:
-    return s.replace("|", "\\|").replace("\n", " ")
-
-
-def markdown_summary(report: CheckReport) -> str:
-    """A Markdown table for ``$GITHUB_STEP_SUMMARY``."""
-    icon = {"ok": "✅", "warn": "⚠️", "fail": "❌"}
-    zipped = report.zipped
-    lines = [
-        f"### lambda-slim check: {report.verdict}",
-        "",
-        f"Target {report.target.describe()}, budget {human(report.budget)} "
-        f"({report.budget:,} bytes).",
-        "",
-        "| path | kind | unzipped | zipped | files | budget share | largest packages | verdict |",
-        "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
-    ]
-    for r in report.paths:
-        pk = ", ".join(f"{p.name} {human(p.unzipped)}" for p in r.packages[:3])
-        v = verdict_of(r.findings)
-        lines.append(
-            f"| `{_md(r.path)}` | {r.kind} | {human(r.unzipped)} | "
-            f"{human(r.zipped) if r.zipped is not None else '–'} | {r.files:,} | "
-            f"{r.share(report.budget):.1%} | {_md(pk)} | {icon[v]} {v} |")
-    total_v = "fail" if report.exit_code else verdict_of(report.all_findings)
-    lines.append(
-        f"| **total** | | **{human(report.unzipped)}** | "
-        f"{human(zipped) if zipped is not None else '–'} | {report.files:,} | "
-        f"**{report.share:.1%}** | | {icon[total_v]} {report.verdict} |")
-    if report.all_findings:
-        lines.append("")
-        for f in report.all_findings:
-            where = f" `{_md(f.path)}`" if f.path else ""
-            lines.append(f"- **{f.level}** ({f.code}){where}: {_md(f.message)}")
-    return "\n".join(lines) + "\n"

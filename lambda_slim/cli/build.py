@@ -108,6 +108,13 @@ Exit codes: 0 ok, 1 over budget (zip still written), 2 bad input,
 @click.option("--trace-granularity", type=click.Choice(["package", "module", "file"]),
               default=None, help="What --trace removes: untouched subpackages (default), "
               "modules, or single files.")
+@click.option("--smoke-timeout", type=float, default=None, metavar="SECONDS",
+              help="Time limit of each --smoke/--trace script [default: 300].")
+@click.option("--system-lib", "system_lib", multiple=True, metavar="SONAME",
+              help="A shared library another layer or a custom runtime provides (e.g. "
+              "libgomp.so.1 in a layer's lib/, which is /opt/lib). Repeatable.")
+@click.option("--memory", type=int, default=None, metavar="MB",
+              help="The function's memory size: fail when the layer's peak RSS does not fit.")
 @click.option("--repair", is_flag=True, default=None,
               help="If verification fails, put back the files that broke it and re-verify.")
 @click.option("--require-verify", is_flag=True, default=None,
@@ -169,6 +176,8 @@ def build_cmd(requirements: Path | None, json_path: Path | None, no_compile: boo
         "refresh": opts["refresh"], "rule-flags": rule_flags, "installer": opts["installer"],
         "cache-dir": str(cache_dir) if cache_dir else None,
         "result-cache": False if no_result_cache else None,
+        "smoke-timeout": opts["smoke_timeout"], "memory": opts["memory"],
+        "system-libs": list(opts["system_lib"]) or None,
     }
     if all_layers and layer:
         raise InputError("--all and --layer contradict each other.", hint="Pass one of them.")

@@ -13,10 +13,9 @@ from ..artifact.atomic import atomic_write_text, require_parent
 from ..check import (
     CheckReport,
     check_paths,
-    github_annotations,
-    markdown_summary,
     verdict_of,
 )
+from ..report.ci import github_annotations, markdown_summary
 from ..sizes import DEFAULT_BUDGET, human, parse_size
 from ..target.runtimes import ARCHES, RUNTIMES
 from . import main_group, set_exit_code
@@ -81,7 +80,7 @@ Exit codes:
     2  bad usage, or a PATH is unreadable, not a zip, or hostile (unsafe names,
        duplicates, sizes that do not match the data, zip bombs); nothing is written
     4  a native file cannot run on the target (wrong architecture, newer glibc,
-       macOS/Windows binary)""",
+       macOS/Windows binary, or it needs a shared library the runtime lacks)""",
 )
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--function", "function", type=click.Path(path_type=Path), default=None,
@@ -94,23 +93,28 @@ Exit codes:
                    "else python3.12].")
 @click.option("--arch", type=click.Choice(list(ARCHES)), default=None,
               help="Lambda architecture [default: from the build manifest, else x86_64].")
+@click.option("--system-lib", "system_libs", multiple=True, metavar="SONAME",
+              help="A shared library another layer or a custom runtime provides (the "
+                   "closure audit then accepts it). Repeatable.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False),
               default=None, metavar="FILE", help="Also write the result as JSON (atomically).")
 def check_command(paths: tuple[Path, ...], function: Path | None, budget: str,
-                  runtime: str | None, arch: str | None, json_out: Path | None) -> None:
+                  runtime: str | None, arch: str | None, system_libs: tuple[str, ...],
+                  json_out: Path | None) -> None:
     """Gate a function and its layers on Lambda's size limits, without unzipping.
 
     Sizes come from each zip's central directory. For each PATH and for the total:
     unzipped bytes, zipped bytes, files, share of the budget (default 262,144,000
     bytes, Lambda's limit), the largest top-level packages, and a verdict. Also flags
     more than 5 layers, zips over 50 MB (publishable only through S3), layer files not
-    under python/, and native files built for the wrong architecture or needing a newer
-    glibc than the runtime has.
+    under python/, native files built for the wrong architecture or needing a newer
+    glibc than the runtime has, and native files needing a shared library that neither the
+    runtime nor any PATH provides (the loader's search, followed statically).
     """
     if json_out is not None:
         require_parent(json_out, "--json")
     report = check_paths(list(paths), function=function, budget=parse_size(budget),
-                         runtime=runtime, arch=arch)
+                         runtime=runtime, arch=arch, system_libs=system_libs)
     _render(report)
     if json_out is not None:
         atomic_write_text(json_out, json.dumps(report.to_json(), indent=2) + "\n")

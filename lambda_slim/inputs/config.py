@@ -21,6 +21,7 @@ from ..rules import RULES, validate_rules
 from ..sizes import DEFAULT_BUDGET, parse_size
 from ..suggest import did_you_mean
 from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, Target, parse_target
+from ..target.syslibs import validate_soname
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -28,6 +29,10 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 COMPILE_MODES = ("all", "none", "traced")
+#: Lambda's own maximum function timeout is 900 s; a smoke script is a quick workload.
+DEFAULT_SMOKE_TIMEOUT = 300.0
+#: Lambda's memory sizes (MB).
+MEMORY_RANGE = (128, 10240)
 GRANULARITIES = ("package", "module", "file")
 
 
@@ -62,6 +67,12 @@ class BuildConfig:
     trace_preview: bool = False
     #: "unpack" (parallel, spec-following) or "pip" (pip install --target).
     installer: str = "unpack"
+    #: Sonames another layer or a custom runtime provides (``--system-lib``, ``system-libs``).
+    system_libs: tuple[str, ...] = ()
+    #: Seconds a smoke or trace script may run before it counts as failed.
+    smoke_timeout: float = DEFAULT_SMOKE_TIMEOUT
+    #: The function's memory size in MB: the build fails when peak RSS does not fit.
+    memory_mb: int | None = None
 
     @property
     def workers(self) -> int:
@@ -87,7 +98,7 @@ def default_cache_dir(env: Mapping[str, str]) -> Path:
 LAYER_KEYS = {
     "installer", "requirements", "runtime", "arch", "output", "budget", "keep", "disable", "compile",
     "smoke", "trace", "trace-granularity", "repair", "require-verify", "python", "jobs",
-    "zip-level", "json",
+    "zip-level", "json", "system-libs", "smoke-timeout", "memory",
 }
 TOP_KEYS = LAYER_KEYS | {"layers"}
 
@@ -160,6 +171,16 @@ def _as_int(value: Any, key: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ConfigError(f"`{key}` must be a whole number, not {value!r}.") from None
+
+
+def _as_float(value: Any, key: str) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"`{key}` must be a number of seconds, not {value!r}.") from None
+    if not out > 0:
+        raise ConfigError(f"`{key}` must be more than 0 seconds, not {value!r}.")
+    return out
 
 
 def _installer(value: Any) -> str:
@@ -247,6 +268,21 @@ def build_config(
     if not 0 <= zip_level <= 9:
         raise ConfigError(f"`zip-level` must be 0-9, not {zip_level}.")
     json_path = path_of("json", None)
+    for key in ("smoke", "trace"):
+        for script in paths_of(key):
+            if not script.is_file():
+                raise ConfigError(
+                    f"The --{key} script {script} does not exist"
+                    + (" (it is a folder)." if script.is_dir() else "."),
+                    hint=f"Fix the path, or drop --{key} (`{key}` in pyproject.toml).")
+    system_libs = tuple(validate_soname(s, "system-libs")
+                        for s in _as_list(get("system-libs"), "system-libs"))
+    smoke_timeout = _as_float(get("smoke-timeout", DEFAULT_SMOKE_TIMEOUT), "smoke-timeout")
+    memory = get("memory")
+    memory_mb = _as_int(memory, "memory") if memory is not None else None
+    if memory_mb is not None and not MEMORY_RANGE[0] <= memory_mb <= MEMORY_RANGE[1]:
+        raise ConfigError(f"`memory` must be {MEMORY_RANGE[0]}-{MEMORY_RANGE[1]} (MB, Lambda's "
+                          f"range), not {memory_mb}.")
     return BuildConfig(
         requirements=requirements,
         target=target,
@@ -272,6 +308,9 @@ def build_config(
         use_result_cache=bool(get("result-cache", True)),
         trace_preview=bool(get("trace-preview", False)),
         installer=_installer(get("installer", "unpack")),
+        system_libs=system_libs,
+        smoke_timeout=smoke_timeout,
+        memory_mb=memory_mb,
         create_output_dir="output" in merged and merged["output"][1] == base
         and not cli.get("output"),
     )

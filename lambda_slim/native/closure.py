@@ -15,27 +15,27 @@ user declared with ``--system-lib``; anything else is a :class:`Miss`.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from elftools.common.exceptions import ELFError
-from elftools.elf.dynamic import DynamicSection
-from elftools.elf.elffile import ELFFile
 from packaging.utils import canonicalize_name
 
+from ..errors import NativeError
 from ..resolve.variants import VARIANTS
 from ..target.syslibs import SystemLibraries
+from .elf import ElfInfo, NativeFile, inspect_elf_stream
 
 ELF_MAGIC = b"\x7fELF"
 #: The folders of LD_LIBRARY_PATH that code can ship files into, in Lambda's order.
 LD_LIBRARY_PATH = ("/var/task", "/var/task/lib", "/opt/lib")
-_TAG_ATTRS = {"DT_NEEDED": "needed", "DT_SONAME": "soname", "DT_RPATH": "rpath",
-              "DT_RUNPATH": "runpath"}
 _EXTENSION = re.compile(r"\.(cpython-[^/]*|abi3|cp\d+[^/]*)?\.so$")
 
 
@@ -50,30 +50,14 @@ class ElfDeps:
     runpath: tuple[str, ...]
 
 
+def deps_of(info: ElfInfo) -> ElfDeps:
+    """The dynamic-linking facts of an already inspected ELF file."""
+    return ElfDeps(info.machine, info.soname, info.needed, info.rpath, info.runpath)
+
+
 def read_deps(stream: BinaryIO) -> ElfDeps:
     """Read DT_NEEDED/DT_SONAME/DT_RPATH/DT_RUNPATH. Raises ELFError/ValueError if malformed."""
-    elf = ELFFile(stream)
-    needed: list[str] = []
-    soname: str | None = None
-    rpath: list[str] = []
-    runpath: list[str] = []
-    for section in elf.iter_sections():
-        if not isinstance(section, DynamicSection):
-            continue
-        for tag in section.iter_tags():
-            kind = tag.entry.d_tag
-            value = getattr(tag, _TAG_ATTRS.get(kind, ""), None)
-            if not isinstance(value, str):
-                continue
-            if kind == "DT_NEEDED":
-                needed.append(value)
-            elif kind == "DT_SONAME":
-                soname = value
-            elif kind == "DT_RPATH":
-                rpath.extend(p for p in value.split(":") if p)
-            else:
-                runpath.extend(p for p in value.split(":") if p)
-    return ElfDeps(str(elf["e_machine"]), soname, tuple(needed), tuple(rpath), tuple(runpath))
+    return deps_of(inspect_elf_stream(stream))
 
 
 def scan_tree(root: Path, mount: str = "/opt/python") -> dict[str, ElfDeps]:
@@ -117,6 +101,10 @@ class Miss:
         seen = f"; reported missing on Lambda: {self.reported_missing}" if self.reported_missing \
             else ""
         return f"{self.file}{who} needs {self.soname}, which Lambda does not provide{seen}"
+
+    def message(self) -> str:
+        """What is missing, for whom, and what to do (build and check print the same)."""
+        return f"{self.describe()}.\n    Fix: " + "; ".join(self.advice) + "."
 
 
 @dataclass(frozen=True)
@@ -272,7 +260,78 @@ def audit_closure(
 
 def describe_misses(misses: Iterable[Miss]) -> str:
     """One paragraph per miss: what is missing, for whom, and what to do."""
-    parts = []
-    for m in misses:
-        parts.append(m.describe() + ".\n  Fix: " + "; ".join(m.advice) + ".")
-    return "\n".join(parts)
+    return "\n".join(f"  - {m.message()}" for m in misses)
+
+
+def record_owners(record_name: str, text: str) -> dict[str, str]:
+    """path (as in the archive) -> distribution, from one ``*.dist-info/RECORD``."""
+    folder, _, _ = record_name.rpartition("/")
+    base = folder.rsplit("/", 1)[0] + "/" if "/" in folder else ""
+    dist = canonicalize_name(folder.rsplit("/", 1)[-1].split("-", 1)[0])
+    out: dict[str, str] = {}
+    for row in csv.reader(io.StringIO(text)):
+        if row and row[0] and not row[0].startswith("/") and ".." not in row[0].split("/"):
+            out[posixpath.normpath(base + row[0])] = dist
+    return out
+
+
+@dataclass
+class ArchiveElfs:
+    """The ELF files of one archive or folder and their owners, by path inside it."""
+
+    elfs: dict[str, ElfDeps] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
+
+    def add_elf(self, name: str, info: ElfInfo | None) -> None:
+        if info is not None:
+            self.elfs[name] = deps_of(info)
+
+    def add_record(self, name: str, data: bytes) -> None:
+        self.owners.update(record_owners(name, data.decode("utf-8", "replace")))
+
+
+@dataclass
+class LoaderView:
+    """A function and its layers as the loader sees them: every ELF by its path on Lambda."""
+
+    elfs: dict[str, ElfDeps] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
+    origin: dict[str, str] = field(default_factory=dict)  # path on Lambda -> where it came from
+
+    def add(self, mount: str, found: ArchiveElfs, origin: str) -> None:
+        """Add ``found`` as extracted at ``mount`` ("/opt" for a layer, "/var/task")."""
+        for name, deps in found.elfs.items():
+            key = posixpath.join(mount, name)
+            self.elfs[key] = deps
+            self.origin[key] = origin
+            if name in found.owners:
+                self.owners[key] = found.owners[name]
+
+    def audit(self, syslibs: SystemLibraries) -> ClosureResult:
+        return audit_closure(self.elfs, syslibs, self.owners)
+
+
+def audit_natives(natives: Iterable[NativeFile], syslibs: SystemLibraries,
+                  mount: str = "/opt/python") -> ClosureResult:
+    """The closure audit of a build's scanned native files (their tree is at ``mount``)."""
+    elfs: dict[str, ElfDeps] = {}
+    owners: dict[str, str] = {}
+    for nf in natives:
+        if nf.kind == "elf" and nf.info is not None:
+            key = posixpath.join(mount, nf.rel)
+            elfs[key] = deps_of(nf.info)
+            if nf.owner and not nf.owner.startswith("("):  # "(unowned)"
+                owners[key] = nf.owner
+    return audit_closure(elfs, syslibs, owners)
+
+
+def closure_error(result: ClosureResult, syslibs: SystemLibraries) -> NativeError:
+    """The exit-4 error for a failed closure audit (the same text in build and check)."""
+    files = len({m.file for m in result.misses})
+    return NativeError(
+        f"{files} native file(s) need a shared library that Lambda's {syslibs.runtime} "
+        f"({syslibs.family}, {syslibs.arch}) does not provide; the import would fail there "
+        f"with 'cannot open shared object file':\n{describe_misses(result.misses)}",
+        hint="If another layer or a custom runtime provides the library, declare it with "
+             "--system-lib SONAME (config key system-libs).",
+    )

@@ -64,6 +64,9 @@ class ElfInfo:
     has_debug: bool
     aligned: bool
     needed: tuple[str, ...]
+    soname: str | None = None
+    rpath: tuple[str, ...] = ()
+    runpath: tuple[str, ...] = ()
 
     @property
     def strippable(self) -> bool:
@@ -78,6 +81,7 @@ def inspect_elf_stream(stream: BinaryIO) -> ElfInfo:
     has_symtab = False
     has_debug = False
     needed: list[str] = []
+    dyn: dict[str, list[str]] = {"DT_SONAME": [], "DT_RPATH": [], "DT_RUNPATH": []}
     for section in elf.iter_sections():
         if section.name == ".symtab":
             has_symtab = True
@@ -93,8 +97,14 @@ def inspect_elf_stream(stream: BinaryIO) -> ElfInfo:
                             best = v
         if section.header["sh_type"] == "SHT_DYNAMIC":
             for tag in section.iter_tags():  # type: ignore[attr-defined]
-                if tag.entry.d_tag == "DT_NEEDED":
+                kind = tag.entry.d_tag
+                if kind == "DT_NEEDED":
                     needed.append(tag.needed)
+                elif kind in dyn:
+                    value = getattr(tag, kind[3:].lower(), None)
+                    if isinstance(value, str):
+                        dyn[kind] += [v for v in value.split(":") if v] if kind != "DT_SONAME" \
+                            else [value]
     aligned = True
     for seg in elf.iter_segments():
         if seg["p_type"] == "PT_LOAD":
@@ -109,6 +119,9 @@ def inspect_elf_stream(stream: BinaryIO) -> ElfInfo:
         has_debug=has_debug,
         aligned=aligned,
         needed=tuple(needed),
+        soname=dyn["DT_SONAME"][0] if dyn["DT_SONAME"] else None,
+        rpath=tuple(dyn["DT_RPATH"]),
+        runpath=tuple(dyn["DT_RUNPATH"]),
     )
 
 

@@ -1,0 +1,62 @@
+"""``lambda-slim check`` in CI: GitHub workflow annotations and a step-summary table."""
+
+from __future__ import annotations
+
+from ..check import CheckReport, verdict_of
+from ..sizes import human
+
+
+def _escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_prop(s: str) -> str:
+    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotations(report: CheckReport) -> list[str]:
+    """``::error``/``::warning`` workflow commands, one per finding."""
+    out = []
+    for f in report.all_findings:
+        props = f"title={_escape_prop('lambda-slim check: ' + f.code)}"
+        if f.path:
+            props = f"file={_escape_prop(f.path)}," + props
+        out.append(f"::{f.level} {props}::{_escape_data(f.message)}")
+    return out
+
+
+def _md(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_summary(report: CheckReport) -> str:
+    """A Markdown table for ``$GITHUB_STEP_SUMMARY``."""
+    icon = {"ok": "✅", "warn": "⚠️", "fail": "❌"}
+    zipped = report.zipped
+    lines = [
+        f"### lambda-slim check: {report.verdict}",
+        "",
+        f"Target {report.target.describe()}, budget {human(report.budget)} "
+        f"({report.budget:,} bytes).",
+        "",
+        "| path | kind | unzipped | zipped | files | budget share | largest packages | verdict |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for r in report.paths:
+        pk = ", ".join(f"{p.name} {human(p.unzipped)}" for p in r.packages[:3])
+        v = verdict_of(r.findings)
+        lines.append(
+            f"| `{_md(r.path)}` | {r.kind} | {human(r.unzipped)} | "
+            f"{human(r.zipped) if r.zipped is not None else '–'} | {r.files:,} | "
+            f"{r.share(report.budget):.1%} | {_md(pk)} | {icon[v]} {v} |")
+    total_v = "fail" if report.exit_code else verdict_of(report.all_findings)
+    lines.append(
+        f"| **total** | | **{human(report.unzipped)}** | "
+        f"{human(zipped) if zipped is not None else '–'} | {report.files:,} | "
+        f"**{report.share:.1%}** | | {icon[total_v]} {report.verdict} |")
+    if report.all_findings:
+        lines.append("")
+        for f in report.all_findings:
+            where = f" `{_md(f.path)}`" if f.path else ""
+            lines.append(f"- **{f.level}** ({f.code}){where}: {_md(f.message)}")
+    return "\n".join(lines) + "\n"
