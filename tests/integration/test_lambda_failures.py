@@ -1,0 +1,68 @@
+"""Real PyPI packages that fail on Lambda for different reasons, refused with the cause named.
+
+- lightgbm links the OpenMP runtime libgomp.so.1 from the system (its wheel does not vendor
+  it); Lambda's images lack it ("libgomp.so.1: cannot open shared object file" on Lambda:
+  gwittchen/lambda-ocr#10, dmlc/xgboost#11048; the same on Azure Functions:
+  Azure/azure-functions-python-worker#514). The static closure audit refuses it (exit 4),
+  whether or not this machine has libgomp.
+- python-magic finds libmagic with ctypes at import time ("failed to find libmagic" on
+  Lambda: ahupp/python-magic#311, kotify/cloud-print-utils#4). No static check can see that;
+  the sandbox hides the host's libmagic, so verification refuses it (exit 5) on a machine
+  where libmagic is installed.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+RunCli = Callable[..., int]
+
+
+@pytest.mark.slow
+def test_lightgbm_needs_libgomp(tmp_path: Path, run_cli: RunCli,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "requirements.txt").write_text("lightgbm==4.7.0\n")
+    code = run_cli("build", "--no-strip", "-o", str(tmp_path / "l.zip"), "-q", cwd=tmp_path)
+    err = capsys.readouterr().err
+    assert code == 4, err
+    assert "/opt/python/lightgbm/lib/lib_lightgbm.so (from lightgbm) needs libgomp.so.1" in err
+    assert "reported missing on Lambda" in err and "--system-lib libgomp.so.1" in err
+    assert not (tmp_path / "l.zip").exists()
+    # declared as provided (say, by a layer that ships it in lib/): the audit accepts it
+    code = run_cli("build", "--no-strip", "--system-lib", "libgomp.so.1", "--dry-run", "-q",
+                   cwd=tmp_path)
+    assert code == 0, capsys.readouterr().err
+
+
+def host_has(name: str) -> bool:
+    return ctypes.util.find_library(name) is not None
+
+
+@pytest.mark.slow
+def test_check_names_lightgbm_too(tmp_path: Path, run_cli: RunCli,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A zip built by another tool (here: pip install --target, then zipped) is refused by
+    `check` with the same message."""
+    import subprocess
+    import sys
+    import zipfile
+
+    target = tmp_path / "python"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
+                    str(target), "--only-binary=:all:", "--platform", "manylinux_2_28_x86_64",
+                    "--python-version", "3.12", "lightgbm==4.7.0"], check=True)
+    zpath = tmp_path / "pip-built.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        for p in sorted(target.rglob("*")):
+            if p.is_file():
+                zf.write(p, "python/" + p.relative_to(target).as_posix())
+    assert run_cli("check", str(zpath), "--json", str(tmp_path / "c.json")) == 4
+    err = capsys.readouterr().err
+    assert "/opt/python/lightgbm/lib/lib_lightgbm.so (from lightgbm) needs libgomp.so.1" in err
+    codes = [f["code"] for f in json.loads((tmp_path / "c.json").read_text())["findings"]]
+    assert "native-missing-library" in codes
