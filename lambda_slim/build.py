@@ -31,6 +31,7 @@ from .progress import NullProgress, Progress
 from .report.jsonio import to_json
 from .report.model import BuildResult
 from .resolve.install import Resolution, install, resolve
+from .resolve.variants import variant_table
 from .rules import PruneContext
 from .rules.plan import make_plan
 from .target.proc import Runner
@@ -241,7 +242,9 @@ def _build_fresh(
         progress.stage("resolve")
         with _timed(timings, "resolve"):
             resolution = resolve(reqs, config.target, tools.pip_python, config.cache_dir,
-                                 runner, env, refresh=config.refresh)
+                                 runner, env, refresh=config.refresh,
+                                 variants=variant_table(config.variant,
+                                                        enabled=config.variants))
         progress.stage("install")
         with _timed(timings, "install"):
             install(resolution, config.target, tools.pip_python, root, runner, env,
@@ -251,7 +254,8 @@ def _build_fresh(
         staging = Staging(root, work / "trash")
         progress.stage("prune")
         with _timed(timings, "prune"):
-            ctx = PruneContext(inv, reqs.requested, work / "scratch")
+            ctx = PruneContext(inv, reqs.requested, work / "scratch", keep=config.keep,
+                               orphans=resolution.orphans)
             plan = make_plan(ctx, config.rules, config.keep)
             if not config.dry_run:
                 staging.apply(plan)
@@ -342,7 +346,7 @@ def _build_fresh(
             plan=full_plan if not config.dry_run else plan, natives=natives, verify=vrep,
             final_sizes=final_sizes, compiled_bytes=compiled, archive=archive_res,
             timings=timings, notes=notes, strip_skipped=strip_skipped, tests_kept=ctx.tests_kept,
-            trace=trace_info,
+            trace=trace_info, gpu=list(ctx.gpu),
         )
         return result
     finally:

@@ -131,6 +131,15 @@ Exit codes: 0 ok, 1 over budget (zip still written), 2 bad input,
 @click.option("--installer", type=click.Choice(["unpack", "pip"]), default=None,
               help="How resolved wheels are installed: unpacked in parallel per the wheel spec "
               "(default, fast) or by `pip install --target` under the target interpreter.")
+@click.option("--variants/--no-variants", "variants", default=None,
+              help="Replace GPU/GUI distributions by their CPU/headless drop-in variants "
+              "(xgboost -> xgboost-cpu, opencv-python -> opencv-python-headless, …) "
+              "[default: on].")
+@click.option("--variant", "variant", multiple=True, metavar="ORIG=REPLACEMENT",
+              help="Add a variant: install REPLACEMENT wherever ORIG is required. Repeatable.")
+@click.option("--overflow/--no-overflow", "overflow", default=None,
+              help="When the layer does not fit, pack the largest distributions the handler "
+              "does not need at start into archives unpacked into /tmp at cold start.")
 @click.option("--refresh", is_flag=True, default=None,
               help="Re-resolve requirements (pick up new releases) and rebuild from scratch.")
 @click.option("--no-result-cache", "no_result_cache", is_flag=True, default=False,
@@ -174,6 +183,8 @@ def build_cmd(requirements: Path | None, json_path: Path | None, no_compile: boo
         "repair": opts["repair"], "require-verify": opts["require_verify"],
         "python": opts["python"], "jobs": opts["jobs"], "zip-level": opts["zip_level"],
         "refresh": opts["refresh"], "rule-flags": rule_flags, "installer": opts["installer"],
+        "variants": opts["variants"], "variant": list(opts["variant"]) or None,
+        "overflow": opts["overflow"],
         "cache-dir": str(cache_dir) if cache_dir else None,
         "result-cache": False if no_result_cache else None,
         "smoke-timeout": opts["smoke_timeout"], "memory": opts["memory"],

@@ -90,7 +90,7 @@ def render(rep: dict[str, Any], top: int = 25) -> RenderableType:
     for f in rep["largest_files"][:8]:
         lt.add_row(f["path"], f["package"], human(f["bytes"]))
 
-    parts: list[RenderableType] = [t, rt, lt]
+    parts: list[RenderableType] = [t, rt, lt, *_fit_lines(rep)]
     v = rep["verify"]
     vt = Text()
     style = {"passed": "green", "repaired": "yellow", "skipped": "yellow"}.get(v["status"], "red")
@@ -122,6 +122,28 @@ def render(rep: dict[str, Any], top: int = 25) -> RenderableType:
         parts.append(Text(f"wrote {rep['zip_path']} ({human(rep['zip_bytes'])} zipped, "
                           f"{rep['files']} files)  sha256 {rep['zip_sha256']}"))
     return Group(*parts)
+
+
+def _fit_lines(rep: dict[str, Any]) -> list[RenderableType]:
+    """Replacements by variants and the gpu rule's drops: what was swapped or left out."""
+    out: list[RenderableType] = []
+    var = rep.get("variants") or {}
+    for r in var.get("replacements", []):
+        if r.get("skipped"):
+            out.append(Text(f"variant: kept {r['original']} ({r['skipped']})", style="yellow"))
+            continue
+        ver = f" {r['version']}" if r.get("version") else ""
+        out.append(Text(f"variant: {r['original']} -> {r['variant']}{ver} ({r['via']}): "
+                        f"{r['reason']}", style="cyan"))
+    for name, why in (var.get("dropped") or {}).items():
+        out.append(Text(f"variant: left out {name} ({why})", style="cyan"))
+    for d in rep.get("gpu", []):
+        if d["dropped"]:
+            out.append(Text(f"gpu: dropped {d['name']} {d['version']} ({human(d['bytes'])}): "
+                            f"{d['reason']}", style="cyan"))
+        else:
+            out.append(Text(f"gpu: {d['name']} {d['version']} {d['reason']}", style="dim"))
+    return out
 
 
 def _trace_lines(tr: dict[str, Any]) -> list[RenderableType]:

@@ -17,6 +17,7 @@ from typing import Any
 from ..artifact.manifest import manifest_path
 from ..artifact.zipwrite import source_date_epoch
 from ..errors import ConfigError
+from ..resolve.variants import variant_table
 from ..rules import RULES, validate_rules
 from ..sizes import DEFAULT_BUDGET, parse_size
 from ..suggest import did_you_mean
@@ -73,6 +74,12 @@ class BuildConfig:
     smoke_timeout: float = DEFAULT_SMOKE_TIMEOUT
     #: The function's memory size in MB: the build fails when peak RSS does not fit.
     memory_mb: int | None = None
+    #: Replace GPU/GUI distributions by their CPU/headless variants (resolve/variants.py).
+    variants: bool = True
+    #: Extra ``ORIGINAL=REPLACEMENT`` pairs (``--variant``).
+    variant: tuple[str, ...] = ()
+    #: Pack distributions into archives unpacked into /tmp when the layer does not fit.
+    overflow: bool = False
 
     @property
     def workers(self) -> int:
@@ -98,7 +105,8 @@ def default_cache_dir(env: Mapping[str, str]) -> Path:
 LAYER_KEYS = {
     "installer", "requirements", "runtime", "arch", "output", "budget", "keep", "disable", "compile",
     "smoke", "trace", "trace-granularity", "repair", "require-verify", "python", "jobs",
-    "zip-level", "json", "system-libs", "smoke-timeout", "memory",
+    "zip-level", "json", "system-libs", "smoke-timeout", "memory", "variants", "variant",
+    "overflow",
 }
 TOP_KEYS = LAYER_KEYS | {"layers"}
 
@@ -187,6 +195,12 @@ def _installer(value: Any) -> str:
     if value not in ("unpack", "pip"):
         raise ConfigError(f"`installer` must be 'unpack' or 'pip', not {value!r}.")
     return str(value)
+
+
+def _variants(value: Any, enabled: Any) -> tuple[str, ...]:
+    pairs = tuple(_as_list(value, "variant"))
+    variant_table(pairs, enabled=_as_bool(enabled, "variants"))  # InputError on a bad pair
+    return pairs
 
 
 def build_config(
@@ -311,6 +325,9 @@ def build_config(
         system_libs=system_libs,
         smoke_timeout=smoke_timeout,
         memory_mb=memory_mb,
+        variants=_as_bool(get("variants", True), "variants"),
+        variant=_variants(get("variant"), get("variants", True)),
+        overflow=_as_bool(get("overflow", False), "overflow"),
         create_output_dir="output" in merged and merged["output"][1] == base
         and not cli.get("output"),
     )

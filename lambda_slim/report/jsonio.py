@@ -65,11 +65,12 @@ def advice(result: BuildResult) -> list[str]:
     bd = result.inventory.bytes_by_dist()
     out = []
     nccl = sorted(n for n in names if n.startswith("nvidia-nccl"))
-    if "xgboost" in names and nccl:
+    if "xgboost" in names and nccl and not result.config.variants:
         size = sum(bd.get(n, 0) for n in nccl)
         out.append(
             f"xgboost on Linux pulls {', '.join(nccl)} ({human(size)}), the GPU collective "
-            "library; Lambda has no GPU. Use `xgboost-cpu` (x86_64) instead: same API, no NCCL."
+            "library; Lambda has no GPU. Drop --no-variants to install `xgboost-cpu` instead: "
+            "same API, no NCCL."
         )
     if names & {"torch", "tensorflow", "jax", "jaxlib"}:
         out.append("Deep-learning frameworks rarely fit a layer; consider a Lambda container "
@@ -106,6 +107,13 @@ def to_json(result: BuildResult) -> dict[str, Any]:
         "zip_sha256": arc.sha256 if arc else None,
         "files": len(result.final_sizes),
         "resolved": [w.to_json() for w in result.resolution.wheels],
+        "variants": {
+            "enabled": cfg.variants,
+            "replacements": [r.to_json() for r in result.resolution.replacements],
+            "dropped": dict(result.resolution.dropped),
+            "orphans": dict(result.resolution.orphans),
+        },
+        "gpu": [d.to_json() for d in result.gpu],
         "packages": package_rows(result),
         "rules": rule_rows(result.plan, result.compiled_bytes, cfg.rules),
         "verify": result.verify.to_json(),

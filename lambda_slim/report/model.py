@@ -9,6 +9,7 @@ from ..inputs.config import BuildConfig
 from ..inputs.requirements import Requirements
 from ..native.elf import NativeFile
 from ..resolve.install import Resolution
+from ..rules.gpu import GpuDecision
 from ..tree.inventory import Inventory
 from ..tree.staging import PlanEntry
 from ..verify.probes import VerifyReport
@@ -31,6 +32,8 @@ class BuildResult:
     strip_skipped: list[tuple[str, str]] = field(default_factory=list)
     tests_kept: list[str] = field(default_factory=list)
     trace: dict[str, object] = field(default_factory=dict)
+    #: the ``gpu`` rule's verdict on each CUDA payload and orphaned pin
+    gpu: list[GpuDecision] = field(default_factory=list)
 
     @property
     def final_bytes(self) -> int:

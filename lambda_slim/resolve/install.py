@@ -20,9 +20,9 @@ import shutil
 import stat
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
@@ -34,8 +34,10 @@ from ..target.proc import Runner, tail
 from ..target.python import Interpreter
 from ..target.runtimes import Target
 from .markers import pip_command, target_environment
+from .substitute import resolve_variants
+from .variants import Replacement, Variant, replacement_from_json
 
-RESOLVER_VERSION = "2"  # 2: markers judged for the target
+RESOLVER_VERSION = "3"  # 2: markers judged for the target; 3: variants
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,12 @@ class Resolution:
     wheels: tuple[ResolvedWheel, ...]
     from_cache: bool
     key: str
+    #: what the variants table did (or declined to do), for plan, report and manifest
+    replacements: tuple[Replacement, ...] = ()
+    #: left out of the wheel set: name -> why (a replaced original and what only it needed)
+    dropped: Mapping[str, str] = field(default_factory=dict)
+    #: requirement lines only a replaced original needed: name -> why (the gpu rule drops them)
+    orphans: Mapping[str, str] = field(default_factory=dict)
 
 
 def target_pip_args(target: Target) -> list[str]:
@@ -70,10 +78,12 @@ def target_pip_args(target: Target) -> list[str]:
     return args
 
 
-def resolution_key(reqs: Requirements, target: Target) -> str:
+def resolution_key(reqs: Requirements, target: Target,
+                   variants: Mapping[str, Variant] | None = None) -> str:
     h = hashlib.sha256()
+    table = [f"{o}={v.replacement}" for o, v in sorted((variants or {}).items())]
     for part in (RESOLVER_VERSION, reqs.digest, target.runtime.name, target.arch,
-                 *target.platform_tags()):
+                 *target.platform_tags(), *table):
         h.update(part.encode() + b"\0")
     return h.hexdigest()[:32]
 
@@ -93,10 +103,9 @@ def _advice(name: str, target: Target) -> str:
             f"{target.runtime.name} (glibc {target.glibc[0]}.{target.glibc[1]}); pin "
             "xgboost<3.1 (3.0.5 is the last such release) or use python3.12+."
         )
-    if n == "xgboost-cpu" and target.machine != "x86_64":
-        tips.append("xgboost-cpu is published for x86_64 only; use xgboost on arm64.")
     if n == "xgboost-cpu" and target.glibc < (2, 28):
-        tips.append("xgboost-cpu wheels need glibc 2.28; use python3.12+ (glibc 2.34).")
+        tips.append("xgboost-cpu>=3.1 wheels need glibc 2.28: pin xgboost-cpu<3.1 (3.0.5 has "
+                    "manylinux2014 wheels) or use python3.12+ (glibc 2.34).")
     tips.append(
         "A package without a manylinux wheel for this target would need compiling on Amazon "
         "Linux; pin a version that has one (check its files on PyPI) or pick another runtime/arch."
@@ -126,7 +135,7 @@ def _resolve_error(proc_out: str, target: Target, reqs: Requirements) -> Resolve
     )
 
 
-def _load_cached(index: Path, wheels_dir: Path) -> tuple[ResolvedWheel, ...] | None:
+def _load_cached(index: Path, wheels_dir: Path, key: str) -> Resolution | None:
     try:
         data = json.loads(index.read_text())
     except (OSError, ValueError):
@@ -137,35 +146,23 @@ def _load_cached(index: Path, wheels_dir: Path) -> tuple[ResolvedWheel, ...] | N
         if not p.is_file() or p.stat().st_size != w.get("size"):
             return None
         out.append(ResolvedWheel(w["name"], w["version"], w["filename"], w["sha256"], p))
-    return tuple(out)
+    reps = tuple(replacement_from_json(r) for r in data.get("replacements", []))
+    return Resolution(tuple(out), True, key, reps, dict(data.get("dropped", {})),
+                      dict(data.get("orphans", {})))
 
 
-def resolve(
-    reqs: Requirements,
-    target: Target,
-    interp: Interpreter,
-    cache_dir: Path,
-    runner: Runner,
-    env: Mapping[str, str],
-    refresh: bool = False,
-) -> Resolution:
-    """Download (or reuse) the exact wheel set the target interpreter would install."""
+def _download(
+    req_file: Path, reqs: Requirements, target: Target, interp: Interpreter, cache_dir: Path,
+    runner: Runner, env: Mapping[str, str],
+) -> list[ResolvedWheel]:
+    """``pip download`` of ``req_file`` for the target into the wheel cache."""
     wheels_dir = cache_dir / "wheels"
-    index_dir = cache_dir / "resolutions"
-    wheels_dir.mkdir(parents=True, exist_ok=True)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    key = resolution_key(reqs, target)
-    index = index_dir / f"{key}.json"
-    if not refresh:
-        cached = _load_cached(index, wheels_dir)
-        if cached is not None:
-            return Resolution(cached, True, key)
     with tempfile.TemporaryDirectory(prefix="download-", dir=cache_dir) as tmp:
         markers = target_environment(target.machine, target.runtime.python)
         cmd = [
             *pip_command(str(interp.path), markers), "download", "--disable-pip-version-check",
             "--no-input", "--progress-bar", "off", *target_pip_args(target),
-            "--find-links", str(wheels_dir), "-d", tmp, "-r", str(reqs.path.resolve()),
+            "--find-links", str(wheels_dir), "-d", tmp, "-r", str(req_file.resolve()),
         ]
         proc = runner(cmd, cwd=reqs.path.resolve().parent, env=env)
         out = (proc.stdout or "") + "\n" + (proc.stderr or "")
@@ -189,17 +186,87 @@ def resolve(
             dst = wheels_dir / name
             os.replace(src, dst)  # same filesystem (the download dir is in the cache): atomic
             wheels.append(ResolvedWheel(str(dist), str(version), name, digest, dst))
+    return wheels
+
+
+def original_requires(
+    name: str, version: str, target: Target, interp: Interpreter, runner: Runner,
+    env: Mapping[str, str], cache_dir: Path,
+) -> tuple[str, ...]:
+    """``Requires-Dist`` of ``name==version`` for the target, from pip's resolver report
+    (metadata only where the index serves it, PEP 658); nothing is installed."""
+    with tempfile.TemporaryDirectory(prefix="report-", dir=cache_dir) as tmp:
+        report = Path(tmp) / "report.json"
+        markers = target_environment(target.machine, target.runtime.python)
+        cmd = [
+            *pip_command(str(interp.path), markers), "install", "--dry-run", "--no-deps",
+            "--ignore-installed", "--disable-pip-version-check", "--no-input", "--quiet",
+            *target_pip_args(target), "--target", str(Path(tmp) / "t"),
+            "--report", str(report), f"{name}=={version}",
+        ]
+        proc = runner(cmd, env=env)
+        if proc.returncode != 0 or not report.is_file():
+            raise ResolveError(f"pip could not report the metadata of {name}=={version}.")
+        items = json.loads(report.read_text()).get("install", [])
+    return tuple(str(r) for i in items for r in i.get("metadata", {}).get("requires_dist") or ())
+
+
+def resolve(
+    reqs: Requirements,
+    target: Target,
+    interp: Interpreter,
+    cache_dir: Path,
+    runner: Runner,
+    env: Mapping[str, str],
+    refresh: bool = False,
+    variants: Mapping[str, Variant] | None = None,
+) -> Resolution:
+    """Download (or reuse) the exact wheel set the target interpreter would install.
+
+    With ``variants``, requirement lines and dependencies naming an original are satisfied by
+    its variant (see :mod:`lambda_slim.resolve.substitute`).
+    """
+    wheels_dir = cache_dir / "wheels"
+    index_dir = cache_dir / "resolutions"
+    wheels_dir.mkdir(parents=True, exist_ok=True)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    key = resolution_key(reqs, target, variants)
+    index = index_dir / f"{key}.json"
+    if not refresh:
+        cached = _load_cached(index, wheels_dir, key)
+        if cached is not None:
+            return cached
+    by_path: dict[Path, ResolvedWheel] = {}
+
+    def download(req_file: Path) -> Sequence[tuple[str, str, Path]]:
+        got = _download(req_file, reqs, target, interp, cache_dir, runner, env)
+        by_path.update({w.path: w for w in got})
+        return [(str(canonicalize_name(w.name)), w.version, w.path) for w in got]
+
+    if variants:
+        with tempfile.TemporaryDirectory(prefix="variants-", dir=cache_dir) as tmp:
+            outcome = resolve_variants(
+                reqs.path, variants, target, Path(tmp), download,
+                lambda n, v: original_requires(n, v, target, interp, runner, env, cache_dir))
+        res = Resolution(tuple(by_path[p] for _n, _v, p in outcome.wheels), False, key,
+                         outcome.replacements, dict(outcome.dropped), dict(outcome.orphans))
+    else:
+        res = Resolution(tuple(_download(reqs.path, reqs, target, interp, cache_dir, runner,
+                                         env)), False, key)
     payload = {
         "key": key,
         "target": target.to_json(),
         "requirements": str(reqs.path),
-        "wheels": [dict(w.to_json(), size=w.path.stat().st_size) for w in wheels],
+        "wheels": [dict(w.to_json(), size=w.path.stat().st_size) for w in res.wheels],
+        "replacements": [r.to_json() for r in res.replacements],
+        "dropped": res.dropped,
+        "orphans": res.orphans,
     }
     fd, tmpname = tempfile.mkstemp(dir=index_dir, suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
         json.dump(payload, fh, indent=1)
     os.replace(tmpname, index)
-    return Resolution(tuple(wheels), False, key)
+    return res
 
 
 INSTALLERS = ("unpack", "pip")

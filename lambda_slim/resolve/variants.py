@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..errors import InputError, ResolveError
+from .depgraph import DistMeta, dependency_graph, marker_environment, orphans_of
 
 #: Wheel machine tags (``uname -m`` spelling) Lambda runs on.
 ALL_MACHINES = frozenset({"x86_64", "aarch64"})
@@ -106,6 +106,14 @@ class Replacement:
             "via": self.via, "requirement": self.requirement, "reason": self.reason,
             "source": self.source, "skipped": self.skipped,
         }
+
+
+def replacement_from_json(d: Mapping[str, str | None]) -> Replacement:
+    """A :class:`Replacement` back from :meth:`Replacement.to_json` (the resolution cache)."""
+    return Replacement(
+        str(d["original"]), str(d["variant"]), str(d.get("reason") or ""),
+        str(d.get("source") or ""), str(d.get("via") or ""), str(d.get("requirement") or ""),
+        d.get("version"), d.get("skipped"))
 
 
 def variant_table(
@@ -229,77 +237,6 @@ def _joined(text: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class DistMeta:
-    """A resolved distribution: canonical name, version and its ``Requires-Dist`` lines."""
-
-    name: str
-    version: str
-    requires: tuple[str, ...]
-
-
-def marker_environment(python: tuple[int, int], machine: str) -> dict[str, str]:
-    """PEP 508 marker values of a Lambda Python runtime (CPython on Linux)."""
-    ver = f"{python[0]}.{python[1]}"
-    return {
-        "implementation_name": "cpython", "implementation_version": f"{ver}.0",
-        "os_name": "posix", "platform_machine": machine,
-        "platform_python_implementation": "CPython", "platform_release": "",
-        "platform_system": "Linux", "platform_version": "", "python_full_version": f"{ver}.0",
-        "python_version": ver, "sys_platform": "linux", "extra": "",
-    }
-
-
-def applicable(req: Requirement, env: Mapping[str, str], extras: Iterable[str]) -> bool:
-    """Whether ``req`` applies in ``env`` given the extras requested of its owner."""
-    if req.marker is None:
-        return True
-    marker: Marker = req.marker
-    return any(marker.evaluate({**env, "extra": e}) for e in ("", *extras))
-
-
-def dependency_graph(
-    dists: Iterable[DistMeta], roots: Iterable[str], env: Mapping[str, str]
-) -> tuple[dict[str, set[str]], dict[str, list[tuple[str, Requirement]]]]:
-    """Reachable set (name -> requested extras) and reverse edges (name -> [(who, req)])."""
-    by_name = {d.name: d for d in dists}
-    extras: dict[str, set[str]] = {}
-    rev: dict[str, list[tuple[str, Requirement]]] = {}
-    stack: list[str] = []
-    for spec in roots:
-        try:
-            r = Requirement(spec)
-        except InvalidRequirement:
-            continue
-        if r.marker is not None and not r.marker.evaluate(dict(env)):
-            continue
-        root = str(canonicalize_name(r.name))
-        extras.setdefault(root, set()).update(r.extras)
-        stack.append(root)
-    done: dict[str, frozenset[str]] = {}
-    while stack:
-        n = stack.pop()
-        d = by_name.get(n)
-        if d is None or done.get(n) == frozenset(extras[n]):
-            continue
-        done[n] = frozenset(extras[n])
-        for line in d.requires:
-            try:
-                r = Requirement(line)
-            except InvalidRequirement:
-                continue
-            if not applicable(r, env, extras[n]):
-                continue
-            dep = canonicalize_name(r.name)
-            if not any(w == n for w, _ in rev.get(dep, [])):
-                rev.setdefault(dep, []).append((n, r))
-            before = set(extras.get(dep, set()))
-            extras.setdefault(dep, set()).update(r.extras)
-            if dep not in done or extras[dep] != before:
-                stack.append(dep)
-    return {n: extras[n] for n in extras if n in by_name}, rev
-
-
-@dataclass(frozen=True)
 class TransitivePlan:
     """How to satisfy dependencies on originals that pip still resolved."""
 
@@ -364,56 +301,3 @@ def _accepts(spec: SpecifierSet, version: str) -> bool:
         return False
 
 
-def orphans_of(
-    dists: Sequence[DistMeta], roots: Sequence[str], removed: Iterable[str],
-    env: Mapping[str, str],
-) -> set[str]:
-    """Distributions reachable only through ``removed`` (a replaced original's own deps).
-
-    The removed originals count as satisfied by their variants, so edges from a dependent
-    to the original now point at the variant; whatever is no longer reachable from the
-    requirement lines is orphaned.
-    """
-    gone = set(removed)
-    kept = [d for d in dists if d.name not in gone]
-    keep_roots = [r for r in roots if _root_name(r) not in gone]
-    reach, _rev = dependency_graph(kept, keep_roots, env)
-    return {d.name for d in dists if d.name not in reach and d.name not in gone}
-
-
-def _root_name(spec: str) -> str:
-    try:
-        return canonicalize_name(Requirement(spec).name)
-    except InvalidRequirement:
-        return ""
-
-
-def orphaned_pins(
-    dists: Sequence[DistMeta], roots: Sequence[str],
-    replaced: Mapping[str, Sequence[str]], env: Mapping[str, str],
-) -> set[str]:
-    """Requirement lines that were only there for a replaced original.
-
-    pip-compile output and lock files list every transitive pin as a line of its own, so
-    ``nvidia-nccl-cu12==2.23`` stays requested after ``xgboost`` became ``xgboost-cpu``.
-    ``replaced`` maps each replaced original to its ``Requires-Dist`` lines; a pinned
-    distribution the original required and no kept distribution requires is orphaned.
-    """
-    wanted_by_original: set[str] = set()
-    for requires in replaced.values():
-        for line in requires:
-            try:
-                r = Requirement(line)
-            except InvalidRequirement:
-                continue
-            if applicable(r, env, ()):
-                wanted_by_original.add(canonicalize_name(r.name))
-    _reach, rev = dependency_graph(dists, [d.name for d in dists], env)
-    present = {d.name for d in dists}
-    out: set[str] = set()
-    for spec in roots:
-        n = _root_name(spec)
-        dependents = [w for w, _ in rev.get(n, []) if w != n]
-        if n in present and n in wanted_by_original and n not in replaced and not dependents:
-            out.add(n)
-    return out

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from ..errors import InputError
 from ..suggest import did_you_mean
-from . import bytecode, dist_info, runtime_provided, scripts, sources, strip, tests
+from . import bytecode, dist_info, gpu, runtime_provided, scripts, sources, strip, tests
 from .context import PruneContext, Rule
 
 #: Every rule, in the order they are listed (help, reports). Register a new rule here.
@@ -23,6 +23,7 @@ REGISTRY: tuple[Rule, ...] = (
     tests.RULE,
     sources.RULE,
     runtime_provided.RULE,
+    gpu.RULE,
     scripts.RULE,
     strip.RULE,
 )

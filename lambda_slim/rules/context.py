@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..tree.inventory import Inventory
 from ..tree.staging import PlanEntry
@@ -17,6 +18,12 @@ class PruneContext:
     work_dir: Path  # scratch space for replacement files (minimal METADATA, stripped .so)
     #: Set by the ``tests`` rule: test modules kept because runtime code imports them.
     tests_kept: list[str] = field(default_factory=list)
+    #: ``--keep`` globs (the ``gpu`` rule keeps a whole distribution a glob names).
+    keep: tuple[str, ...] = ()
+    #: Requirement lines only a replaced original needed: name -> why (from the resolution).
+    orphans: Mapping[str, str] = field(default_factory=dict)
+    #: Set by the ``gpu`` rule: one ``GpuDecision`` per CUDA payload and orphaned pin.
+    gpu: list[Any] = field(default_factory=list)
 
 
 RuleFn = Callable[[PruneContext], Iterable[PlanEntry]]

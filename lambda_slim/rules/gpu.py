@@ -17,6 +17,7 @@ verification, which runs after pruning. ``keep`` keeps a payload regardless.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,9 @@ from pathlib import Path
 from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
+
+from ..tree.staging import PlanEntry
+from .context import PruneContext, Rule
 
 PAYLOAD_PREFIX = "nvidia-"
 PAYLOAD_FOLDER = "nvidia/"
@@ -165,3 +169,35 @@ def dropped_files(decisions: Iterable[GpuDecision], dists: Sequence[DistFiles]) 
     """Every file of the dropped distributions (their .dist-info too), sorted."""
     gone = {d.name for d in decisions if d.dropped}
     return sorted(rel for d in dists if d.name in gone for rel in d.files)
+
+
+def _kept_by_glob(d: DistFiles, keep: tuple[str, ...]) -> bool:
+    """``--keep`` keeps a whole distribution: a glob naming it, or any of its files/folders."""
+    for g in keep:
+        g = g.rstrip("/")
+        if fnmatch.fnmatchcase(d.name, g):
+            return True
+        for rel in d.files:
+            parts = rel.split("/")
+            if any(fnmatch.fnmatchcase("/".join(parts[:i]), g) for i in range(1, len(parts) + 1)):
+                return True
+    return False
+
+
+def rule_gpu(ctx: PruneContext) -> Iterable[PlanEntry]:
+    inv = ctx.inventory
+    dists = [DistFiles(d.name, d.version, d.files, d.dist_info) for d in inv.dists.values()]
+    keep = {d.name for d in dists if _kept_by_glob(d, ctx.keep)}
+    decisions = plan_gpu(inv.root, dists, inv.sizes, keep=keep, orphans=ctx.orphans)
+    ctx.gpu[:] = decisions
+    for rel in dropped_files(decisions, dists):
+        yield PlanEntry(rel, "gpu", inv.sizes.get(rel, 0))
+
+
+RULE = Rule(
+    "gpu",
+    "NVIDIA CUDA runtime wheels (nvidia-*) no kept ELF links, and pins only a replaced "
+    "original needed (--keep NAME keeps one)",
+    rule_gpu,
+    order=5,
+)

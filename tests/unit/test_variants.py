@@ -5,11 +5,9 @@ from pathlib import Path
 import pytest
 
 from lambda_slim.errors import InputError, ResolveError
+from lambda_slim.resolve.depgraph import DistMeta, marker_environment, orphaned_pins
 from lambda_slim.resolve.variants import (
     VARIANTS,
-    DistMeta,
-    marker_environment,
-    orphaned_pins,
     rewrite_requirement,
     transitive_plan,
     variant_table,
