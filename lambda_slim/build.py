@@ -165,7 +165,8 @@ def build(
         ]
         return BuildOutcome(rep, result.plan)
     manifest = manifest_json(config.target, result.archive.sha256 if result.archive else None,
-                             result.plan)
+                             result.plan, {k: rep[k] for k in ("variants", "gpu", "overflow")
+                                           if k in rep})
     write_sidecars(config, rep, manifest)
     store_cached(config, key, rep, manifest)
     return BuildOutcome(rep, result.plan)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .. import __version__
@@ -41,9 +41,11 @@ def read_target_json(path: Path) -> tuple[str, str] | None:
     return target["runtime"], target["arch"]
 
 
-def manifest_json(target: Target, zip_sha256: str | None, removed: Iterable[PlanEntry]) -> str:
-    """The removal manifest: every planned removal that was applied, as JSON text."""
-    data = {
+def manifest_json(target: Target, zip_sha256: str | None, removed: Iterable[PlanEntry],
+                  extra: Mapping[str, object] | None = None) -> str:
+    """The removal manifest: every planned removal that was applied, as JSON text, plus
+    ``extra`` sections (variant replacements, gpu decisions, packed distributions)."""
+    data: dict[str, object] = {**(extra or {}),
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "lambda-slim", "version": __version__},
         "target": target.to_json(),

@@ -189,20 +189,29 @@ def _download(
     return wheels
 
 
+_INDEX_OPTS = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--no-index",
+               "--pre", "--trusted-host")
+
+
 def original_requires(
-    name: str, version: str, target: Target, interp: Interpreter, runner: Runner,
-    env: Mapping[str, str], cache_dir: Path,
+    name: str, version: str, index_from: Path, target: Target, interp: Interpreter,
+    runner: Runner, env: Mapping[str, str], cache_dir: Path,
 ) -> tuple[str, ...]:
     """``Requires-Dist`` of ``name==version`` for the target, from pip's resolver report
-    (metadata only where the index serves it, PEP 658); nothing is installed."""
+    (metadata only where the index serves it, PEP 658) with the index options of the
+    requirements file ``index_from``; nothing is installed."""
+    opts = [ln for ln in index_from.read_text(encoding="utf-8").splitlines()
+            if ln.strip().split("=", 1)[0].split(" ", 1)[0] in _INDEX_OPTS]
     with tempfile.TemporaryDirectory(prefix="report-", dir=cache_dir) as tmp:
         report = Path(tmp) / "report.json"
+        req = Path(tmp) / "requirements.txt"
+        req.write_text("\n".join([*opts, f"{name}=={version}"]) + "\n")
         markers = target_environment(target.machine, target.runtime.python)
         cmd = [
             *pip_command(str(interp.path), markers), "install", "--dry-run", "--no-deps",
             "--ignore-installed", "--disable-pip-version-check", "--no-input", "--quiet",
             *target_pip_args(target), "--target", str(Path(tmp) / "t"),
-            "--report", str(report), f"{name}=={version}",
+            "--report", str(report), "-r", str(req),
         ]
         proc = runner(cmd, env=env)
         if proc.returncode != 0 or not report.is_file():
@@ -247,7 +256,8 @@ def resolve(
         with tempfile.TemporaryDirectory(prefix="variants-", dir=cache_dir) as tmp:
             outcome = resolve_variants(
                 reqs.path, variants, target, Path(tmp), download,
-                lambda n, v: original_requires(n, v, target, interp, runner, env, cache_dir))
+                lambda n, v, f: original_requires(n, v, f, target, interp, runner, env,
+                                                  cache_dir))
         res = Resolution(tuple(by_path[p] for _n, _v, p in outcome.wheels), False, key,
                          outcome.replacements, dict(outcome.dropped), dict(outcome.orphans))
     else:

@@ -28,8 +28,9 @@ from .variants import Replacement, Variant, rewrite_requirements, transitive_pla
 
 #: ``download(requirements_file) -> [(canonical name, version, wheel path), ...]``
 Download = Callable[[Path], Sequence[tuple[str, str, Path]]]
-#: ``original_requires(name, version) -> Requires-Dist lines`` (may raise ResolveError)
-OriginalRequires = Callable[[str, str], Sequence[str]]
+#: ``original_requires(name, version, requirements_file) -> Requires-Dist lines``, with the
+#: index options of that file (may raise ResolveError)
+OriginalRequires = Callable[[str, str, Path], Sequence[str]]
 
 _NO_WHEEL = re.compile(r"No wheel of ([A-Za-z0-9._-]+)")
 
@@ -101,10 +102,23 @@ def _finish(
     metas = _metas(wheels)
     plan = transitive_plan(metas, roots, table, target.machine, python)
     if plan.extra_requirements:
-        extra = work / "with-variants.txt"
-        extra.write_text(f"-r {req_file}\n" + "\n".join(plan.extra_requirements) + "\n")
-        wheels = download(extra)
-        roots += list(plan.extra_requirements)
+        for attempt, lines in enumerate((plan.extra_requirements, plan.loose_requirements)):
+            extra = work / f"with-variants-{attempt}.txt"
+            extra.write_text(f"-r {req_file}\n" + "\n".join(lines) + "\n")
+            try:
+                more = download(extra)
+            except ResolveError as exc:
+                if not _NO_WHEEL.search(exc.message):
+                    raise
+                if attempt == 0:  # no release of the exact version: the dependents' range
+                    continue
+                # no release of a variant fits the dependents: keep the originals
+                declined += [replace(r, skipped=(
+                    f"no {r.variant} release satisfies {r.via} for {target.describe()}; "
+                    f"kept {r.original}")) for r in plan.replacements]
+                return _outcome(wheels, reps, declined, {}, {}, [])
+            wheels, roots = more, [*roots, *lines]
+            break
         metas = _metas(wheels)
         plan = transitive_plan(metas, roots, table, target.machine, python)
     drop = set(plan.drop)
@@ -121,18 +135,28 @@ def _finish(
         needs: dict[str, Sequence[str]] = {}
         for r in done:
             try:
-                needs[r.original] = original_requires(r.original, r.version or "")
+                needs[r.original] = original_requires(r.original, r.version or "", req_file)
             except ResolveError:
                 continue
         for n in sorted(orphaned_pins(kept_metas, roots, needs, env)):
             by = sorted(o for o, req in needs.items() if any(_names(req, n)))
             orphans[n] = (f"orphaned pin: only {', '.join(by)} required it, and "
                           f"{', '.join(table[o].replacement for o in by)} does not")
+    return _outcome(kept, reps, declined, dropped, orphans,
+                    [*done, *(r for r in plan.replacements if r.original not in
+                              {d.original for d in done})])
+
+
+def _outcome(
+    wheels: Sequence[tuple[str, str, Path]], reps: Sequence[Replacement],
+    declined: Sequence[Replacement], dropped: Mapping[str, str], orphans: Mapping[str, str],
+    done: Sequence[Replacement],
+) -> VariantOutcome:
+    if not done:  # nothing replaced: the rewritten lines' versions are still worth reporting
+        versions = {n: v for n, v, _p in wheels}
+        done = [replace(r, version=versions.get(r.variant)) for r in reps if r.skipped is None]
     skipped = [r for r in reps if r.skipped is not None]
-    direct = {r.original for r in done}
-    via_deps = [r for r in plan.replacements if r.original not in direct]
-    return VariantOutcome(tuple(kept), (*done, *via_deps, *skipped, *declined), dropped,
-                          orphans)
+    return VariantOutcome(tuple(wheels), (*done, *skipped, *declined), dropped, orphans)
 
 
 def _names(requires: Sequence[str], name: str) -> list[str]:

@@ -243,6 +243,9 @@ class TransitivePlan:
     extra_requirements: tuple[str, ...]  # add these and resolve again (variant pins)
     drop: tuple[str, ...]  # originals (and what only they needed) to leave out of the layer
     replacements: tuple[Replacement, ...] = field(default_factory=tuple)
+    #: the same variants with only the dependents' specifiers, for when a variant has no
+    #: release of the original's exact version
+    loose_requirements: tuple[str, ...] = field(default_factory=tuple)
 
 
 def transitive_plan(
@@ -263,6 +266,7 @@ def transitive_plan(
     names = {d.name: d for d in dists}
     _reach, rev = dependency_graph(dists, roots, env)
     extra: list[str] = []
+    loose: list[str] = []
     drop: set[str] = set()
     reps: list[Replacement] = []
     for d in dists:
@@ -275,6 +279,10 @@ def transitive_plan(
         have = names.get(v.replacement)
         if have is None:
             extra.append(f"{v.replacement}=={d.version}")
+            spec = SpecifierSet()
+            for _who, req in dependents:
+                spec &= req.specifier
+            loose.append(f"{v.replacement}{spec}")
             reps.append(Replacement(v.original, v.replacement, v.reason, v.source, via,
                                     f"{v.replacement}=={d.version}", d.version))
             continue
@@ -291,7 +299,7 @@ def transitive_plan(
         drop.add(d.name)
     if not extra and drop:
         drop |= orphans_of(dists, roots, drop, env)
-    return TransitivePlan(tuple(extra), tuple(sorted(drop)), tuple(reps))
+    return TransitivePlan(tuple(extra), tuple(sorted(drop)), tuple(reps), tuple(loose))
 
 
 def _accepts(spec: SpecifierSet, version: str) -> bool:
