@@ -19,12 +19,14 @@ RunCli = Callable[..., int]
 LIMIT = 262_144_000
 
 
-def _elf(tmp: Path, soname: str, links: tuple[Path, ...] = ()) -> bytes:
+def _elf(tmp: Path, soname: str, links: tuple[Path, ...] = (), rpath: str = "") -> bytes:
     src = tmp / f"{soname}.c"
     src.write_text(f"int f_{abs(hash(soname)) % 10**6}(void) {{ return 1; }}\n")
     out = tmp / soname
+    extra = [f"-Wl,-rpath,{rpath}"] if rpath else []
     subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(out), str(src),
-                    f"-Wl,-soname,{soname}", "-Wl,--no-as-needed", *map(str, links)], check=True)
+                    f"-Wl,-soname,{soname}", "-Wl,--no-as-needed", *extra, *map(str, links)],
+                   check=True)
     return out.read_bytes()
 
 
@@ -41,7 +43,9 @@ def _house(tmp: Path, app_links_payload: bool = False) -> Path:
     make_wheel(house, "orig-lite", "1.0", {"orig/__init__.py": "KIND = 'cpu'\n"})
     app_files: dict[str, str | bytes] = {"app/__init__.py": "import orig\nKIND = orig.KIND\n"}
     if app_links_payload:
-        app_files["app/_native.so"] = _elf(build, "_native.so", links=(build / "libfake.so.1",))
+        # linked like a real wheel: RUNPATH into the payload's folder
+        app_files["app/_native.so"] = _elf(build, "_native.so", links=(build / "libfake.so.1",),
+                                           rpath="$ORIGIN/../nvidia/fake/lib")
     make_wheel(house, "app", "1.0", app_files, requires=("orig>=1",))
     return house
 
