@@ -23,7 +23,8 @@ from .artifact.zipwrite import write_layer_zip
 from .cache import restore_cached, result_key, store_cached, write_sidecars
 from .errors import LambdaSlimError, NativeError, ToolMissingError
 from .inputs.config import BuildConfig
-from .inputs.requirements import Requirements, read_requirements
+from .inputs.locks import read_dependencies
+from .inputs.requirements import Requirements
 from .native.closure import audit_natives, closure_error
 from .native.elf import NativeFile, audit, scan_native
 from .native.strip import find_strip, strip_candidates, strip_stage
@@ -140,8 +141,9 @@ def build(
     """
     progress = progress or NullProgress()
     t0 = time.perf_counter()
-    reqs = read_requirements(config.requirements)
+    reqs = read_dependencies(config.requirements, config.target, config.selection, config.cache_dir)
     tools, notes = check_tools(config, env)
+    notes += reqs.notes
     for n in notes:
         progress.note(n)
     key = result_key(config, reqs, tools.strip, tools.interpreter)

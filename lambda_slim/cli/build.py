@@ -79,7 +79,14 @@ Exit codes: 0 ok, 1 over budget (zip still written), 2 bad input,
 3 no wheel for the target, 4 native file can't run on the target,
 5 verification failed, 6 tool missing, 130 interrupted.""",
 )
-@click.argument("requirements", required=False, type=click.Path(path_type=Path))
+@click.argument("requirements", metavar="[PATH]", required=False, type=click.Path(path_type=Path))
+@click.option("--group", "groups", multiple=True, metavar="NAME",
+              help="Also install this dependency group of a lock/pyproject (PEP 735, Poetry "
+              "groups, Pipfile categories). Repeatable.")
+@click.option("--extra", "extras", multiple=True, metavar="NAME",
+              help="Also install this extra (optional dependencies) of the project. Repeatable.")
+@click.option("--no-default-groups", is_flag=True, default=None,
+              help="Leave out the lock's default groups (dev is always left out unless --group dev).")
 @click.option("--runtime", type=click.Choice(list(RUNTIMES)), default=None,
               help="Lambda runtime [default: python3.12].")
 @click.option("--arch", type=click.Choice(list(ARCHES)), default=None,
@@ -152,7 +159,7 @@ Exit codes: 0 ok, 1 over budget (zip still written), 2 bad input,
 def build_cmd(requirements: Path | None, json_path: Path | None, no_compile: bool,
               compile_mode: str | None, layer: str | None, all_layers: bool, verbose: bool,
               quiet: bool, cache_dir: Path | None, no_result_cache: bool, **opts: Any) -> None:
-    """Build a pruned, verified, reproducible layer zip from REQUIREMENTS.
+    """Build a pruned, verified, reproducible layer zip from PATH's dependencies.
 
     Resolves manylinux wheels for the target Lambda runtime (not this machine), installs
     them, removes what Lambda never needs with named rules (each can be turned off with
@@ -160,7 +167,11 @@ def build_cmd(requirements: Path | None, json_path: Path | None, no_compile: boo
     architecture and glibc, byte-compiles for the target, proves the result still imports
     in a fresh interpreter of the target version, and writes a deterministic zip.
 
-    REQUIREMENTS defaults to ./requirements.txt. Settings may also come from
+    PATH is a requirements.txt, a uv.lock, poetry.lock, pylock.toml or Pipfile.lock (their
+    locked versions and hashes are installed exactly, nothing is re-resolved), a pyproject.toml
+    ([project] dependencies), or a project folder holding one; it is recognised by name and
+    content. Default: ./requirements.txt, else the current folder's lock or pyproject.
+    Settings may also come from
     [tool.lambda-slim] in a pyproject.toml beside it, and from LAMBDA_SLIM_RUNTIME,
     LAMBDA_SLIM_ARCH, LAMBDA_SLIM_BUDGET, LAMBDA_SLIM_JOBS; flags win.
     """
@@ -189,6 +200,8 @@ def build_cmd(requirements: Path | None, json_path: Path | None, no_compile: boo
         "result-cache": False if no_result_cache else None,
         "smoke-timeout": opts["smoke_timeout"], "memory": opts["memory"],
         "system-libs": list(opts["system_lib"]) or None,
+        "groups": list(opts["groups"]) or None, "extras": list(opts["extras"]) or None,
+        "no-default-groups": opts["no_default_groups"],
     }
     if all_layers and layer:
         raise InputError("--all and --layer contradict each other.", hint="Pass one of them.")

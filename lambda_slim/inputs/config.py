@@ -23,6 +23,8 @@ from ..sizes import DEFAULT_BUDGET, parse_size
 from ..suggest import did_you_mean
 from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, Target, parse_target
 from ..target.syslibs import validate_soname
+from .lock_model import Selection
+from .locks import default_input
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -80,6 +82,9 @@ class BuildConfig:
     variant: tuple[str, ...] = ()
     #: Pack distributions into archives unpacked into /tmp when the layer does not fit.
     overflow: bool = False
+    #: Dependency groups and extras of a lock or pyproject (``--group``, ``--extra``,
+    #: ``--no-default-groups``).
+    selection: Selection = field(default_factory=Selection)
 
     @property
     def workers(self) -> int:
@@ -106,7 +111,7 @@ LAYER_KEYS = {
     "installer", "requirements", "runtime", "arch", "output", "budget", "keep", "disable", "compile",
     "smoke", "trace", "trace-granularity", "repair", "require-verify", "python", "jobs",
     "zip-level", "json", "system-libs", "smoke-timeout", "memory", "variants", "variant",
-    "overflow",
+    "overflow", "groups", "extras", "no-default-groups",
 }
 TOP_KEYS = LAYER_KEYS | {"layers"}
 
@@ -216,7 +221,8 @@ def build_config(
     """
     req_cli = cli.get("requirements")
     if req_cli is not None:
-        pyproject = (cwd / req_cli).resolve().parent / "pyproject.toml"
+        given = (cwd / req_cli).resolve()
+        pyproject = (given if given.is_dir() else given.parent) / "pyproject.toml"
     else:
         pyproject = cwd / "pyproject.toml"
     table = load_pyproject(pyproject)
@@ -256,8 +262,7 @@ def build_config(
                      for p in (Path(s).expanduser() for s in _as_list(raw, key)))
 
     target = parse_target(str(get("runtime", DEFAULT_RUNTIME)), str(get("arch", DEFAULT_ARCH)))
-    requirements = path_of("requirements", "requirements.txt")
-    assert requirements is not None
+    requirements = path_of("requirements", None) or default_input(cwd)
     default_out = f"{layer}-layer.zip" if layer else "layer.zip"
     output = path_of("output", default_out)
     assert output is not None
@@ -328,6 +333,9 @@ def build_config(
         variants=_as_bool(get("variants", True), "variants"),
         variant=_variants(get("variant"), get("variants", True)),
         overflow=_as_bool(get("overflow", False), "overflow"),
+        selection=Selection(tuple(_as_list(get("groups"), "groups")),
+                            tuple(_as_list(get("extras"), "extras")),
+                            _as_bool(get("no-default-groups", False), "no-default-groups")),
         create_output_dir="output" in merged and merged["output"][1] == base
         and not cli.get("output"),
     )

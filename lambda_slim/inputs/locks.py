@@ -12,23 +12,27 @@ installed (tests compare the result with what ``uv export`` and ``poetry export`
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from ..artifact.atomic import atomic_write_text
 from ..errors import InputError
+from ..target.runtimes import Target
 from . import lock_pipfile, lock_poetry, lock_pylock, lock_uv
-from .lock_model import Kind, LockedInput, LockTarget, Pin, ProjectInput, Selection
+from .lock_model import Kind, LockedInput, LockTarget, Machine, Pin, ProjectInput, Selection
 from .lock_pyproject import read_pyproject
+from .requirements import Requirements, read_requirements
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Kind", "LockTarget", "LockedInput", "Pin", "ProjectInput", "Selection", "detect",
-           "find_input", "read_input"]
+__all__ = ["Kind", "LockTarget", "LockedInput", "Pin", "ProjectInput", "Selection", "default_input",
+           "detect", "find_input", "read_dependencies", "read_input"]
 
 _BY_NAME: dict[str, Kind] = {"uv.lock": "uv.lock", "poetry.lock": "poetry.lock",
                              "pipfile.lock": "Pipfile.lock", "pyproject.toml": "pyproject.toml"}
@@ -107,7 +111,8 @@ def find_input(folder: Path) -> Path:
         raise InputError(
             f"{folder} holds more than one lock file ({', '.join(p.name for p in locks)}).",
             hint=f"Pass the one you deploy, e.g. `lambda-slim build {locks[0]}`.")
-    found = locks or [folder / n for n in _FALLBACKS if (folder / n).is_file()]
+    found = locks or [folder / n for n in _FALLBACKS if (folder / n).is_file()
+                      and (n != "pyproject.toml" or _has_project(folder))]
     if not found:
         raise InputError(
             f"{folder} holds no dependency file (looked for {', '.join(_LOCK_FILES + _FALLBACKS)}).",
@@ -132,3 +137,57 @@ def read_input(path: Path, target: LockTarget, selection: Selection | None = Non
     if kind == "Pipfile.lock":
         return lock_pipfile.read_pipfile_lock(path, target, selection)
     return read_pyproject(path, target, selection)
+
+
+def default_input(folder: Path) -> Path:
+    """What ``lambda-slim build`` reads when given no path: ``requirements.txt`` as always, else
+    the folder's lock file or ``[project]`` pyproject (the folder itself, see :func:`find_input`)."""
+    req = folder / "requirements.txt"
+    has_lock = any((folder / n).is_file() for n in _LOCK_FILES)
+    return folder if not req.exists() and (has_lock or _has_project(folder)) else req
+
+
+def _has_project(folder: Path) -> bool:
+    """A pyproject that declares dependencies, not only ``[tool.lambda-slim]`` settings."""
+    try:
+        data = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return "project" in data or "dependency-groups" in data
+
+
+def lock_target(target: Target) -> LockTarget:
+    machine: Machine = "aarch64" if target.machine == "aarch64" else "x86_64"
+    return LockTarget(target.runtime.python, machine)
+
+
+def read_dependencies(path: Path, target: Target, selection: Selection, cache_dir: Path) -> Requirements:
+    """The build's dependency input, whatever its format, as :class:`Requirements` for pip.
+
+    A requirements file is read as before. A lock becomes a generated requirements file of its
+    pins with ``--hash`` lines (under ``cache_dir/inputs``), installed with ``--no-deps``; a
+    pyproject becomes its requirements, markers judged for the target, resolved as usual.
+    """
+    if path.is_dir():
+        path = find_input(path)
+    kind = detect(path) if path.exists() or _kind_by_name(path) else None
+    if kind is None:
+        if selection.groups or selection.extras or selection.no_default_groups:
+            raise InputError(
+                f"--group/--extra/--no-default-groups select from a lock file or pyproject.toml; "
+                f"{path} is a requirements file.",
+                hint="Pass the project's uv.lock, poetry.lock, pylock.toml, Pipfile.lock or "
+                "pyproject.toml, or drop those options.")
+        return read_requirements(path)
+    result = read_input(path, lock_target(target), selection)
+    text = result.requirements_text()
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    pip_file = cache_dir / "inputs" / f"{digest[:32]}.txt"
+    pip_file.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(pip_file, text)
+    if isinstance(result, LockedInput):
+        lines = tuple(f"{p.name} @ {p.url}" if p.url else f"{p.name}=={p.version}" for p in result.pins)
+    else:
+        lines = result.requirements
+    return Requirements(path, result.requested, lines, digest, pip_file=pip_file,
+                        no_deps=isinstance(result, LockedInput), kind=result.kind, notes=result.notes)

@@ -28,10 +28,20 @@ _OPTS_FLAG = {"--pre", "--prefer-binary", "--no-index", "--require-hashes"}
 
 @dataclass(frozen=True)
 class Requirements:
-    path: Path
+    path: Path  # the file the user gave (requirements.txt, uv.lock, pyproject.toml, ...)
     requested: frozenset[str]
     lines: tuple[str, ...]
     digest: str  # sha256 over this file and every file it includes
+    #: The requirements file pip reads when ``path`` is not one (a lock's pins with hashes).
+    pip_file: Path | None = None
+    #: Exact pins from a lock: pip installs them with ``--no-deps`` and resolves nothing.
+    no_deps: bool = False
+    kind: str = "requirements.txt"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def pip_path(self) -> Path:
+        return self.pip_file or self.path
 
 
 def _read(path: Path, origin: str | None) -> str:

@@ -163,6 +163,7 @@ def _download(
             *pip_command(str(interp.path), markers), "download", "--disable-pip-version-check",
             "--no-input", "--progress-bar", "off", *target_pip_args(target),
             "--find-links", str(wheels_dir), "-d", tmp, "-r", str(req_file.resolve()),
+            *(["--no-deps"] if reqs.no_deps else []),
         ]
         proc = runner(cmd, cwd=reqs.path.resolve().parent, env=env)
         out = (proc.stdout or "") + "\n" + (proc.stderr or "")
@@ -252,16 +253,16 @@ def resolve(
         by_path.update({w.path: w for w in got})
         return [(str(canonicalize_name(w.name)), w.version, w.path) for w in got]
 
-    if variants:
+    if variants and not reqs.no_deps:  # a lock's pins (and hashes) are installed as locked
         with tempfile.TemporaryDirectory(prefix="variants-", dir=cache_dir) as tmp:
             outcome = resolve_variants(
-                reqs.path, variants, target, Path(tmp), download,
+                reqs.pip_path, variants, target, Path(tmp), download,
                 lambda n, v, f: original_requires(n, v, f, target, interp, runner, env,
                                                   cache_dir))
         res = Resolution(tuple(by_path[p] for _n, _v, p in outcome.wheels), False, key,
                          outcome.replacements, dict(outcome.dropped), dict(outcome.orphans))
     else:
-        res = Resolution(tuple(_download(reqs.path, reqs, target, interp, cache_dir, runner,
+        res = Resolution(tuple(_download(reqs.pip_path, reqs, target, interp, cache_dir, runner,
                                          env)), False, key)
     payload = {
         "key": key,

@@ -8,6 +8,7 @@ import pytest
 
 from lambda_slim.cli import main
 from lambda_slim.target.python import find_interpreter
+from tests.lockprojects import POETRY_PYPROJECT, UV_PYPROJECT, locked_project
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +42,13 @@ def tmp_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def have_strip() -> bool:
     return shutil.which("strip") is not None
+
+
+@pytest.fixture(scope="session")
+def uv_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return locked_project(tmp_path_factory.mktemp("uvdemo"), UV_PYPROJECT, "uv")
+
+
+@pytest.fixture(scope="session")
+def poetry_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return locked_project(tmp_path_factory.mktemp("pdemo"), POETRY_PYPROJECT, "poetry")
