@@ -152,7 +152,7 @@ def find_emulator(machine: str, env: Mapping[str, str],
     return Emulator(machine, Path(path) if path else None, handler)
 
 
-def _elf_facts(path: Path) -> tuple[str, str | None] | None:
+def elf_facts(path: Path) -> tuple[str, str | None] | None:
     """(machine, PT_INTERP) of an ELF executable; None when it is not ELF."""
     try:
         with open(path, "rb") as fh:
@@ -267,7 +267,7 @@ def _classify(path: str, source: str, machine: str, version: tuple[int, int],
     if not p.is_file() or not os.access(p, os.X_OK):
         return Missing(f"{source} {path} is not an executable file.",
                        "Point it at an aarch64 python3.X or a wrapper script that runs one.")
-    facts = _elf_facts(p)
+    facts = elf_facts(p)
     if facts is None:  # a script: it starts the emulator itself
         return ForeignPython(p, version, machine, None, True, source)
     elf_machine, loader = facts

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from lambda_slim.target.emulated_sandbox import make_emulated_sandbox
 from lambda_slim.target.emulation import Emulation, Missing, detect
+from lambda_slim.target.sandbox import sandbox_unavailable
+from lambda_slim.target.syslibs import runtime_syslibs
 from tests.arm64_python import Aarch64Python
 
 
@@ -64,3 +70,51 @@ def test_wrong_version_is_passed_over_with_the_reason(aarch64_python: Aarch64Pyt
     assert isinstance(got, Missing)
     assert "No aarch64 Python 3.12 interpreter" in got.what
     assert "is Python 3.11 for aarch64" in got.what
+
+
+_PROBE = r"""
+import ctypes, json, os, sys
+out = {"uid": os.getuid(), "machine": os.uname().machine}
+for so in ("libstdc++.so.6", "libssl.so.3"):
+    try:
+        ctypes.CDLL(so)
+        out[so] = True
+    except OSError:
+        out[so] = False
+for where in ("/opt/python/x", "/tmp/x"):
+    try:
+        open(where, "w").close()
+        out[where] = True
+    except OSError:
+        out[where] = False
+out["layer"] = sorted(os.listdir("/opt/python")) if os.path.isdir("/opt/python") else None
+print(json.dumps(out))
+"""
+
+
+def test_sandbox_around_the_emulated_interpreter(aarch64_python: Aarch64Python,
+                                                 tmp_path: Path) -> None:
+    """sandbox+qemu-aarch64: non-root, layer read-only at /opt/python, /tmp writable, and
+    only the runtime's libraries (python3.11 = Amazon Linux 2 has no libssl.so.3, which the
+    Debian sysroot does have: host+qemu loads it, the sandbox does not)."""
+    env = dict(os.environ)
+    if (why := sandbox_unavailable(env)) is not None:
+        pytest.skip(f"no sandbox here: {why}")
+    emu = detect("aarch64", (3, 11), env, str(aarch64_python.wrapper))
+    assert isinstance(emu, Emulation)
+    layer = tmp_path / "python"
+    layer.mkdir()
+    (layer / "mod.py").write_text("")
+    boxed = emu.isolation(make_emulated_sandbox(emu, runtime_syslibs("python3.11", "arm64"),
+                                                env))
+    assert boxed.name == "sandbox+qemu-aarch64"
+    launch = boxed.wrap(["python3.11", "-I", "-S", "-B", "-c", _PROBE], env={}, layer=layer,
+                        paths=[], cwd=None)
+    got = json.loads(subprocess.run(launch.argv, env=launch.env, capture_output=True,
+                                    text=True, timeout=300, check=True).stdout)
+    assert got["machine"] == "aarch64" and got["uid"] == 993
+    assert got["libstdc++.so.6"] is True and got["libssl.so.3"] is False
+    assert got["/opt/python/x"] is False and got["/tmp/x"] is True
+    assert got["layer"] == ["mod.py"]
+    on_host = json.loads(_run(emu, _PROBE))
+    assert on_host["libssl.so.3"] is True and on_host["uid"] == os.getuid()
