@@ -29,7 +29,7 @@ from .native.closure import audit_natives, closure_error
 from .native.elf import NativeFile, audit, scan_native
 from .native.strip import find_strip, strip_candidates, strip_stage
 from .progress import NullProgress, Progress
-from .report.jsonio import to_json
+from .report.jsonio import manifest_sizes, to_json
 from .report.model import BuildResult
 from .resolve.install import Resolution, install, resolve
 from .resolve.variants import variant_table
@@ -167,8 +167,8 @@ def build(
         ]
         return BuildOutcome(rep, result.plan)
     manifest = manifest_json(config.target, result.archive.sha256 if result.archive else None,
-                             result.plan, {k: rep[k] for k in ("variants", "gpu", "overflow")
-                                           if k in rep})
+                             result.plan, {**{k: rep[k] for k in ("variants", "gpu", "overflow")
+                                              if k in rep}, **manifest_sizes(rep)})
     write_sidecars(config, rep, manifest)
     store_cached(config, key, rep, manifest)
     return BuildOutcome(rep, result.plan)

@@ -2,7 +2,7 @@
 
 The key hashes everything that can change the layer (requirements and their includes, the
 target, rules, keep globs, compile mode, workload scripts and their folder's sources, zip
-level, timestamp, tool version, strip and interpreter); ``--refresh`` or
+level, timestamp, tool version and report format, strip and interpreter); ``--refresh`` or
 ``--no-result-cache`` bypass it.
 """
 
@@ -21,6 +21,7 @@ from . import __version__
 from .artifact.atomic import atomic_copy, atomic_write_text, require_parent, sha256_file
 from .inputs.config import BuildConfig
 from .inputs.requirements import Requirements
+from .report.jsonio import REPORT_REVISION, dumps_report
 from .resolve.install import RESOLVER_VERSION
 from .target.python import Interpreter
 
@@ -34,8 +35,8 @@ def result_key(config: BuildConfig, reqs: Requirements, strip: str | None,
         for p in parts:
             h.update(str(p).encode() + b"\0")
 
-    add(__version__, RESOLVER_VERSION, reqs.digest, config.target.runtime.name,
-        config.target.arch,
+    add(__version__, RESOLVER_VERSION, REPORT_REVISION, reqs.digest,
+        config.target.runtime.name, config.target.arch,
         sorted(config.rules), config.keep, config.compile, config.trace_granularity,
         config.zip_level, config.epoch, config.repair, config.installer, strip,
         interpreter.path if interpreter else None, config.system_libs,
@@ -88,4 +89,4 @@ def write_sidecars(config: BuildConfig, rep: dict[str, Any], manifest: str) -> N
     atomic_write_text(config.manifest_path(), manifest)
     if config.json_path is not None:
         require_parent(config.json_path, "--json")
-        atomic_write_text(config.json_path, json.dumps(rep, indent=2) + "\n")
+        atomic_write_text(config.json_path, dumps_report(rep))

@@ -20,7 +20,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -38,6 +38,8 @@ class ArchiveResult:
     unzipped_bytes: int
     files: int
     sha256: str
+    #: Entry name -> compressed bytes (what each file adds to the zip, headers aside).
+    compressed: Mapping[str, int] = field(default_factory=dict)
 
 
 def source_date_epoch(env: Mapping[str, str]) -> int:
@@ -137,6 +139,7 @@ def write_zip(
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     tmp = Path(tmp_name)
     central: list[bytes] = []
+    compressed: dict[str, int] = {}
     unzipped = 0
     try:
         with os.fdopen(fd, "wb") as raw, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -180,6 +183,7 @@ def write_zip(
                     (stat.S_IFREG | perm) << 16, offset,
                 ) + name)
                 unzipped += usize
+                compressed[arc] = len(data)
                 if on_file:
                     on_file(usize)
             cd_offset = out.pos
@@ -212,7 +216,7 @@ def write_zip(
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    return ArchiveResult(dest, total, unzipped, len(central), digest)
+    return ArchiveResult(dest, total, unzipped, len(central), digest, compressed)
 
 
 def write_layer_zip(

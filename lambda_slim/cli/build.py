@@ -8,6 +8,7 @@ from typing import Any
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..artifact.atomic import require_parent
 from ..build import build
 from ..errors import EXIT_OVER_BUDGET, InputError
 from ..inputs.config import build_config, layer_names
@@ -16,6 +17,7 @@ from ..target.python import env_snapshot
 from ..target.runtimes import ARCHES, RUNTIMES
 from . import main_group, set_exit_code
 from .render import console, err_console, render, render_plan
+from .report import write_html
 
 
 class RichProgress:
@@ -74,7 +76,8 @@ Examples:
 
 \b
 Outputs: the zip (everything under python/), its removal manifest
-(<zip name>.manifest.json) and, with --json, the versioned report.
+(<zip name>.manifest.json), with --json the versioned report and with
+--html the self-contained HTML report (treemap of where the bytes go).
 Exit codes: 0 ok, 1 over budget (zip still written), 2 bad input,
 3 no wheel for the target, 4 native file can't run on the target,
 5 verification failed, 6 tool missing, 130 interrupted.""",
@@ -97,6 +100,8 @@ Exit codes: 0 ok, 1 over budget (zip still written), 2 bad input,
               help="Unzipped size limit: bytes or 250MiB/262MB [default: 262144000, Lambda's].")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
               help="Write the versioned JSON report here.")
+@click.option("--html", "html_out", type=click.Path(path_type=Path), default=None,
+              help="Also write the HTML report (zoomable treemap of where the bytes go).")
 @click.option("--dry-run", is_flag=True, default=None,
               help="Resolve, install and plan; print the plan; remove and write nothing.")
 @click.option("--keep", multiple=True, metavar="GLOB",
@@ -156,7 +161,8 @@ Exit codes: 0 ok, 1 over budget (zip still written), 2 bad input,
               "$LAMBDA_SLIM_CACHE_DIR].")
 @click.option("-v", "--verbose", is_flag=True, help="With --dry-run, list every planned removal.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def build_cmd(requirements: Path | None, json_path: Path | None, no_compile: bool,
+def build_cmd(requirements: Path | None, json_path: Path | None, html_out: Path | None,
+              no_compile: bool,
               compile_mode: str | None, layer: str | None, all_layers: bool, verbose: bool,
               quiet: bool, cache_dir: Path | None, no_result_cache: bool, **opts: Any) -> None:
     """Build a pruned, verified, reproducible layer zip from PATH's dependencies.
@@ -203,6 +209,14 @@ def build_cmd(requirements: Path | None, json_path: Path | None, no_compile: boo
         "groups": list(opts["groups"]) or None, "extras": list(opts["extras"]) or None,
         "no-default-groups": opts["no_default_groups"],
     }
+    if html_out is not None and (all_layers or opts["dry_run"]):
+        raise InputError(
+            "--html writes one layer's report; it cannot be combined with "
+            + ("--all" if all_layers else "--dry-run (nothing is built)") + ".",
+            hint="Build with --json per layer and run `lambda-slim report FILE --html OUT`.",
+        )
+    if html_out is not None:
+        require_parent(html_out, "--html")
     if all_layers and layer:
         raise InputError("--all and --layer contradict each other.", hint="Pass one of them.")
     if (all_layers or layer) and requirements:
@@ -235,6 +249,9 @@ def build_cmd(requirements: Path | None, json_path: Path | None, no_compile: boo
             console.print(f"dry run: {len(outcome.plan)} removals planned; nothing was changed.")
             continue
         console.print(render(outcome.report))
+        if html_out is not None:
+            write_html(outcome.report, html_out)
+            console.print(f"wrote {html_out}")
         if outcome.over_budget:
             worst = max(worst, EXIT_OVER_BUDGET)
     set_exit_code(worst)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from .. import __version__
 from ..rules import RULES
@@ -10,9 +15,35 @@ from ..rules.plan import summarize
 from ..sizes import DIRECT_UPLOAD_LIMIT, human
 from ..tree.inventory import owner_of
 from ..tree.staging import PlanEntry
+from .files import fate_tree
 from .model import BuildResult
 
 SCHEMA_VERSION = 1
+#: Bumped when the report gains keys (within a schema version), so the result cache never
+#: serves a report written before them.
+REPORT_REVISION = 2
+#: Keys written on one line: machine-read, and ten times larger when indented.
+COMPACT_KEYS = ("requires", "tree")
+
+
+def dumps_report(rep: Mapping[str, Any]) -> str:
+    """The report as JSON text: indented for people, except the bulky per-file keys."""
+    rest = {k: v for k, v in rep.items() if k not in COMPACT_KEYS}
+    text = json.dumps(rest, indent=2)
+    tail = [f"  {json.dumps(k)}: {json.dumps(rep[k], separators=(',', ':'))}"
+            for k in COMPACT_KEYS if k in rep]
+    if tail:
+        text = text[:-2] + ",\n" + ",\n".join(tail) + "\n}"
+    return text + "\n"
+
+
+def manifest_sizes(rep: Mapping[str, Any]) -> dict[str, Any]:
+    """What a manifest carries so ``diff`` can compare two zips by distribution."""
+    return {
+        "final_bytes": rep["final_bytes"], "zip_bytes": rep["zip_bytes"],
+        "packages": [{k: p[k] for k in ("name", "version", "final_bytes", "zip_bytes")}
+                     for p in rep["packages"]],
+    }
 
 
 def package_rows(result: BuildResult) -> list[dict[str, Any]]:
@@ -22,6 +53,10 @@ def package_rows(result: BuildResult) -> list[dict[str, Any]]:
     for rel, size in result.final_sizes.items():
         o = owner_of(rel, inv.owner)
         final[o] = final.get(o, 0) + size
+    zipped: dict[str, int] = {}
+    for arc, size in (result.archive.compressed if result.archive else {}).items():
+        o = owner_of(arc.removeprefix("python/"), inv.owner)
+        zipped[o] = zipped.get(o, 0) + size
     traced: dict[str, int] = {}
     for e in result.plan:
         if e.rule == "trace":
@@ -37,6 +72,7 @@ def package_rows(result: BuildResult) -> list[dict[str, Any]]:
             "version": d.version if d else "",
             "installed_bytes": before,
             "final_bytes": after,
+            "zip_bytes": zipped.get(name, 0) if result.archive else None,
             "saved_bytes": before - after,
             "trace_bytes": traced.get(name, 0),
             "budget_share": round(after / result.config.budget, 6),
@@ -88,6 +124,33 @@ def advice(result: BuildResult) -> list[str]:
     return out
 
 
+def requires_graph(result: BuildResult) -> dict[str, list[str]]:
+    """Each installed distribution's Requires-Dist lines that name another installed one:
+    the edges ``why`` walks (markers and extras kept, so it can say which one applied)."""
+    dists = result.inventory.dists
+    out: dict[str, list[str]] = {}
+    for name, d in sorted(dists.items()):
+        edges = []
+        for line in d.requires:
+            try:
+                req = Requirement(line)
+            except InvalidRequirement:
+                continue
+            if canonicalize_name(req.name) in dists and canonicalize_name(req.name) != name:
+                edges.append(line)
+        if edges:
+            out[name] = edges
+    return out
+
+
+def file_tree(result: BuildResult) -> dict[str, object]:
+    """The per-file sizes and fates the HTML report draws (see :mod:`.files`)."""
+    inv = result.inventory
+    return fate_tree(lambda rel: owner_of(rel, inv.owner), inv.sizes, result.final_sizes,
+                     [(e.rel, e.rule, e.bytes, e.new_bytes if e.replacement else None)
+                      for e in result.plan])
+
+
 def to_json(result: BuildResult) -> dict[str, Any]:
     cfg = result.config
     arc = result.archive
@@ -97,7 +160,8 @@ def to_json(result: BuildResult) -> dict[str, Any]:
         "target": cfg.target.to_json(),
         "requirements": {"path": str(result.requirements.path), "kind": result.requirements.kind,
                          "locked": result.requirements.no_deps,
-                         "requested": sorted(result.requirements.requested)},
+                         "requested": sorted(result.requirements.requested),
+                         "lines": list(result.requirements.lines)},
         "budget_bytes": cfg.budget,
         "installed_bytes": result.inventory.total,
         "final_bytes": result.final_bytes,
@@ -125,4 +189,6 @@ def to_json(result: BuildResult) -> dict[str, Any]:
         "advice": advice(result),
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
         "notes": result.notes,
+        "requires": requires_graph(result),
+        "tree": file_tree(result),
     }

@@ -24,6 +24,8 @@ class Dist:
     dist_info: str
     files: tuple[str, ...]
     top_level: tuple[str, ...]
+    #: Its METADATA's Requires-Dist lines, markers and all (the dependency graph's edges).
+    requires: tuple[str, ...] = ()
 
 
 @dataclass
@@ -81,15 +83,17 @@ def walk(root: Path) -> dict[str, int]:
     return sizes
 
 
-def _metadata(dist_info: Path) -> tuple[str, str]:
+def _metadata(dist_info: Path) -> tuple[str, str, tuple[str, ...]]:
+    """Name, version and Requires-Dist lines (from the folder name when METADATA is gone)."""
     try:
         with open(dist_info / "METADATA", encoding="utf-8", errors="replace") as fh:
             msg = HeaderParser().parse(fh)
-        return str(msg.get("Name", "")), str(msg.get("Version", ""))
+        requires = tuple(str(r) for r in msg.get_all("Requires-Dist") or ())
+        return str(msg.get("Name", "")), str(msg.get("Version", "")), requires
     except OSError:
         stem = dist_info.name[: -len(".dist-info")]
         name, _, version = stem.partition("-")
-        return name, version
+        return name, version, ()
 
 
 def _top_level(files: list[str]) -> tuple[str, ...]:
@@ -125,7 +129,7 @@ def read_inventory(root: Path) -> Inventory:
         if not entry.endswith(".dist-info"):
             continue
         di = root / entry
-        display, version = _metadata(di)
+        display, version, requires = _metadata(di)
         name = canonicalize_name(display or entry.split("-")[0])
         files: list[str] = []
         try:
@@ -149,5 +153,5 @@ def read_inventory(root: Path) -> Inventory:
                 if rel not in files:
                     files.append(rel)
         dists[name] = Dist(name, display or name, version, entry, tuple(sorted(files)),
-                           _top_level(files))
+                           _top_level(files), requires)
     return Inventory(root, dists, owner, sizes)

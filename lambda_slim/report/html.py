@@ -1,0 +1,264 @@
+"""The build report as one self-contained HTML page: a zoomable treemap of where the bytes
+go, the budget bar, per-rule savings, verification, variants and advice.
+
+The page works offline: CSS and JavaScript are inline, fonts are the system's, nothing is
+fetched. The report is embedded as JSON in a ``<script type="application/json">`` element
+with ``<``, ``>`` and ``&`` escaped, so no string in it can close the element; every string
+written into the markup goes through :func:`html.escape`, and the script only ever sets
+``textContent``. Without JavaScript the page still shows a static treemap of the
+distributions (laid out here, in Python) and the tables.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ..sizes import DEFAULT_BUDGET, DIRECT_UPLOAD_LIMIT, human
+from .treemap import SQUARIFY_JS, TREEMAP_JS, squarify
+
+#: What happened to a file -> its colour. Rules not named here get ``OTHER_RULE``.
+FATE_COLOURS: dict[str, str] = {
+    "kept": "#4e79a7", "compiled": "#76b7b2", "strip": "#f28e2b", "overflow": "#b6992d",
+    "tests": "#e15759", "sources": "#b07aa1", "bytecode": "#ff9da7", "dist-info": "#9c755f",
+    "runtime-provided": "#bab0ac", "scripts": "#edc948", "trace": "#d37295",
+}
+OTHER_RULE = "#8c8c8c"
+FATE_LABELS: dict[str, str] = {
+    "kept": "kept as installed", "compiled": "bytecode added (--compile)",
+    "strip": "shrunk by strip", "overflow": "packed for overflow",
+}
+
+
+#: Nothing may be fetched, even if a string slipped past escaping; inline code only.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+
+
+def fate_label(fate: str) -> str:
+    return FATE_LABELS.get(fate, f"removed by rule {fate}")
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def embed_json(data: object) -> str:
+    """JSON that is safe inside a ``<script>`` element (no ``</script>``, no ``<!--``)."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _table(head: Sequence[str], rows: Iterable[Sequence[object]], cls: str = "") -> str:
+    th = "".join(f"<th>{_e(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def _budget(rep: Mapping[str, Any]) -> str:
+    """Unzipped and zipped bars on one byte scale, with Lambda's two limits."""
+    final = int(rep.get("final_bytes") or 0)
+    zipped = int(rep.get("zip_bytes") or 0)
+    budget = int(rep.get("budget_bytes") or DEFAULT_BUDGET)
+    scale = max(DEFAULT_BUDGET, final, budget) * 1.04
+
+    def at(n: float) -> str:
+        return f"{100 * n / scale:.3f}%"
+
+    over = final > budget
+    rows = [
+        f'<div class="bar"><span class="lbl">unzipped</span><div class="track">'
+        f'<div class="seg{" over" if over else ""}" style="width:{at(final)}" '
+        f'title="this layer: {final:,} bytes"></div>'
+        f'<div class="line limit" style="left:{at(DEFAULT_BUDGET)}" '
+        f'title="function + all layers, unzipped: {DEFAULT_BUDGET:,} bytes"></div>'
+        + (f'<div class="line budget" style="left:{at(budget)}" title="your budget: '
+           f'{budget:,} bytes"></div>' if budget != DEFAULT_BUDGET else "")
+        + f'</div><span class="num">{_e(human(final))} of {_e(human(budget))} '
+        f'({_pct(final, budget)})</span></div>'
+    ]
+    if zipped:
+        rows.append(
+            f'<div class="bar"><span class="lbl">zipped</span><div class="track">'
+            f'<div class="seg zip{" over" if zipped > DIRECT_UPLOAD_LIMIT else ""}" '
+            f'style="width:{at(zipped)}" title="zip: {zipped:,} bytes"></div>'
+            f'<div class="line upload" style="left:{at(DIRECT_UPLOAD_LIMIT)}" title="direct '
+            f'upload limit: {DIRECT_UPLOAD_LIMIT:,} bytes"></div></div>'
+            f'<span class="num">{_e(human(zipped))}'
+            + (" — over 50 MB: upload through S3" if zipped > DIRECT_UPLOAD_LIMIT else "")
+            + "</span></div>")
+    legend = (f'<p class="small">The solid line is Lambda\'s limit for a function and all its '
+              f'layers unzipped ({DEFAULT_BUDGET:,} bytes); the room right of this layer is '
+              f'what the function code and the other layers may use. The dashed line is the '
+              f'largest zip that can be uploaded directly ({DIRECT_UPLOAD_LIMIT:,} bytes).</p>')
+    return '<section id="budget"><h2>Budget</h2>' + "".join(rows) + legend + "</section>"
+
+
+def _static_treemap(rep: Mapping[str, Any]) -> str:
+    """The distributions as a treemap in plain HTML (percent units), for pages without JS."""
+    rows = [p for p in rep.get("packages", []) if int(p.get("final_bytes") or 0) > 0]
+    rects = squarify([float(p["final_bytes"]) for p in rows], 0, 0, 100, 100)
+    cells = "".join(
+        f'<div class="cell" style="left:{r.x:.3f}%;top:{r.y:.3f}%;width:{r.w:.3f}%;'
+        f'height:{r.h:.3f}%" title="{_e(p["name"])} {_e(p.get("version", ""))}: '
+        f'{int(p["final_bytes"]):,} bytes"><span class="label">{_e(p["name"])}</span></div>'
+        for p, r in zip(rows, rects, strict=True))
+    return f'<div class="static-map">{cells}</div>'
+
+
+def _rules(rep: Mapping[str, Any]) -> str:
+    rules = rep.get("rules", [])
+    top = max([abs(int(r["bytes"])) for r in rules] + [1])
+    body = "".join(
+        f'<tr><td>{_e(r["name"])}</td><td class="n">{_e(r["files"] or "")}</td>'
+        f'<td class="n">{_e(human(r["bytes"]))}</td><td class="w"><div class="hbar'
+        f'{" neg" if r["bytes"] < 0 else ""}" style="width:{100 * abs(r["bytes"]) / top:.1f}%">'
+        f"</div></td></tr>" for r in rules)
+    return ('<section id="rules"><h2>What each rule saved</h2><table class="rules"><thead><tr>'
+            "<th>rule</th><th>files</th><th>saved</th><th></th></tr></thead>"
+            f"<tbody>{body}</tbody></table></section>")
+
+
+def _verify(rep: Mapping[str, Any]) -> str:
+    v = rep.get("verify") or {}
+    items: list[tuple[str, object]] = [("status", v.get("status", "unknown"))]
+    for key, label in (("environment", "environment"), ("interpreter", "interpreter"),
+                       ("modules_checked", "modules imported")):
+        if v.get(key) not in (None, ""):
+            items.append((label, v[key]))
+    init = v.get("init_seconds", v.get("init_time"))
+    if init is not None:
+        items.append(("init time", f"{float(init) * 1000:.0f} ms"))
+    peak = v.get("peak_memory_bytes", v.get("peak_rss_bytes"))
+    if peak is not None:
+        items.append(("peak memory", human(int(peak))))
+    smoke = v.get("smoke") or []
+    if smoke:
+        items.append(("smoke scripts", ", ".join(
+            f"{s.get('script')} ({'ok' if s.get('ok') else 'FAILED'})" for s in smoke)))
+    dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(val)}</dd>" for k, val in items)
+    extra = "".join(f'<li class="warn">{_e(w)}</li>' for w in v.get("warnings", []))
+    extra += "".join(f'<li class="warn">repaired: rule {_e(c.get("rule"))} had removed '
+                     f'{_e(c.get("path"))} (needed by {_e(c.get("needed_by"))})</li>'
+                     for c in v.get("culprits", []))
+    return (f'<section id="verify"><h2>Verification</h2><dl>{dl}</dl>'
+            + (f"<ul>{extra}</ul>" if extra else "") + "</section>")
+
+
+def _extras(rep: Mapping[str, Any]) -> str:
+    out = []
+    variants = rep.get("variants") or []
+    if variants:
+        keys = sorted({k for v in variants for k in v if not isinstance(v[k], (dict, list))})
+        rows = [[human(v[k]) if k.endswith("bytes") and isinstance(v[k], int) else v[k]
+                 if v.get(k) is not None else "" for k in keys] for v in variants]
+        out.append('<section id="variants"><h2>Variants</h2>' + _table(keys, rows) + "</section>")
+    lines = [*(rep.get("advice") or []), *(rep.get("notes") or [])]
+    if lines:
+        out.append('<section id="advice"><h2>Advice and notes</h2><ul>'
+                   + "".join(f"<li>{_e(a)}</li>" for a in lines) + "</ul></section>")
+    return "".join(out)
+
+
+def _tables(rep: Mapping[str, Any]) -> str:
+    budget = int(rep.get("budget_bytes") or DEFAULT_BUDGET)
+    pk = _table(("package", "version", "installed", "final", "saved", "of budget"), (
+        (p["name"], p.get("version", ""), human(p["installed_bytes"]), human(p["final_bytes"]),
+         human(p["saved_bytes"]), _pct(p["final_bytes"], budget))
+        for p in rep.get("packages", [])), "num")
+    lf = _table(("file", "package", "size"), (
+        (f["path"], f["package"], human(f["bytes"])) for f in rep.get("largest_files", [])), "num")
+    return (f'<section id="packages"><h2>Distributions</h2>{pk}</section>'
+            f'<section id="largest"><h2>Largest files</h2>{lf}</section>')
+
+
+def render_html(rep: Mapping[str, Any]) -> str:
+    """The whole page for one build report (the JSON of ``build --json``)."""
+    tgt = rep.get("target") or {}
+    title = f"lambda-slim: {tgt.get('runtime', '?')} {tgt.get('arch', '?')} layer"
+    final, installed = int(rep.get("final_bytes") or 0), int(rep.get("installed_bytes") or 0)
+    facts = [("final", f"{human(final)} ({final:,} B)"), ("installed", human(installed)),
+             ("saved", human(installed - final)), ("files", f"{rep.get('files', 0):,}")]
+    if rep.get("zip_bytes"):
+        facts.append(("zipped", human(int(rep["zip_bytes"]))))
+    facts.append(("verify", (rep.get("verify") or {}).get("status", "unknown")))
+    head = "".join(f'<div class="fact"><b>{_e(v)}</b><span>{_e(k)}</span></div>'
+                   for k, v in facts)
+    colours = {f: FATE_COLOURS.get(f, OTHER_RULE) for f in (rep.get("tree") or {}).get("fates", [])}
+    labels = {f: fate_label(f) for f in colours}
+    sub = (f"{tgt.get('os', '')}, glibc {tgt.get('glibc', '?')} · "
+           f"{(rep.get('tool') or {}).get('name', 'lambda-slim')} "
+           f"{(rep.get('tool') or {}).get('version', '')}"
+           + (f" · zip sha256 {rep['zip_sha256']}" if rep.get("zip_sha256") else ""))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<title>{_e(title)}</title><style>{CSS}</style></head>
+<body><header><h1>{_e(title)}</h1><p class="small">{_e(sub)}</p>
+<div class="facts">{head}</div></header>
+{_budget(rep)}
+<section id="map"><h2>Where the bytes go</h2>
+<noscript><p>The zoomable treemap needs JavaScript; here are the distributions by final size,
+and the tables below carry every number.</p>{_static_treemap(rep)}</noscript>
+<div class="js-only"><div class="toolbar"><nav id="crumbs" aria-label="zoom"></nav>
+<label><input type="radio" name="mode" value="all" checked> as installed (removed files shown)</label>
+<label><input type="radio" name="mode" value="final"> final layer</label></div>
+<div id="legend"></div><div id="treemap" role="img" aria-label="treemap"></div>
+<p class="small">Hover a cell for its path, bytes, owner and rule; click to zoom in; use the
+path above (or Escape) to zoom out.</p></div></section>
+{_rules(rep)}{_verify(rep)}{_extras(rep)}{_tables(rep)}
+<div id="tip" hidden></div>
+<script type="application/json" id="report-data">{embed_json(rep)}</script>
+<script type="application/json" id="fate-style">{embed_json({"colours": colours, "labels": labels})}</script>
+<script>{SQUARIFY_JS}{TREEMAP_JS}</script>
+</body></html>
+"""
+
+
+CSS = """
+body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
+max-width:1280px;padding:0 16px 40px;color:#1d232a;background:#fafafa}
+h1{font-size:22px;margin:16px 0 0}h2{font-size:17px;margin:24px 0 8px}
+.small{color:#5b6570;font-size:12px;margin:4px 0}
+.facts{display:flex;flex-wrap:wrap;gap:8px;margin-top:12px}
+.fact{background:#fff;border:1px solid #dde1e5;border-radius:6px;padding:6px 12px}
+.fact b{display:block;font-size:16px}.fact span{color:#5b6570;font-size:12px}
+.bar{display:flex;align-items:center;gap:8px;margin:6px 0}.bar .lbl{width:70px}
+.bar .num{min-width:220px;font-variant-numeric:tabular-nums}
+.track{position:relative;flex:1;height:20px;background:#e9ecef;border-radius:3px}
+.seg{height:100%;background:#4e79a7;border-radius:3px}.seg.zip{background:#76b7b2}
+.seg.over{background:#e15759}
+.line{position:absolute;top:-4px;bottom:-4px;border-left:2px solid #1d232a}
+.line.upload{border-left-style:dashed}.line.budget{border-left-color:#b6992d}
+table{border-collapse:collapse;background:#fff;margin:4px 0}
+th,td{border-bottom:1px solid #e5e8eb;padding:3px 10px;text-align:left}
+table.num td:nth-child(n+3){text-align:right;font-variant-numeric:tabular-nums}
+td.n{text-align:right}td.w{width:240px}.hbar{height:10px;background:#e15759}
+.hbar.neg{background:#76b7b2}
+.toolbar{display:flex;flex-wrap:wrap;gap:16px;align-items:center;margin-bottom:6px}
+#crumbs button{border:0;background:none;color:#1f5fa8;cursor:pointer;font:inherit;padding:0}
+#crumbs button:disabled{color:#1d232a;font-weight:600;cursor:default}
+#crumbs .sep{margin:0 6px;color:#8c8c8c}
+#legend{display:flex;flex-wrap:wrap;gap:12px;margin:6px 0;font-size:12px}
+#legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-2px}
+#treemap,.static-map{position:relative;height:560px;background:#fff;border:1px solid #c9ced3;
+overflow:hidden}
+.static-map{height:360px}
+.cell{position:absolute;box-sizing:border-box;border:1px solid rgba(255,255,255,.85);
+overflow:hidden;color:#fff;font-size:11px;cursor:pointer}
+.cell.d2{border-color:rgba(255,255,255,.55)}
+.cell.open{background:#46525e!important}
+.label{display:block;padding:1px 3px;white-space:nowrap;text-shadow:0 0 2px #000}
+.cell.hot{outline:2px solid #1d232a;outline-offset:-2px}
+#tip{position:fixed;pointer-events:none;background:#1d232a;color:#fff;padding:6px 9px;
+border-radius:4px;font-size:12px;max-width:520px;z-index:9;white-space:pre-line}
+.js-only{display:none}body.js .js-only{display:block}
+li.warn{color:#9a5b00}dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px}
+dt{color:#5b6570}dd{margin:0}
+"""

@@ -1,0 +1,126 @@
+"""Per-file fates (the report's ``tree``) and the HTML page built from a report."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from lambda_slim.report.files import fate_tree, walk_leaves
+from lambda_slim.report.html import embed_json, render_html
+
+INSTALLED = {
+    "pkg/__init__.py": 100, "pkg/core.so": 5000, "pkg/tests/__init__.py": 10,
+    "pkg/tests/test_a.py": 300, "pkg/tests/data/x.csv": 700, "pkg-1.0.dist-info/RECORD": 50,
+    "pkg-1.0.dist-info/METADATA": 900, "other/mod.py": 40,
+}
+FINAL = {"pkg/__init__.py": 100, "pkg/core.so": 2000, "pkg/__pycache__/__init__.cpython-312.pyc": 80,
+         "pkg-1.0.dist-info/METADATA": 120, "other/mod.py": 40}
+CHANGES = [
+    ("pkg/tests/__init__.py", "tests", 10, None), ("pkg/tests/test_a.py", "tests", 300, None),
+    ("pkg/tests/data/x.csv", "tests", 700, None), ("pkg-1.0.dist-info/RECORD", "dist-info", 50, None),
+    ("pkg-1.0.dist-info/METADATA", "dist-info", 900, 120), ("pkg/core.so", "strip", 5000, 2000),
+]
+
+
+def owner(rel: str) -> str:
+    return "(unowned)" if rel.startswith("other/") else "pkg"
+
+
+def tree() -> dict[str, Any]:
+    return fate_tree(owner, INSTALLED, FINAL, CHANGES)
+
+
+def test_fate_tree_records_every_file_and_folds_removed_folders() -> None:
+    t = tree()
+    fates = t["fates"]
+    assert fates[0] == "kept"
+    pkg = t["dists"]["pkg"]
+    assert pkg["pkg"]["__init__.py"] == 100
+    assert pkg["pkg"]["core.so"] == [2000, fates.index("strip"), 5000]
+    assert pkg["pkg"]["tests"] == [0, fates.index("tests"), 1010, 3]  # one leaf for 3 files
+    assert pkg["pkg"]["__pycache__"]["__init__.cpython-312.pyc"] == [80, fates.index("compiled"), 0]
+    assert pkg["pkg-1.0.dist-info"]["RECORD"] == [0, fates.index("dist-info"), 50]
+    assert pkg["pkg-1.0.dist-info"]["METADATA"] == [120, fates.index("dist-info"), 900]
+    assert t["dists"]["(unowned)"] == {"other": {"mod.py": 40}}
+    leaves = dict(walk_leaves(pkg))
+    final = sum(v if isinstance(v, int) else v[0] for v in leaves.values())
+    before = sum(v if isinstance(v, int) else v[2] for v in leaves.values())
+    assert final == sum(FINAL.values()) - 40
+    assert before == sum(INSTALLED.values()) - 40
+
+
+def test_a_folder_removed_by_two_rules_is_not_folded() -> None:
+    changes = [("a/t/x.py", "tests", 5, None), ("a/t/y.h", "sources", 7, None)]
+    t = fate_tree(lambda r: "a", {"a/t/x.py": 5, "a/t/y.h": 7}, {}, changes)
+    assert isinstance(t["dists"]["a"]["a"]["t"], dict)
+
+
+def report(**extra: Any) -> dict[str, Any]:
+    rep: dict[str, Any] = {
+        "schema_version": 1, "tool": {"name": "lambda-slim", "version": "0.1.0"},
+        "target": {"runtime": "python3.12", "arch": "x86_64", "os": "Amazon Linux 2023", "glibc": "2.34"},
+        "budget_bytes": 262_144_000, "installed_bytes": 7100, "final_bytes": 2340, "files": 5,
+        "zip_bytes": 1500, "zip_sha256": "ab" * 32,
+        "packages": [{"name": "pkg", "version": "1.0", "installed_bytes": 7060, "final_bytes": 2300,
+                      "saved_bytes": 4760, "budget_share": 0.0}],
+        "rules": [{"name": "tests", "files": 3, "bytes": 1010},
+                  {"name": "compile (added)", "files": 0, "bytes": -80}],
+        "verify": {"status": "passed", "interpreter": "/usr/bin/python3.12", "modules_checked": 2,
+                   "warnings": [], "culprits": [], "smoke": []},
+        "largest_files": [{"path": "python/pkg/core.so", "bytes": 2000, "package": "pkg"}],
+        "advice": [], "notes": [], "tree": tree(),
+    }
+    rep.update(extra)
+    return rep
+
+
+def embedded(page: str) -> Any:
+    m = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S)
+    assert m
+    return json.loads(m.group(1))
+
+
+def test_page_is_self_contained_and_carries_the_report() -> None:
+    rep = report()
+    page = render_html(rep)
+    assert embedded(page) == rep
+    # nothing fetched: no external URL, no src/href attributes to load
+    assert not re.search(r"https?://", page)
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", page, re.I)
+    assert "default-src 'none'" in page  # CSP forbids any fetch even if a string slipped in
+    assert "<noscript>" in page and 'class="static-map"' in page
+    assert "function squarify(" in page
+
+
+def test_hostile_strings_are_escaped() -> None:
+    evil = '</script><img src=x onerror="alert(1)">&amp;'
+    rep = report(advice=[evil], notes=["<b>n</b>"])
+    rep["packages"][0]["name"] = evil
+    rep["largest_files"][0]["path"] = evil
+    rep["tree"]["dists"][evil] = {evil: 5}
+    page = render_html(rep)
+    assert "<img" not in page and "</script><" not in page.replace("</script>\n<", "")
+    assert page.count("</script>") == 3  # the two data elements and the code
+    assert "&lt;/script&gt;&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;amp;" in page
+    assert embedded(page)["advice"] == [evil]
+    assert "\\u003c/script\\u003e" in embed_json(evil)
+
+
+def test_page_shows_budget_rules_verification_variants_and_advice() -> None:
+    rep = report(advice=["use xgboost-cpu"], variants=[{"name": "cpu", "final_bytes": 1234}],
+                 zip_bytes=60_000_000)
+    rep["verify"].update(environment="sandbox", init_seconds=0.84, peak_memory_bytes=150 * 2**20)
+    page = render_html(rep)
+    for text in ("262,144,000", "52,428,800", "over 50 MB", "What each rule saved", "tests",
+                 "sandbox", "840 ms", "150.0 MiB", "Variants", "use xgboost-cpu", "1.2 KiB",
+                 "python/pkg/core.so"):
+        assert text in page, text
+
+
+def test_page_without_tree_or_optional_keys_still_renders() -> None:
+    rep = report()
+    for key in ("tree", "zip_bytes", "zip_sha256", "advice", "notes", "largest_files"):
+        rep.pop(key)
+    page = render_html(rep)
+    assert "Distributions" in page and ">zipped</span>" not in page
