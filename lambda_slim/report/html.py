@@ -152,12 +152,21 @@ def _verify(rep: Mapping[str, Any]) -> str:
 
 def _extras(rep: Mapping[str, Any]) -> str:
     out = []
-    variants = rep.get("variants") or []
-    if variants:
-        keys = sorted({k for v in variants for k in v if not isinstance(v[k], (dict, list))})
-        rows = [[human(v[k]) if k.endswith("bytes") and isinstance(v[k], int) else v[k]
-                 if v.get(k) is not None else "" for k in keys] for v in variants]
-        out.append('<section id="variants"><h2>Variants</h2>' + _table(keys, rows) + "</section>")
+    raw = rep.get("variants")
+    var: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
+    reps = [r for r in var.get("replacements", []) if isinstance(r, dict)]
+    gone = {**var.get("dropped", {}), **var.get("orphans", {})}
+    gpu = [g for g in rep.get("gpu") or [] if isinstance(g, dict)]
+    if reps or gone or gpu:
+        body = _table(("original", "variant", "version", "via", "outcome"), (
+            (r.get("original", ""), r.get("variant", ""), r.get("version") or "",
+             r.get("via", ""), f"kept the original: {r['skipped']}" if r.get("skipped")
+             else r.get("reason", "")) for r in reps)) if reps else ""
+        body += "".join(f"<p>left out {_e(n)}: {_e(why)}</p>" for n, why in sorted(gone.items()))
+        body += _table(("GPU payload", "version", "bytes", "dropped", "reason"), (
+            (g.get("name", ""), g.get("version", ""), human(int(g.get("bytes") or 0)),
+             "yes" if g.get("dropped") else "no", g.get("reason", "")) for g in gpu)) if gpu else ""
+        out.append(f'<section id="variants"><h2>Variants</h2>{body}</section>')
     lines = [*(rep.get("advice") or []), *(rep.get("notes") or [])]
     if lines:
         out.append('<section id="advice"><h2>Advice and notes</h2><ul>'

@@ -108,12 +108,17 @@ def test_hostile_strings_are_escaped() -> None:
 
 
 def test_page_shows_budget_rules_verification_variants_and_advice() -> None:
-    rep = report(advice=["use xgboost-cpu"], variants=[{"name": "cpu", "final_bytes": 1234}],
-                 zip_bytes=60_000_000)
+    rep = report(advice=["use xgboost-cpu"], zip_bytes=60_000_000, variants={
+        "enabled": True, "dropped": {"nvidia-nccl-cu12": "only xgboost needed it"}, "orphans": {},
+        "replacements": [{"original": "xgboost", "variant": "xgboost-cpu", "version": "3.4.1",
+                          "via": "requested", "reason": "CPU-only build", "skipped": None}]},
+        gpu=[{"name": "nvidia-cublas", "version": "12", "bytes": 1234, "dropped": True,
+              "reason": "no kept ELF links it"}])
     rep["verify"].update(environment="sandbox", init_seconds=0.84, peak_memory_bytes=150 * 2**20)
     page = render_html(rep)
     for text in ("262,144,000", "52,428,800", "over 50 MB", "What each rule saved", "tests",
                  "sandbox", "840 ms", "150.0 MiB", "Variants", "use xgboost-cpu", "1.2 KiB",
+                 "xgboost-cpu", "left out nvidia-nccl-cu12: only xgboost needed it", "nvidia-cublas",
                  "python/pkg/core.so"):
         assert text in page, text
 
