@@ -28,6 +28,7 @@ from .inputs.requirements import Requirements
 from .native.closure import audit_natives, closure_error
 from .native.elf import NativeFile, audit, scan_native
 from .native.strip import find_strip, strip_candidates, strip_stage
+from .overflow_stage import overflow_stage
 from .progress import NullProgress, Progress
 from .report.jsonio import manifest_sizes, to_json
 from .report.model import BuildResult
@@ -336,6 +337,17 @@ def _build_fresh(
         if not config.dry_run:
             trace_info.update(_trace_extras(config, tools, staging, natives, final_sizes, env,
                                             runner, progress, timings))
+        overflow = None
+        if config.overflow and not config.dry_run and sum(final_sizes.values()) > config.budget:
+            progress.stage("overflow")
+            with _timed(timings, "overflow"):
+                requested = set(reqs.requested) | {
+                    r.variant for r in resolution.replacements if r.skipped is None}
+                overflow, ov_notes = overflow_stage(
+                    config, tools.interpreter if tools.can_execute else None, inv, root,
+                    final_sizes, requested, env, runner, work / "overflow")
+            notes += ov_notes
+            final_sizes = walk(root)
         archive_res = None
         if not config.dry_run:
             progress.stage("zip", len(final_sizes))
@@ -349,7 +361,7 @@ def _build_fresh(
             plan=full_plan if not config.dry_run else plan, natives=natives, verify=vrep,
             final_sizes=final_sizes, compiled_bytes=compiled, archive=archive_res,
             timings=timings, notes=notes, strip_skipped=strip_skipped, tests_kept=ctx.tests_kept,
-            trace=trace_info, gpu=list(ctx.gpu),
+            trace=trace_info, gpu=list(ctx.gpu), overflow=overflow,
         )
         return result
     finally:

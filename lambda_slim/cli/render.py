@@ -137,6 +137,26 @@ def _fit_lines(rep: dict[str, Any]) -> list[RenderableType]:
                         f"{r['reason']}", style="cyan"))
     for name, why in (var.get("dropped") or {}).items():
         out.append(Text(f"variant: left out {name} ({why})", style="cyan"))
+    ov = rep.get("overflow")
+    if ov and ov.get("packed"):
+        packed = ", ".join(f"{p['name']} ({human(p['bytes'])} -> {human(p['archive_bytes'])})"
+                           for p in ov["packed"])
+        eph = ov["ephemeral"]
+        out.append(Text(
+            f"overflow: packed {packed} into python/.lambda-slim-overflow/; unpacked into /tmp "
+            f"at cold start before the first import: needs {human(eph['needed_bytes'])} of /tmp "
+            f"(Lambda's default is {eph['default_mb']} MB"
+            + ("" if eph["fits_default"] else
+               f"; set EphemeralStorage to at least {eph['recommended_mb']} MB") + ")",
+            style="magenta"))
+        if ov.get("init_ms_with") is not None:
+            out.append(Text(
+                f"overflow: init {ov['init_ms_without'] / 1000:.2f} s without, "
+                f"{ov['init_ms_with'] / 1000:.2f} s with overflow (median, fresh /tmp each "
+                f"start, {ov['environment']}); verified as Lambda starts it", style="magenta"))
+    elif ov is not None:
+        out.append(Text("overflow: nothing could be packed (every distribution is needed at "
+                        "start or cannot move)", style="yellow"))
     for d in rep.get("gpu", []):
         if d["dropped"]:
             out.append(Text(f"gpu: dropped {d['name']} {d['version']} ({human(d['bytes'])}): "

@@ -179,6 +179,7 @@ def to_json(result: BuildResult) -> dict[str, Any]:
             "orphans": dict(result.resolution.orphans),
         },
         "gpu": [d.to_json() for d in result.gpu],
+        "overflow": result.overflow.to_json() if result.overflow else None,
         "packages": package_rows(result),
         "rules": rule_rows(result.plan, result.compiled_bytes, cfg.rules),
         "verify": result.verify.to_json(),

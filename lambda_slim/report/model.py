@@ -8,6 +8,7 @@ from ..artifact.zipwrite import ArchiveResult
 from ..inputs.config import BuildConfig
 from ..inputs.requirements import Requirements
 from ..native.elf import NativeFile
+from ..overflow_stage import OverflowOutcome
 from ..resolve.install import Resolution
 from ..rules.gpu import GpuDecision
 from ..tree.inventory import Inventory
@@ -34,6 +35,8 @@ class BuildResult:
     trace: dict[str, object] = field(default_factory=dict)
     #: the ``gpu`` rule's verdict on each CUDA payload and orphaned pin
     gpu: list[GpuDecision] = field(default_factory=list)
+    #: ``--overflow``: what was packed, the /tmp it needs, init time without and with
+    overflow: OverflowOutcome | None = None
 
     @property
     def final_bytes(self) -> int:

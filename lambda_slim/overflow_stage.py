@@ -1,0 +1,228 @@
+"""The overflow stage of a build: pack, then prove the layer starts as Lambda would start it.
+
+Runs after verification when ``--overflow`` is on and the layer is over budget. It learns which
+top-level modules a ``--smoke`` run imports (those stay unpacked), packs the largest remaining
+distributions (:mod:`lambda_slim.artifact.overflow`), then starts the packed layer the way the
+Python runtime's ``bootstrap.py`` does (``site.addsitedir("/opt/python")``, which runs the
+``.pth``), in the Lambda-like sandbox when this machine allows it (layer read-only at
+``/opt/python``, a fresh ``/tmp`` for every run), and imports every requested distribution's
+top-level modules. Init time is measured the same way before and after packing, so the
+report shows what unpacking costs.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .artifact.overflow import OverflowPlan, apply_overflow, candidates, lambda_start_code, plan_overflow
+from .errors import VerifyError
+from .inputs.config import BuildConfig
+from .target.measure import PEAK_RSS_CODE, parse_measure
+from .target.proc import Runner, tail
+from .target.python import Interpreter
+from .target.sandbox import LAYER_DIR, Sandbox, make_sandbox, sandbox_unavailable
+from .target.syslibs import runtime_syslibs
+from .tree.inventory import Inventory
+
+#: Started as ``python -I -S -B -c CODE ARGS``: Lambda's sys.path setup for the layer (which
+#: runs the overflow .pth), then the imports, timed from before the setup.
+START_CODE = PEAK_RSS_CODE + r"""
+import importlib, json, sys, time, traceback
+_args = json.loads(sys.argv[1])
+_t0 = time.perf_counter()
+exec(_args["prelude"])
+_failed = {}
+for _m in _args["modules"]:
+    try:
+        importlib.import_module(_m)
+    except BaseException as _e:
+        _failed[_m] = "".join(traceback.format_exception_only(type(_e), _e)).strip()
+_dt = time.perf_counter() - _t0
+_b = sys.modules.get("_lambda_slim_overflow")
+_state = _b.STATUS["state"] if _b else "none"
+print("\n" + MARK + json.dumps({"init_s": _dt, "rss": _lambda_slim_peak_rss(),
+                                "failed": _failed, "overflow": _state}))
+""".replace("MARK", repr("@@LAMBDA_SLIM_MEASURE@@"))
+
+STARTUP_CODE = r"""
+import json, runpy, sys
+sys.path.insert(0, sys.argv[1])
+sys.argv = [sys.argv[2]]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+finally:
+    print("\n@@LAMBDA_SLIM_STARTUP@@" + json.dumps(sorted({m.partition(".")[0] for m in sys.modules})))
+"""
+
+
+@dataclass(frozen=True)
+class StartRun:
+    init_ms: float
+    max_rss_bytes: int
+    overflow_state: str
+
+
+@dataclass
+class OverflowOutcome:
+    plan: OverflowPlan
+    environment: str
+    startup: list[str] | None
+    before: StartRun | None = None
+    after: StartRun | None = None
+    samples_before: list[float] = field(default_factory=list)
+    samples_after: list[float] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        d = self.plan.to_json()
+        d.update({
+            "environment": self.environment, "startup_modules": self.startup,
+            "init_ms_without": self.before.init_ms if self.before else None,
+            "init_ms_with": self.after.init_ms if self.after else None,
+            "samples_ms_without": self.samples_before, "samples_ms_with": self.samples_after,
+            "max_rss_bytes_with": self.after.max_rss_bytes if self.after else None,
+            "verified": self.after is not None and self.after.overflow_state == "unpacked",
+        })
+        return d
+
+
+class _Starter:
+    """Starts fresh interpreters on the layer: in the sandbox, or on the host with a fresh
+    overflow folder standing in for a fresh /tmp."""
+
+    def __init__(self, interp: Interpreter, root: Path, env: Mapping[str, str], runner: Runner,
+                 sandbox: Sandbox | None) -> None:
+        self.interp, self.root, self.env, self.runner, self.sandbox = (
+            interp, root, env, runner, sandbox)
+        self.environment = "sandbox" if sandbox is not None else "host"
+
+    def run(self, args: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
+        argv = [str(self.interp.path), *args]
+        if self.sandbox is not None:
+            launch = self.sandbox.wrap(argv, env=self.env, layer=self.root, paths=(), cwd=None)
+            return self.runner(launch.argv, env=launch.env, timeout=timeout)
+        with tempfile.TemporaryDirectory(prefix="lambda-slim-tmp-") as tmp:
+            env = {**self.env, "LAMBDA_SLIM_OVERFLOW_DIR": tmp}
+            return self.runner(argv, env=env, timeout=timeout)
+
+    @property
+    def layer(self) -> str:
+        return LAYER_DIR if self.sandbox is not None else str(self.root)
+
+    def start(self, modules: Sequence[str], runs: int, timeout: float
+              ) -> tuple[StartRun, list[float], dict[str, str]]:
+        arg = json.dumps({"prelude": lambda_start_code(self.layer), "modules": list(modules)})
+        samples: list[float] = []
+        peak, state, failed = 0, "none", {}
+        for _ in range(max(1, runs)):
+            proc = self.run(["-I", "-S", "-B", "-c", START_CODE, arg], timeout)
+            out = proc.stdout or ""
+            got = parse_measure(out)
+            if proc.returncode != 0 or got is None:
+                raise VerifyError(
+                    "The overflowed layer did not start as Lambda would start it "
+                    f"({self.environment}):\n{tail(out + (proc.stderr or ''), 15)}",
+                    hint="Rebuild without --overflow and report this output.")
+            data = json.loads(out[out.rfind("@@LAMBDA_SLIM_MEASURE@@") + 23:].splitlines()[0])
+            samples.append(round(got[0] * 1000.0, 1))
+            peak, state, failed = max(peak, got[1]), str(data["overflow"]), data["failed"]
+        return StartRun(statistics.median(samples), peak, state), samples, failed
+
+
+def startup_modules(starter: _Starter, smoke: Sequence[Path], timeout: float) -> list[str]:
+    """Top-level modules loaded by the end of each smoke script run against the layer."""
+    mods: set[str] = set()
+    for script in smoke:
+        proc = starter.runner(
+            [str(starter.interp.path), "-I", "-c", STARTUP_CODE, str(starter.root), str(script)],
+            cwd=script.parent, env=starter.env, timeout=timeout)
+        out = proc.stdout or ""
+        idx = out.rfind("@@LAMBDA_SLIM_STARTUP@@")
+        if idx >= 0:
+            mods.update(json.loads(out[idx + 23:].splitlines()[0]))
+    return sorted(mods)
+
+
+def _dists(inv: Inventory, final: Mapping[str, int]) -> list[tuple[str, str, str, list[str]]]:
+    """Each distribution with every final file under its own top-level names (compiled
+    ``__pycache__`` files included, which RECORD never lists)."""
+    tops: dict[str, set[str]] = {}
+    for d in inv.dists.values():
+        tops[d.name] = {f.split("/", 1)[0] for f in d.files if not f.startswith(d.dist_info + "/")}
+    by_top: dict[str, list[str]] = {}
+    for rel in final:
+        by_top.setdefault(rel.split("/", 1)[0], []).append(rel)
+    out = []
+    for d in inv.dists.values():
+        files = {f for f in d.files if f in final}
+        for t in tops[d.name]:
+            files.update(by_top.get(t, ()))
+        out.append((d.name, d.version, d.dist_info, sorted(files)))
+    return out
+
+
+def overflow_stage(
+    config: BuildConfig, interp: Interpreter | None, inv: Inventory, root: Path,
+    final: Mapping[str, int], requested: Collection[str], env: Mapping[str, str],
+    runner: Runner, work: Path, *, runs: int = 3,
+) -> tuple[OverflowOutcome, list[str]]:
+    """Pack, apply and prove; returns the outcome and notes for the report.
+
+    ``requested`` names the distributions the user asked for (variants included): their
+    top-level modules, and those of every distribution that may be packed, must import from
+    the packed layer if they imported before packing.
+    """
+    notes: list[str] = []
+    sandbox = None
+    if interp is not None:
+        why = sandbox_unavailable(env)
+        if why is None:
+            sandbox = make_sandbox(
+                interp.path, runtime_syslibs(config.target.runtime.name, config.target.arch,
+                                             config.system_libs),
+                env, cache_dir=config.cache_dir / "sandbox")
+        else:
+            notes.append(f"overflow: started on the host, not in the sandbox: {why}")
+    starter = _Starter(interp, root, env, runner, sandbox) if interp is not None else None
+    startup = None
+    if starter is not None and config.smoke:
+        startup = startup_modules(starter, config.smoke, config.smoke_timeout)
+    cands = candidates(_dists(inv, final), final, startup)
+    modules = sorted({m for n in requested if n in inv.dists for m in inv.dists[n].top_level}
+                     | {m for c in cands if c.excluded is None for m in c.top_level
+                        if m in (inv.dists[c.name].top_level if c.name in inv.dists else ())})
+    outcome = OverflowOutcome(
+        OverflowPlan((), tuple(cands), sum(final.values()), sum(final.values()), config.budget,
+                     "deflate", work), starter.environment if starter else "none", startup)
+    before = None
+    broken: dict[str, str] = {}
+    if starter is not None:
+        before, outcome.samples_before, broken = starter.start(modules, runs, 600.0)
+        modules = [m for m in modules if m not in broken]  # failed before packing too
+    t0 = time.perf_counter()
+    plan = plan_overflow(root, cands, sum(final.values()), config.budget, work,
+                         jobs=config.workers)
+    notes.append(f"overflow: packed {len(plan.packed)} distribution(s) in "
+                 f"{time.perf_counter() - t0:.1f}s")
+    outcome.plan, outcome.before = plan, before
+    if not plan.packed:
+        return outcome, notes
+    outcome.removed = apply_overflow(root, plan)
+    if starter is not None:
+        after, outcome.samples_after, failed = starter.start(modules, runs, 600.0)
+        if failed or after.overflow_state != "unpacked":
+            shown = "\n".join(f"  {m}: {e}" for m, e in list(failed.items())[:10])
+            raise VerifyError(
+                f"The overflowed layer does not import as Lambda would start it "
+                f"({starter.environment}; unpack state: {after.overflow_state}):\n{shown}",
+                hint="Rebuild without --overflow, or keep the failing package in the layer "
+                "with --smoke (packages a smoke run imports at start are never packed).")
+        outcome.after = after
+    return outcome, notes
