@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import function as fn_pkg
 from .artifact.atomic import require_parent
 from .artifact.manifest import manifest_json
 from .artifact.zipwrite import write_layer_zip
@@ -142,6 +143,7 @@ def build(
     """
     progress = progress or NullProgress()
     t0 = time.perf_counter()
+    config = fn_pkg.prepare(config)
     reqs = read_dependencies(config.requirements, config.target, config.selection, config.cache_dir)
     tools, notes = check_tools(config, env)
     notes += reqs.notes
@@ -149,7 +151,7 @@ def build(
         progress.note(n)
     key = result_key(config, reqs, tools.strip, tools.interpreter)
     use_cache = (config.use_result_cache and not config.refresh and not config.dry_run
-                 and not config.trace_preview)
+                 and not config.trace_preview and not config.with_project)
     if use_cache:
         hit = restore_cached(config, key, t0)
         if hit is not None:
@@ -249,10 +251,13 @@ def _build_fresh(
                                  runner, env, refresh=config.refresh,
                                  variants=variant_table(config.variant,
                                                         enabled=config.variants))
+            if config.with_project:
+                resolution = fn_pkg.add_project(config, resolution, tools.pip_python, runner, env)
         progress.stage("install")
         with _timed(timings, "install"):
             install(resolution, config.target, tools.pip_python, root, runner, env,
                     installer=config.installer, jobs=config.workers)
+        fn = fn_pkg.assemble(config, root, work) if config.function else None
         with _timed(timings, "inventory"):
             inv = read_inventory(root)
         staging = Staging(root, work / "trash")
@@ -322,6 +327,7 @@ def _build_fresh(
                                               workers=config.workers, only=only)
             for e in errs[:5]:
                 progress.note(f"compile: {e}")
+        handler = None
         if config.dry_run:
             vrep = VerifyReport("skipped", None)
         elif tools.interpreter is None or not tools.can_execute:
@@ -330,7 +336,10 @@ def _build_fresh(
             progress.stage("verify")
             with _timed(timings, "verify"):
                 vrep = verify_tree(tools.interpreter, staging, inv, env, runner, progress,
-                                   smoke=config.smoke, repair=config.repair)
+                                   smoke=config.smoke, repair=config.repair,
+                                   extra_paths=fn.layer_paths(tools.interpreter.version) if fn else ())
+                handler = (fn_pkg.check_handler(config, fn, tools.interpreter, root, env, runner)
+                           if fn and config.handler else None)
         full_plan = [e for e in [*plan, *strip_entries, *trace_entries]
                      if staging.is_applied(e)]
         final_sizes = walk(root) if not config.dry_run else dict(inv.sizes)
@@ -353,8 +362,8 @@ def _build_fresh(
             progress.stage("zip", len(final_sizes))
             with _timed(timings, "zip"):
                 archive_res = write_layer_zip(
-                    root, config.output, epoch=config.epoch, level=config.zip_level,
-                    jobs=config.workers, on_file=lambda _n: progress.advance(),
+                    root, config.output, prefix="" if fn else "python", epoch=config.epoch,
+                    level=config.zip_level, jobs=config.workers, on_file=lambda _n: progress.advance(),
                 )
         result = BuildResult(
             config=config, requirements=reqs, resolution=resolution, inventory=inv,
@@ -362,6 +371,7 @@ def _build_fresh(
             final_sizes=final_sizes, compiled_bytes=compiled, archive=archive_res,
             timings=timings, notes=notes, strip_skipped=strip_skipped, tests_kept=ctx.tests_kept,
             trace=trace_info, gpu=list(ctx.gpu), overflow=overflow,
+            function=fn_pkg.report(config, fn, handler) if fn else {},
         )
         return result
     finally:

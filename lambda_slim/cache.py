@@ -24,6 +24,7 @@ from .inputs.requirements import Requirements
 from .report.jsonio import REPORT_REVISION, dumps_report
 from .resolve.install import RESOLVER_VERSION
 from .target.python import Interpreter
+from .tree.function import code_files
 
 
 def result_key(config: BuildConfig, reqs: Requirements, strip: str | None,
@@ -41,6 +42,12 @@ def result_key(config: BuildConfig, reqs: Requirements, strip: str | None,
         config.zip_level, config.epoch, config.repair, config.installer, strip,
         interpreter.path if interpreter else None, config.system_libs,
         config.smoke_timeout, config.memory_mb)
+    if config.function is not None:  # a function package: its code, layers and handler
+        add("function", config.handler, config.with_project, config.budget)
+        for rel in code_files(config.function, [config.output]):
+            add(rel, hashlib.sha256((config.function / rel).read_bytes()).hexdigest())
+        for z in config.layer_zips:
+            add(z.resolve(), sha256_file(z))
     for script in (*config.smoke, *config.trace):
         folder = script.resolve().parent
         add(script.resolve())

@@ -73,10 +73,13 @@ Examples:
   lambda-slim build --smoke smoke.py --json report.json --budget 200MiB
   lambda-slim build --layer scoring                  # [tool.lambda-slim.layers.scoring]
   lambda-slim build --all                            # every layer in pyproject.toml
+  lambda-slim build uv.lock --group aws --extra fast # a uv/Poetry/pylock/Pipfile lock
+  lambda-slim build . --function src/ --handler app.handler -o function.zip
+  lambda-slim build . --function src/ --layer-zip layer.zip -o function.zip
 
 \b
-Outputs: the zip (everything under python/), its removal manifest
-(<zip name>.manifest.json), with --json the versioned report and with
+Outputs: the zip (a layer: everything under python/; a function: at its root), its
+removal manifest (<zip name>.manifest.json), with --json the versioned report and with
 --html the self-contained HTML report (treemap of where the bytes go).
 Exit codes: 0 ok, 1 over budget (zip still written), 2 bad input,
 3 no wheel for the target, 4 native file can't run on the target,
@@ -90,6 +93,18 @@ Exit codes: 0 ok, 1 over budget (zip still written), 2 bad input,
               help="Also install this extra (optional dependencies) of the project. Repeatable.")
 @click.option("--no-default-groups", is_flag=True, default=None,
               help="Leave out the lock's default groups (dev is always left out unless --group dev).")
+@click.option("--function", "function", type=click.Path(path_type=Path), default=None,
+              metavar="SRC_DIR", help="Build a function package: the handler code in SRC_DIR and "
+              "the dependencies at the zip root [output default: function.zip].")
+@click.option("--layer-zip", "layer_zips", multiple=True, type=click.Path(path_type=Path),
+              metavar="LAYER.zip", help="With --function: a layer the function uses; what it "
+              "provides is left out, and it counts toward the size limit. Repeatable, in order.")
+@click.option("--handler", default=None, metavar="MODULE.FUNCTION",
+              help="With --function: import this handler as Lambda would and fail if it is "
+              "missing or not callable.")
+@click.option("--with-project", is_flag=True, default=None,
+              help="Also build the project's own package (pip wheel --no-deps of PATH's "
+              "pyproject) and include it.")
 @click.option("--runtime", type=click.Choice(list(RUNTIMES)), default=None,
               help="Lambda runtime [default: python3.12].")
 @click.option("--arch", type=click.Choice(list(ARCHES)), default=None,
@@ -208,6 +223,9 @@ def build_cmd(requirements: Path | None, json_path: Path | None, html_out: Path 
         "system-libs": list(opts["system_lib"]) or None,
         "groups": list(opts["groups"]) or None, "extras": list(opts["extras"]) or None,
         "no-default-groups": opts["no_default_groups"],
+        "function": str(opts["function"]) if opts["function"] else None,
+        "layer-zips": [str(z) for z in opts["layer_zips"]] or None,
+        "handler": opts["handler"], "with-project": opts["with_project"],
     }
     if html_out is not None and (all_layers or opts["dry_run"]):
         raise InputError(

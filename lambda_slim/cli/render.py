@@ -109,6 +109,17 @@ def render(rep: dict[str, Any], top: int = 25) -> RenderableType:
     parts += _trace_lines(rep.get("trace") or {})
     for a in rep.get("advice", []):
         parts.append(Text("advice: " + a, style="cyan"))
+    fn = rep.get("function")
+    if fn:
+        h = fn.get("handler")
+        if h:
+            parts.append(Text(f"handler: {h['handler']} imports as Lambda would ({h['environment']})",
+                              style="green"))
+        if fn["layers"]:
+            parts.append(Text(
+                f"function + {len(fn['layers'])} layer(s): {final + fn['layers_bytes']:,} of "
+                f"{fn['limit_bytes']:,} bytes unzipped; the layers take {fn['layers_bytes']:,}, "
+                f"left out as provided: {', '.join(fn['provided_by_layers']) or 'nothing'}"))
     verdict = Text()
     if final > budget:
         verdict.append(f"OVER BUDGET: {final:,} bytes unzipped > {budget:,} "

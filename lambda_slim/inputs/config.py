@@ -85,6 +85,14 @@ class BuildConfig:
     #: Dependency groups and extras of a lock or pyproject (``--group``, ``--extra``,
     #: ``--no-default-groups``).
     selection: Selection = field(default_factory=Selection)
+    #: A function package (``--function SRC_DIR``): handler code and dependencies at the zip
+    #: root; ``layer_zips`` are the layers it runs with (their contents are left out).
+    function: Path | None = None
+    layer_zips: tuple[Path, ...] = ()
+    handler: str | None = None
+    with_project: bool = False
+    #: Lambda's limit before the layers' share was taken off (function builds report both).
+    limit: int = DEFAULT_BUDGET
 
     @property
     def workers(self) -> int:
@@ -111,7 +119,8 @@ LAYER_KEYS = {
     "installer", "requirements", "runtime", "arch", "output", "budget", "keep", "disable", "compile",
     "smoke", "trace", "trace-granularity", "repair", "require-verify", "python", "jobs",
     "zip-level", "json", "system-libs", "smoke-timeout", "memory", "variants", "variant",
-    "overflow", "groups", "extras", "no-default-groups",
+    "overflow", "groups", "extras", "no-default-groups", "function", "layer-zips", "handler",
+    "with-project",
 }
 TOP_KEYS = LAYER_KEYS | {"layers"}
 
@@ -263,7 +272,8 @@ def build_config(
 
     target = parse_target(str(get("runtime", DEFAULT_RUNTIME)), str(get("arch", DEFAULT_ARCH)))
     requirements = path_of("requirements", None) or default_input(cwd)
-    default_out = f"{layer}-layer.zip" if layer else "layer.zip"
+    function = path_of("function", None)
+    default_out = f"{layer}-layer.zip" if layer else ("function.zip" if function else "layer.zip")
     output = path_of("output", default_out)
     assert output is not None
     disabled = set(_as_list(get("disable"), "disable"))
@@ -333,6 +343,10 @@ def build_config(
         variants=_as_bool(get("variants", True), "variants"),
         variant=_variants(get("variant"), get("variants", True)),
         overflow=_as_bool(get("overflow", False), "overflow"),
+        function=function,
+        layer_zips=paths_of("layer-zips"),
+        handler=str(get("handler")) if get("handler") else None,
+        with_project=_as_bool(get("with-project", False), "with-project"),
         selection=Selection(tuple(_as_list(get("groups"), "groups")),
                             tuple(_as_list(get("extras"), "extras")),
                             _as_bool(get("no-default-groups", False), "no-default-groups")),

@@ -92,7 +92,8 @@ def rule_rows(plan: list[PlanEntry], compiled: int, enabled: frozenset[str] = fr
 
 def largest_files(result: BuildResult, n: int = 10) -> list[dict[str, Any]]:
     top = sorted(result.final_sizes.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
-    return [{"path": "python/" + rel, "bytes": size, "package": owner_of(rel, result.inventory.owner)}
+    prefix = "" if result.config.function else "python/"  # a function's files sit at the root
+    return [{"path": prefix + rel, "bytes": size, "package": owner_of(rel, result.inventory.owner)}
             for rel, size in top]
 
 
@@ -192,4 +193,5 @@ def to_json(result: BuildResult) -> dict[str, Any]:
         "notes": result.notes,
         "requires": requires_graph(result),
         "tree": file_tree(result),
+        **({"function": result.function} if result.function else {}),
     }

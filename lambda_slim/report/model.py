@@ -37,6 +37,8 @@ class BuildResult:
     gpu: list[GpuDecision] = field(default_factory=list)
     #: ``--overflow``: what was packed, the /tmp it needs, init time without and with
     overflow: OverflowOutcome | None = None
+    #: a function package's handler, layers and what they provide (``--function``)
+    function: dict[str, object] = field(default_factory=dict)
 
     @property
     def final_bytes(self) -> int:

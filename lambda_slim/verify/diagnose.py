@@ -33,7 +33,8 @@ class Prober:
     """Runs the import check and smoke scripts for a set of items against the tree."""
 
     def __init__(self, interp: Interpreter, staging: Staging, env: Mapping[str, str],
-                 runner: Runner) -> None:
+                 runner: Runner, extra_paths: Sequence[Path] = ()) -> None:
+        self.extra_paths = list(extra_paths)
         self.interp = interp
         self.staging = staging
         self.env = env
@@ -46,7 +47,7 @@ class Prober:
         stand_in = self.staging.rule_root("runtime-provided")
         if stand_in.is_dir():
             paths.append(stand_in)  # what the Lambda runtime provides at /var/runtime
-        return paths
+        return [*paths[:1], *self.extra_paths, *paths[1:]]  # a function's layers after /var/task
 
     def __call__(self, items: Iterable[str], deep: bool = False) -> dict[str, str]:
         self.runs += 1
@@ -115,11 +116,12 @@ def verify_tree(
     *,
     smoke: Sequence[Path] = (),
     repair: bool = False,
+    extra_paths: Sequence[Path] = (),
 ) -> VerifyReport:
     """Import every remaining distribution's modules (and run the smoke scripts) in the
     target; on failure, judge differentially, find the culprit files, and with ``repair``
     put them back."""
-    probe = Prober(interp, staging, env, runner)
+    probe = Prober(interp, staging, env, runner, extra_paths)
     gone = {
         d.name for d in inv.dists.values()
         if d.files and all(staging.removed(rel) for rel in d.files)

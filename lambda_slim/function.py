@@ -1,0 +1,115 @@
+"""The function-package parts of ``lambda-slim build --function``: checked up front, assembled
+after the install (layers subtracted, handler code copied in), the handler imported as Lambda
+would after verification. The build itself (rules, audit, compile, verify, zip) is shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from .artifact.zipread import read_zip_listing
+from .errors import InputError, VerifyError
+from .inputs.config import BuildConfig
+from .resolve.install import Resolution
+from .resolve.project import build_project_wheel, project_dir, with_project
+from .target.proc import Runner
+from .target.python import Interpreter
+from .target.sandbox import Sandbox, make_sandbox, sandbox_unavailable
+from .target.syslibs import runtime_syslibs
+from .tree.function import (
+    FunctionTree,
+    check_function_dir,
+    code_files,
+    copy_code,
+    drop_provided,
+    extract_layers,
+    keep_globs,
+)
+from .verify.handler import HandlerResult, run_handler, validate_handler
+
+
+def _own_outputs(config: BuildConfig) -> list[Path]:
+    return [p for p in (config.output, config.manifest_path(), config.json_path) if p is not None]
+
+
+def prepare(config: BuildConfig) -> BuildConfig:
+    """Check the function options before any work; protect the handler code from the rules;
+    take the layers' unzipped size off the budget (Lambda counts function + layers)."""
+    if config.function is None:
+        for flag, given in (("--layer-zip", config.layer_zips), ("--handler", config.handler)):
+            if given:
+                raise InputError(f"{flag} describes a function package; add --function SRC_DIR.",
+                                 hint="lambda-slim build PATH --function src/ " + flag + " ...")
+        return config
+    check_function_dir(config.function)
+    if config.overflow:
+        raise InputError("--overflow packs a layer's distributions for /tmp; it does not apply to "
+                         "--function packages.", hint="Build the dependencies as a layer with "
+                         "--overflow and pass it to the function build with --layer-zip.")
+    if config.handler is not None:
+        validate_handler(config.handler)
+    layers_bytes = 0
+    for z in config.layer_zips:
+        if not z.is_file():
+            raise InputError(f"Layer zip {z} does not exist.",
+                             hint="Build it first: lambda-slim build requirements.txt -o layer.zip")
+        layers_bytes += read_zip_listing(z).unzipped_bytes
+    keep = keep_globs(config.function, _own_outputs(config))
+    return replace(config, keep=(*config.keep, *keep), limit=config.budget,
+                   budget=config.budget - layers_bytes)
+
+
+def add_project(config: BuildConfig, resolution: Resolution, interp: Interpreter, runner: Runner,
+                env: Mapping[str, str]) -> Resolution:
+    wheel = build_project_wheel(project_dir(config.requirements), interp, config.cache_dir, runner, env)
+    return with_project(resolution, wheel)
+
+
+def assemble(config: BuildConfig, root: Path, work: Path) -> FunctionTree:
+    """Subtract the layers from the installed tree and copy the handler code in."""
+    assert config.function is not None
+    opt = work / "opt" if config.layer_zips else None
+    layers = extract_layers(config.layer_zips, opt, config.target.runtime.python) if opt else ()
+    provided, shadowed = drop_provided(root, layers) if layers else ([], [])
+    files = code_files(config.function, _own_outputs(config))
+    copy_code(config.function, root, files)
+    return FunctionTree(config.function, tuple(files), layers, opt, tuple(provided), tuple(shadowed))
+
+
+def _sandbox(config: BuildConfig, interp: Interpreter, env: Mapping[str, str]) -> Sandbox | None:
+    if sandbox_unavailable(env) is not None:
+        return None
+    syslibs = runtime_syslibs(config.target.runtime.name, config.target.arch, config.system_libs)
+    return make_sandbox(interp.path, syslibs, env, cache_dir=config.cache_dir / "sandbox")
+
+
+def check_handler(config: BuildConfig, fn: FunctionTree, interp: Interpreter, root: Path,
+                  env: Mapping[str, str], runner: Runner) -> HandlerResult:
+    """Import the handler as Lambda would (sandbox when available); VerifyError when it fails."""
+    assert config.handler is not None
+    sandbox = _sandbox(config, interp, env)
+    res = run_handler(interp, config.handler, root, fn.layer_paths(interp.version), env, runner,
+                      sandbox=sandbox, opt_python=fn.opt / "python" if fn.opt else None)
+    if not res.ok:
+        raise VerifyError(
+            f"The handler {config.handler} does not load as Lambda would load it "
+            f"({res.environment}: code at /var/task, layers at /opt):\n{res.error}",
+            hint=f"Check that {config.handler.rpartition('.')[0].replace('.', '/')}.py is in "
+            f"{fn.handler_dir} and defines {config.handler.rpartition('.')[2]}, and that "
+            "everything it imports is in the requirements or a --layer-zip.")
+    return res
+
+
+def report(config: BuildConfig, fn: FunctionTree, handler: HandlerResult | None) -> dict[str, object]:
+    """The report's ``function`` section (``budget_bytes`` is what the layers leave)."""
+    return {
+        "source": str(fn.handler_dir), "code_files": len(fn.code_files),
+        "handler": handler.to_json() if handler else None,
+        "layers": [{"path": str(x.path), "unzipped_bytes": x.unzipped_bytes, "dists": list(x.dists)}
+                   for x in fn.layers],
+        "layers_bytes": fn.layers_bytes, "limit_bytes": config.limit,
+        "provided_by_layers": list(fn.provided), "shadowing_layers": list(fn.shadowed),
+        "with_project": config.with_project,
+    }

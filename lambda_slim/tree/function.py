@@ -1,0 +1,160 @@
+"""A function deployment package: the handler code at the zip root, the dependencies beside it,
+and with ``--layer-zip`` only what the layers do not already provide.
+
+Lambda extracts the function to ``/var/task`` and its layers, in order, to ``/opt``; Python
+finds the layers' packages in ``/opt/python`` and ``/opt/python/lib/pythonX.Y/site-packages``
+(docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html, "Layer paths for each Lambda
+runtime"). The unzipped function plus all its layers must fit 262,144,000 bytes
+(docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..artifact.zipread import read_entry, read_zip_listing
+from ..errors import InputError
+from .inventory import read_inventory
+
+#: Names in a handler folder that are never deployed (VCS, caches, virtual environments).
+_SKIP = {"__pycache__", ".git", ".hg", ".svn", ".venv", "venv", ".mypy_cache", ".pytest_cache",
+         ".ruff_cache", ".aws-sam", "node_modules"}
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    path: Path
+    unzipped_bytes: int
+    dists: tuple[str, ...]  # "name==version" of every distribution it holds
+
+
+@dataclass(frozen=True)
+class FunctionTree:
+    """What was assembled: where the layers were extracted and what they made unnecessary."""
+
+    handler_dir: Path
+    code_files: tuple[str, ...]  # the handler folder's files, relative to the zip root
+    layers: tuple[LayerInfo, ...]
+    opt: Path | None  # the layers extracted in order, as Lambda's /opt
+    provided: tuple[str, ...]  # "name==version" left out because a layer has exactly that
+    shadowed: tuple[str, ...]  # "name==version (layer: other)": kept, the function's copy wins
+
+    @property
+    def layers_bytes(self) -> int:
+        return sum(layer.unzipped_bytes for layer in self.layers)
+
+    def layer_paths(self, python: tuple[int, int]) -> list[Path]:
+        """The layers' folders on sys.path, in Lambda's order (after /var/task)."""
+        if self.opt is None:
+            return []
+        base = self.opt / "python"
+        return [base / "lib" / f"python{python[0]}.{python[1]}" / "site-packages", base]
+
+
+def check_function_dir(src: Path) -> None:
+    if not src.exists():
+        raise InputError(f"Function folder {src} does not exist.",
+                         hint="Pass the folder holding your handler code: --function src/")
+    if not src.is_dir():
+        raise InputError(f"--function {src} is a file; it takes the folder holding the handler code.",
+                         hint=f"Pass its folder: --function {src.parent}")
+
+
+def code_files(src: Path, exclude: Iterable[Path] = ()) -> list[str]:
+    """The handler folder's files to deploy, relative and sorted (caches and VCS left out)."""
+    skip = {os.path.abspath(p) for p in exclude}
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(src):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP)
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            if name.endswith((".pyc", ".pyo")) or os.path.abspath(full) in skip:
+                continue
+            out.append(os.path.relpath(full, src).replace(os.sep, "/"))
+    return out
+
+
+def keep_globs(src: Path, exclude: Iterable[Path] = ()) -> tuple[str, ...]:
+    """``--keep`` globs protecting the handler code from every rule (it is yours, not a wheel's)."""
+    return tuple(sorted({rel.split("/", 1)[0] for rel in code_files(src, exclude)}))
+
+
+def extract_layers(zips: Sequence[Path], opt: Path, python: tuple[int, int]) -> tuple[LayerInfo, ...]:
+    """Extract ``zips`` in order into ``opt`` (later layers overwrite earlier ones, as on Lambda),
+    through the safe zip reader."""
+    infos = []
+    for z in zips:
+        if not z.is_file():
+            raise InputError(f"Layer zip {z} does not exist.",
+                             hint="Build it first: lambda-slim build requirements.txt -o layer.zip")
+        listing = read_zip_listing(z)
+        names = [e.name for e in listing.files]
+        if names and not any(n.startswith("python/") for n in names):
+            raise InputError(f"{z} is not a Python layer: none of its files is under python/.",
+                             hint="Pass layer zips (lambda-slim build ... -o layer.zip) to --layer-zip.")
+        with open(z, "rb") as fh:
+            for entry in listing.files:
+                dest = opt / entry.name
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(read_entry(listing, entry, fh=fh))
+                os.chmod(dest, 0o755 if entry.mode & 0o111 else 0o644)
+        dists = []
+        for where in (opt / "python", opt / "python" / "lib" / f"python{python[0]}.{python[1]}" /
+                      "site-packages"):
+            if where.is_dir():
+                inv = read_inventory(where)
+                dists += [f"{d.name}=={d.version}" for d in inv.dists.values()]
+        infos.append(LayerInfo(z, listing.unzipped_bytes, tuple(sorted(set(dists)))))
+    return tuple(infos)
+
+
+def drop_provided(root: Path, layers: Sequence[LayerInfo]) -> tuple[list[str], list[str]]:
+    """Remove from ``root`` every distribution a layer holds in the same version; return those
+    and the ones kept because the layer has another version (the function's copy wins)."""
+    in_layers: dict[str, str] = {}
+    for layer in layers:
+        for d in layer.dists:
+            name, _, version = d.partition("==")
+            in_layers[name] = version
+    inv = read_inventory(root)
+    provided, shadowed = [], []
+    for dist in sorted(inv.dists.values(), key=lambda d: d.name):
+        have = in_layers.get(dist.name)
+        if have is None:
+            continue
+        if have != dist.version:
+            shadowed.append(f"{dist.name}=={dist.version} (layer: {have})")
+            continue
+        for rel in dist.files:
+            target = root / rel
+            if target.is_file() or target.is_symlink():
+                target.unlink()
+        shutil.rmtree(root / dist.dist_info, ignore_errors=True)
+        provided.append(f"{dist.name}=={dist.version}")
+    _prune_empty_dirs(root)
+    return provided, shadowed
+
+
+def _prune_empty_dirs(root: Path) -> None:
+    for dirpath, _dirs, _files in sorted(os.walk(root), key=lambda t: -len(t[0])):
+        if dirpath != str(root) and not os.listdir(dirpath):
+            os.rmdir(dirpath)
+
+
+def copy_code(src: Path, root: Path, files: Sequence[str]) -> None:
+    """Copy the handler code into the tree; a file a dependency also installs is an error."""
+    clashes = [rel for rel in files if (root / rel).exists()]
+    if clashes:
+        raise InputError(
+            f"{len(clashes)} file(s) of the function folder {src} would overwrite a dependency's: "
+            f"{', '.join(clashes[:5])}.",
+            hint="Rename your module or package (it shadows an installed distribution).")
+    for rel in files:
+        dest = root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src / rel, dest)
+        os.chmod(dest, 0o755 if os.access(src / rel, os.X_OK) else 0o644)
