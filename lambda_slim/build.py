@@ -23,13 +23,14 @@ from .artifact.manifest import manifest_json
 from .artifact.zipwrite import write_layer_zip
 from .cache import restore_cached, result_key, store_cached, write_sidecars
 from .errors import LambdaSlimError, NativeError, ToolMissingError
+from .fit import overflow_stage, verify_borrowed
 from .inputs.config import BuildConfig
 from .inputs.locks import read_dependencies
 from .inputs.requirements import Requirements
+from .native.borrow import Borrowed, satisfy_from_layer
 from .native.closure import audit_natives, closure_error
 from .native.elf import NativeFile, audit, scan_native
 from .native.strip import find_strip, strip_candidates, strip_stage
-from .overflow_stage import overflow_stage
 from .progress import NullProgress, Progress
 from .report.jsonio import manifest_sizes, to_json
 from .report.model import BuildResult
@@ -170,7 +171,8 @@ def build(
         ]
         return BuildOutcome(rep, result.plan)
     manifest = manifest_json(config.target, result.archive.sha256 if result.archive else None,
-                             result.plan, {**{k: rep[k] for k in ("variants", "gpu", "overflow")
+                             result.plan, {**{k: rep[k] for k in ("variants", "gpu", "overflow",
+                                                                  "borrowed")
                                               if k in rep}, **manifest_sizes(rep)})
     write_sidecars(config, rep, manifest)
     store_cached(config, key, rep, manifest)
@@ -284,8 +286,18 @@ def _build_fresh(
         syslibs = runtime_syslibs(config.target.runtime.name, config.target.arch,
                                   config.system_libs)
         closure = audit_natives(natives, syslibs)
+        borrowed: list[Borrowed] = []
+        lib_sizes: dict[str, int] = {}
         if not closure.ok:
-            raise closure_error(closure, syslibs)
+            borrowed, lib_sizes, closure = satisfy_from_layer(closure, natives, root,
+                                                              work / "lib", syslibs)
+            if not closure.ok:
+                raise closure_error(closure, syslibs)
+        if borrowed and not config.dry_run:
+            borrowed, b_notes = verify_borrowed(
+                config, tools.interpreter if tools.can_execute else None, root, borrowed, env,
+                runner)
+            notes += b_notes
         strip_entries: list[PlanEntry] = []
         strip_skipped: list[tuple[str, str]] = []
         if "strip" in config.rules and not config.dry_run:
@@ -362,8 +374,9 @@ def _build_fresh(
             progress.stage("zip", len(final_sizes))
             with _timed(timings, "zip"):
                 archive_res = write_layer_zip(
-                    root, config.output, prefix="" if fn else "python", epoch=config.epoch,
-                    level=config.zip_level, jobs=config.workers, on_file=lambda _n: progress.advance(),
+                    root, config.output, prefix="" if fn else "python", lib=work / "lib",
+                    epoch=config.epoch, level=config.zip_level, jobs=config.workers,
+                    on_file=lambda _n: progress.advance(),
                 )
         result = BuildResult(
             config=config, requirements=reqs, resolution=resolution, inventory=inv,
@@ -371,7 +384,8 @@ def _build_fresh(
             final_sizes=final_sizes, compiled_bytes=compiled, archive=archive_res,
             timings=timings, notes=notes, strip_skipped=strip_skipped, tests_kept=ctx.tests_kept,
             trace=trace_info, gpu=list(ctx.gpu), overflow=overflow,
-            function=fn_pkg.report(config, fn, handler) if fn else {},
+            function=fn_pkg.report(config, fn, handler) if fn else {}, borrowed=borrowed,
+            lib_sizes=lib_sizes,
         )
         return result
     finally:

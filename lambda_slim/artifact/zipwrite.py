@@ -220,8 +220,12 @@ def write_zip(
 
 
 def write_layer_zip(
-    root: Path, dest: Path, *, prefix: str = "python", **kw: object
+    root: Path, dest: Path, *, prefix: str = "python", lib: Path | None = None, **kw: object
 ) -> ArchiveResult:
-    """Zip the tree at ``root`` with every entry under ``prefix/`` (Lambda's ``/opt/python``)."""
+    """Zip the tree at ``root`` with every entry under ``prefix/`` (Lambda's ``/opt/python``),
+    and the files of ``lib`` (when given) under ``lib/`` (Lambda's ``/opt/lib``)."""
     entries = [(f"{prefix}/{rel}" if prefix else rel, p) for rel, p in walk_files(root)]
+    if lib is not None and lib.is_dir():
+        entries = sorted([*entries, *((f"lib/{rel}", p) for rel, p in walk_files(lib))],
+                         key=lambda e: e[0].encode("utf-8"))
     return write_zip(entries, dest, **kw)  # type: ignore[arg-type]

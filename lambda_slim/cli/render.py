@@ -148,6 +148,12 @@ def _fit_lines(rep: dict[str, Any]) -> list[RenderableType]:
                         f"{r['reason']}", style="cyan"))
     for name, why in (var.get("dropped") or {}).items():
         out.append(Text(f"variant: left out {name} ({why})", style="cyan"))
+    for b in rep.get("borrowed", []):
+        versions = ", ".join(b["versions"]) or "no versioned symbols"
+        out.append(Text(
+            f"system library: {b['soname']} is not on Lambda; served by {b['from']} (vendored "
+            f"by {b['distribution'] or 'another wheel'}, defines {versions}) copied to "
+            f"{b['to']} (/opt/lib) for {', '.join(b['needed_by'])}", style="cyan"))
     ov = rep.get("overflow")
     if ov and ov.get("packed"):
         packed = ", ".join(f"{p['name']} ({human(p['bytes'])} -> {human(p['archive_bytes'])})"

@@ -171,7 +171,7 @@ def to_json(result: BuildResult) -> dict[str, Any]:
         "zip_path": str(arc.path) if arc else None,
         "zip_bytes": arc.zip_bytes if arc else None,
         "zip_sha256": arc.sha256 if arc else None,
-        "files": len(result.final_sizes),
+        "files": len(result.final_sizes) + len(result.lib_sizes),
         "resolved": [w.to_json() for w in result.resolution.wheels],
         "variants": {
             "enabled": cfg.variants,
@@ -181,6 +181,7 @@ def to_json(result: BuildResult) -> dict[str, Any]:
         },
         "gpu": [d.to_json() for d in result.gpu],
         "overflow": result.overflow.to_json() if result.overflow else None,
+        "borrowed": [b.to_json() for b in result.borrowed],
         "packages": package_rows(result),
         "rules": rule_rows(result.plan, result.compiled_bytes, cfg.rules),
         "verify": result.verify.to_json(),

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..artifact.zipwrite import ArchiveResult
+from ..fit import OverflowOutcome
 from ..inputs.config import BuildConfig
 from ..inputs.requirements import Requirements
+from ..native.borrow import Borrowed
 from ..native.elf import NativeFile
-from ..overflow_stage import OverflowOutcome
 from ..resolve.install import Resolution
 from ..rules.gpu import GpuDecision
 from ..tree.inventory import Inventory
@@ -39,10 +40,14 @@ class BuildResult:
     overflow: OverflowOutcome | None = None
     #: a function package's handler, layers and what they provide (``--function``)
     function: dict[str, object] = field(default_factory=dict)
+    #: missing system libraries served by copies of libraries other wheels vendor
+    borrowed: list[Borrowed] = field(default_factory=list)
+    #: files placed in the layer's lib/ (Lambda's /opt/lib): zip path -> bytes
+    lib_sizes: dict[str, int] = field(default_factory=dict)
 
     @property
     def final_bytes(self) -> int:
-        return sum(self.final_sizes.values())
+        return sum(self.final_sizes.values()) + sum(self.lib_sizes.values())
 
     @property
     def over_budget(self) -> bool:

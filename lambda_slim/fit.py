@@ -1,4 +1,6 @@
-"""The overflow stage of a build: pack, then prove the layer starts as Lambda would start it.
+"""Build stages that make a layer fit and run: overflow, and libraries served from the layer.
+
+**Overflow**: pack, then prove the layer starts as Lambda would start it.
 
 Runs after verification when ``--overflow`` is on and the layer is over budget. It learns which
 top-level modules a ``--smoke`` run imports (those stay unpacked), packs the largest remaining
@@ -18,12 +20,13 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .artifact.overflow import OverflowPlan, apply_overflow, candidates, lambda_start_code, plan_overflow
-from .errors import VerifyError
+from .errors import NativeError, VerifyError
 from .inputs.config import BuildConfig
+from .native.borrow import Borrowed
 from .target.measure import PEAK_RSS_CODE, parse_measure
 from .target.proc import Runner, tail
 from .target.python import Interpreter
@@ -136,6 +139,44 @@ class _Starter:
         return StartRun(statistics.median(samples), peak, state), samples, failed
 
 
+def lambda_starter(config: BuildConfig, interp: Interpreter, root: Path,
+                   env: Mapping[str, str], runner: Runner) -> tuple[_Starter, list[str]]:
+    """A starter in the Lambda-like sandbox, or on the host with a note saying why."""
+    why = sandbox_unavailable(env)
+    if why is not None:
+        return _Starter(interp, root, env, runner, None), [
+            f"started on the host, not in the sandbox: {why}"]
+    sandbox = make_sandbox(
+        interp.path, runtime_syslibs(config.target.runtime.name, config.target.arch,
+                                     config.system_libs),
+        env, cache_dir=config.cache_dir / "sandbox")
+    return _Starter(interp, root, env, runner, sandbox), []
+
+
+LOAD_CODE = "import ctypes, sys\nfor _p in sys.argv[1:]:\n    ctypes.CDLL(_p)\n"
+
+
+def verify_borrowed(config: BuildConfig, interp: Interpreter | None, root: Path,
+                    borrowed: Sequence[Borrowed], env: Mapping[str, str], runner: Runner,
+                    ) -> tuple[list[Borrowed], list[str]]:
+    """Load every file that needed a borrowed library, as Lambda's loader would (the layer's
+    ``lib/`` at ``/opt/lib``); raises NativeError when one still does not load."""
+    if not borrowed or interp is None:
+        return list(borrowed), []
+    starter, notes = lambda_starter(config, interp, root, env, runner)
+    files = sorted({f for b in borrowed for f in b.needed_by})
+    if starter.sandbox is None:  # the host path of each file; the host may have the library
+        files = [str(root / f[len(LAYER_DIR) + 1:]) for f in files]
+    proc = starter.run(["-I", "-S", "-c", LOAD_CODE, *files], 120.0)
+    if proc.returncode != 0:
+        raise NativeError(
+            "A library copied into the layer's lib/ did not satisfy its dependents when "
+            f"loaded as on Lambda ({starter.environment}):\n"
+            f"{tail((proc.stdout or '') + (proc.stderr or ''), 10)}",
+            hint="Provide the library in a layer's lib/ and pass --system-lib SONAME.")
+    return [replace(b, verified=starter.environment) for b in borrowed], notes
+
+
 def startup_modules(starter: _Starter, smoke: Sequence[Path], timeout: float) -> list[str]:
     """Top-level modules loaded by the end of each smoke script run against the layer."""
     mods: set[str] = set()
@@ -180,17 +221,10 @@ def overflow_stage(
     the packed layer if they imported before packing.
     """
     notes: list[str] = []
-    sandbox = None
+    starter = None
     if interp is not None:
-        why = sandbox_unavailable(env)
-        if why is None:
-            sandbox = make_sandbox(
-                interp.path, runtime_syslibs(config.target.runtime.name, config.target.arch,
-                                             config.system_libs),
-                env, cache_dir=config.cache_dir / "sandbox")
-        else:
-            notes.append(f"overflow: started on the host, not in the sandbox: {why}")
-    starter = _Starter(interp, root, env, runner, sandbox) if interp is not None else None
+        starter, why = lambda_starter(config, interp, root, env, runner)
+        notes += [f"overflow: {w}" for w in why]
     startup = None
     if starter is not None and config.smoke:
         startup = startup_modules(starter, config.smoke, config.smoke_timeout)
