@@ -23,7 +23,7 @@ from .artifact.manifest import manifest_json
 from .artifact.zipwrite import write_layer_zip
 from .cache import restore_cached, result_key, store_cached, write_sidecars
 from .errors import LambdaSlimError, NativeError, ToolMissingError
-from .fit import overflow_stage, verify_borrowed
+from .fit import over_budget_options, overflow_stage, verify_borrowed
 from .inputs.config import BuildConfig
 from .inputs.locks import read_dependencies
 from .inputs.requirements import Requirements
@@ -359,16 +359,21 @@ def _build_fresh(
             trace_info.update(_trace_extras(config, tools, staging, natives, final_sizes, env,
                                             runner, progress, timings))
         overflow = None
+        requested = set(reqs.requested) | {
+            r.variant for r in resolution.replacements if r.skipped is None}
         if config.overflow and not config.dry_run and sum(final_sizes.values()) > config.budget:
             progress.stage("overflow")
             with _timed(timings, "overflow"):
-                requested = set(reqs.requested) | {
-                    r.variant for r in resolution.replacements if r.skipped is None}
                 overflow, ov_notes = overflow_stage(
                     config, tools.interpreter if tools.can_execute else None, inv, root,
                     final_sizes, requested, env, runner, work / "overflow")
             notes += ov_notes
             final_sizes = walk(root)
+        options: list[dict[str, object]] = []
+        if not config.dry_run and sum(final_sizes.values()) > config.budget:
+            with _timed(timings, "options"):
+                options = over_budget_options(config, inv, root, final_sizes, requested, ctx.gpu,
+                                              trace_info, resolution.replacements, overflow, work)
         archive_res = None
         if not config.dry_run:
             progress.stage("zip", len(final_sizes))
@@ -385,7 +390,7 @@ def _build_fresh(
             timings=timings, notes=notes, strip_skipped=strip_skipped, tests_kept=ctx.tests_kept,
             trace=trace_info, gpu=list(ctx.gpu), overflow=overflow,
             function=fn_pkg.report(config, fn, handler) if fn else {}, borrowed=borrowed,
-            lib_sizes=lib_sizes,
+            lib_sizes=lib_sizes, options=options,
         )
         return result
     finally:

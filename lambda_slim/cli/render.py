@@ -120,6 +120,15 @@ def render(rep: dict[str, Any], top: int = 25) -> RenderableType:
                 f"function + {len(fn['layers'])} layer(s): {final + fn['layers_bytes']:,} of "
                 f"{fn['limit_bytes']:,} bytes unzipped; the layers take {fn['layers_bytes']:,}, "
                 f"left out as provided: {', '.join(fn['provided_by_layers']) or 'nothing'}"))
+    if final > budget and rep.get("over_budget_options"):
+        ot = Table(title=f"Over budget by {human(final - budget)}: options, measured",
+                   title_justify="left")
+        for col in ("option", "saves", "enough?", "how", "detail"):
+            ot.add_column(col, justify="right" if col == "saves" else "left")
+        for o in rep["over_budget_options"]:
+            ot.add_row(o["option"], human(o["bytes"]) if o["option"] != "container image"
+                       else "-", "yes" if o["enough"] else "no", o["how"], o["detail"])
+        parts.append(ot)
     verdict = Text()
     if final > budget:
         verdict.append(f"OVER BUDGET: {final:,} bytes unzipped > {budget:,} "

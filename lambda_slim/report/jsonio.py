@@ -116,7 +116,7 @@ def advice(result: BuildResult) -> list[str]:
     if rp:
         out.append(f"{', '.join(sorted(rp))} ship with the Lambda runtime; drop them from the "
                    "requirements unless you need a newer release than the runtime's.")
-    if result.over_budget:
+    if result.over_budget and not result.options:
         out.append("Over budget: try `--trace smoke.py` to drop what your workload never "
                    "touches, or split the dependencies across two functions.")
     if result.archive and result.archive.zip_bytes > DIRECT_UPLOAD_LIMIT:
@@ -182,6 +182,7 @@ def to_json(result: BuildResult) -> dict[str, Any]:
         "gpu": [d.to_json() for d in result.gpu],
         "overflow": result.overflow.to_json() if result.overflow else None,
         "borrowed": [b.to_json() for b in result.borrowed],
+        "over_budget_options": result.options,
         "packages": package_rows(result),
         "rules": rule_rows(result.plan, result.compiled_bytes, cfg.rules),
         "verify": result.verify.to_json(),

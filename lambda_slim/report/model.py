@@ -44,6 +44,8 @@ class BuildResult:
     borrowed: list[Borrowed] = field(default_factory=list)
     #: files placed in the layer's lib/ (Lambda's /opt/lib): zip path -> bytes
     lib_sizes: dict[str, int] = field(default_factory=dict)
+    #: over budget: what could bring it under, ranked by measured bytes (fit.over_budget_options)
+    options: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def final_bytes(self) -> int:

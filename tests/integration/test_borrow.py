@@ -103,3 +103,25 @@ def test_a_copy_without_the_needed_symbol_versions_is_not_used(
     assert code == 4
     err = capsys.readouterr().err
     assert "needs libfoo.so.1, which Lambda does not provide" in err
+
+
+@pytest.mark.slow
+def test_lightgbm_gets_libgomp_from_scikit_learns_copy(
+        tmp_path: Path, run_cli: RunCli, py312: Path) -> None:
+    """LightGBM's wheel links libgomp.so.1 from the system (Lambda has none); scikit-learn
+    vendors one. Real PyPI wheels."""
+    req = tmp_path / "requirements.txt"
+    req.write_text("lightgbm\nscikit-learn\n")
+    out = tmp_path / "layer.zip"
+    code = run_cli("build", str(req), "-o", str(out), "--json", str(tmp_path / "r.json"),
+                   cwd=tmp_path)
+    assert code == 0
+    rep = json.loads((tmp_path / "r.json").read_text())
+    (b,) = rep["borrowed"]
+    assert b["soname"] == "libgomp.so.1" and b["distribution"] == "scikit-learn"
+    assert "GOMP_4.0" in b["versions"]
+    assert any(f.endswith("lib_lightgbm.so") for f in b["needed_by"])
+    expected = "sandbox" if sandbox_unavailable(dict(os.environ)) is None else "host"
+    assert b["verified"] == expected and rep["verify"]["status"] == "passed"
+    with zipfile.ZipFile(out) as zf:
+        assert "lib/libgomp.so.1" in zf.namelist()

@@ -102,3 +102,28 @@ def test_issue_target_a_stack_twice_the_limit_fits_with_overflow(
     assert rep["verify"]["status"] == "passed" and rep["overflow"]["verified"]
     assert rep["overflow"]["init_ms_without"] > 0 and rep["overflow"]["init_ms_with"] > 0
     assert "overflow: init" in printed
+
+
+def test_over_budget_prints_ranked_options_with_measured_bytes(
+        tmp_path: Path, tmp_cache: Path, run_cli: RunCli, py312: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    req = wheelhouse_requirements(tmp_path / "requirements.txt", _house(tmp_path),
+                                  "light", "starter")
+    code = run_cli("build", str(req), "-o", str(tmp_path / "layer.zip"), "--json",
+                   str(tmp_path / "r.json"), "--budget", "3MB", cwd=tmp_path)
+    assert code == 1
+    printed = capsys.readouterr().out
+    assert "options, measured" in printed
+    opts = json.loads((tmp_path / "r.json").read_text())["over_budget_options"]
+    by = {o["option"]: o for o in opts}
+    assert opts[-1]["option"] == "container image"
+    assert by["overflow"]["enough"] and by["overflow"]["bytes"] > 1_000_000
+    assert "would pack heavy" in by["overflow"]["detail"]
+    assert "unpacking took" in by["overflow"]["detail"]
+    second = [o for o in opts if o["option"] == "second function"]
+    assert {o["how"] for o in second} == {"move light to another function",
+                                          "move starter to another function"}
+    light = next(o for o in second if "light" in o["how"])
+    assert "heavy" in light["detail"] and light["bytes"] > 2_000_000  # light takes heavy along
+    sizes = [o["bytes"] for o in opts[:-1]]
+    assert sizes == sorted(sizes, reverse=True)
