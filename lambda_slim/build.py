@@ -23,12 +23,11 @@ from .artifact.manifest import manifest_json
 from .artifact.zipwrite import write_layer_zip
 from .cache import restore_cached, result_key, store_cached, write_sidecars
 from .errors import LambdaSlimError, NativeError, ToolMissingError
-from .fit import over_budget_options, overflow_stage, verify_borrowed
+from .fit import borrow_stage, fit_stage
 from .inputs.config import BuildConfig
 from .inputs.locks import read_dependencies
 from .inputs.requirements import Requirements
-from .native.borrow import Borrowed, satisfy_from_layer
-from .native.closure import audit_natives, closure_error
+from .native.closure import audit_natives
 from .native.elf import NativeFile, audit, scan_native
 from .native.strip import find_strip, strip_candidates, strip_stage
 from .progress import NullProgress, Progress
@@ -286,18 +285,9 @@ def _build_fresh(
         syslibs = runtime_syslibs(config.target.runtime.name, config.target.arch,
                                   config.system_libs)
         closure = audit_natives(natives, syslibs)
-        borrowed: list[Borrowed] = []
-        lib_sizes: dict[str, int] = {}
-        if not closure.ok:
-            borrowed, lib_sizes, closure = satisfy_from_layer(closure, natives, root,
-                                                              work / "lib", syslibs)
-            if not closure.ok:
-                raise closure_error(closure, syslibs)
-        if borrowed and not config.dry_run:
-            borrowed, b_notes = verify_borrowed(
-                config, tools.interpreter if tools.can_execute else None, root, borrowed, env,
-                runner)
-            notes += b_notes
+        borrowed, lib_sizes, closure = borrow_stage(
+            config, tools.interpreter if tools.can_execute else None, closure, natives, root,
+            work / "lib", syslibs, env, runner, notes)
         strip_entries: list[PlanEntry] = []
         strip_skipped: list[tuple[str, str]] = []
         if "strip" in config.rules and not config.dry_run:
@@ -358,22 +348,10 @@ def _build_fresh(
         if not config.dry_run:
             trace_info.update(_trace_extras(config, tools, staging, natives, final_sizes, env,
                                             runner, progress, timings))
-        overflow = None
-        requested = set(reqs.requested) | {
-            r.variant for r in resolution.replacements if r.skipped is None}
-        if config.overflow and not config.dry_run and sum(final_sizes.values()) > config.budget:
-            progress.stage("overflow")
-            with _timed(timings, "overflow"):
-                overflow, ov_notes = overflow_stage(
-                    config, tools.interpreter if tools.can_execute else None, inv, root,
-                    final_sizes, requested, env, runner, work / "overflow")
-            notes += ov_notes
-            final_sizes = walk(root)
-        options: list[dict[str, object]] = []
-        if not config.dry_run and sum(final_sizes.values()) > config.budget:
-            with _timed(timings, "options"):
-                options = over_budget_options(config, inv, root, final_sizes, requested, ctx.gpu,
-                                              trace_info, resolution.replacements, overflow, work)
+        interp = tools.interpreter if tools.can_execute else None
+        overflow, options, final_sizes = fit_stage(
+            config, interp, inv, root, final_sizes, reqs.requested, resolution, ctx.gpu,
+            trace_info, env, runner, work, progress, timings, notes)
         archive_res = None
         if not config.dry_run:
             progress.stage("zip", len(final_sizes))

@@ -19,7 +19,6 @@ import statistics
 import subprocess
 import tempfile
 import time
-import zipfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,16 +26,19 @@ from pathlib import Path
 from .artifact.overflow import OverflowPlan, apply_overflow, candidates, lambda_start_code, plan_overflow
 from .errors import NativeError, VerifyError
 from .inputs.config import BuildConfig
-from .native.borrow import Borrowed
-from .resolve.depgraph import DistMeta, dependency_graph, marker_environment
-from .resolve.variants import Replacement, variant_table
+from .native.borrow import Borrowed, satisfy_from_layer
+from .native.closure import ClosureResult, closure_error
+from .native.elf import NativeFile
+from .options import over_budget_options, payload_dists
+from .progress import Progress
+from .resolve.install import Resolution
 from .rules.gpu import GpuDecision
 from .target.measure import PEAK_RSS_CODE, parse_measure
 from .target.proc import Runner, tail
 from .target.python import Interpreter
 from .target.sandbox import LAYER_DIR, Sandbox, make_sandbox, sandbox_unavailable
-from .target.syslibs import runtime_syslibs
-from .tree.inventory import Inventory
+from .target.syslibs import SystemLibraries, runtime_syslibs
+from .tree.inventory import Inventory, walk
 
 #: Started as ``python -I -S -B -c CODE ARGS``: Lambda's sys.path setup for the layer (which
 #: runs the overflow .pth), then the imports, timed from before the setup.
@@ -195,24 +197,6 @@ def startup_modules(starter: _Starter, smoke: Sequence[Path], timeout: float) ->
     return sorted(mods)
 
 
-def _dists(inv: Inventory, final: Mapping[str, int]) -> list[tuple[str, str, str, list[str]]]:
-    """Each distribution with every final file under its own top-level names (compiled
-    ``__pycache__`` files included, which RECORD never lists)."""
-    tops: dict[str, set[str]] = {}
-    for d in inv.dists.values():
-        tops[d.name] = {f.split("/", 1)[0] for f in d.files if not f.startswith(d.dist_info + "/")}
-    by_top: dict[str, list[str]] = {}
-    for rel in final:
-        by_top.setdefault(rel.split("/", 1)[0], []).append(rel)
-    out = []
-    for d in inv.dists.values():
-        files = {f for f in d.files if f in final}
-        for t in tops[d.name]:
-            files.update(by_top.get(t, ()))
-        out.append((d.name, d.version, d.dist_info, sorted(files)))
-    return out
-
-
 def overflow_stage(
     config: BuildConfig, interp: Interpreter | None, inv: Inventory, root: Path,
     final: Mapping[str, int], requested: Collection[str], env: Mapping[str, str],
@@ -232,7 +216,7 @@ def overflow_stage(
     startup = None
     if starter is not None and config.smoke:
         startup = startup_modules(starter, config.smoke, config.smoke_timeout)
-    cands = candidates(_dists(inv, final), final, startup)
+    cands = candidates(payload_dists(inv, final), final, startup)
     modules = sorted({m for n in requested if n in inv.dists for m in inv.dists[n].top_level}
                      | {m for c in cands if c.excluded is None for m in c.top_level
                         if m in (inv.dists[c.name].top_level if c.name in inv.dists else ())})
@@ -266,87 +250,48 @@ def overflow_stage(
     return outcome, notes
 
 
-def _exclusive_bytes(inv: Inventory, final: Mapping[str, int], requested: Collection[str],
-                     python: tuple[int, int], machine: str) -> list[tuple[str, int, list[str]]]:
-    """Per requested distribution: the bytes of it and of what only it needs (what a second
-    function could take out of this layer)."""
-    metas = []
-    for d in inv.dists.values():
-        try:
-            text = (inv.root / d.dist_info / "METADATA").read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            text = ""
-        reqs = tuple(ln.split(":", 1)[1].strip() for ln in text.splitlines()
-                     if ln.startswith("Requires-Dist:"))
-        metas.append(DistMeta(d.name, d.version, reqs))
-    env = marker_environment(python, machine)
-    by_owner: dict[str, int] = {}
-    for rel, size in final.items():
-        o = inv.owner.get(rel)
-        if o:
-            by_owner[o] = by_owner.get(o, 0) + size
-    roots = [n for n in requested if n in inv.dists]
-    out = []
-    for r in roots:
-        others, _rev = dependency_graph(metas, [n for n in roots if n != r], env)
-        mine, _rev2 = dependency_graph(metas, [r], env)
-        only = sorted(set(mine) - set(others))
-        out.append((r, sum(by_owner.get(n, 0) for n in only), only))
-    return sorted(out, key=lambda t: -t[1])
+def borrow_stage(
+    config: BuildConfig, interp: Interpreter | None, closure: ClosureResult,
+    natives: Sequence[NativeFile], root: Path, lib_dir: Path, syslibs: SystemLibraries,
+    env: Mapping[str, str], runner: Runner, notes: list[str],
+) -> tuple[list[Borrowed], dict[str, int], ClosureResult]:
+    """Misses of the closure audit served from the layer (placed, re-audited, loaded as on
+    Lambda), or the exit-4 error naming what nothing serves."""
+    if closure.ok:
+        return [], {}, closure
+    borrowed, lib_sizes, closure = satisfy_from_layer(closure, natives, root, lib_dir, syslibs)
+    if not closure.ok:
+        raise closure_error(closure, syslibs)
+    if not config.dry_run:
+        borrowed, more = verify_borrowed(config, interp, root, borrowed, env, runner)
+        notes += more
+    return borrowed, lib_sizes, closure
 
 
-def over_budget_options(
-    config: BuildConfig, inv: Inventory, root: Path, final: Mapping[str, int],
-    requested: Collection[str], gpu: Sequence[GpuDecision], trace: Mapping[str, object],
-    replacements: Sequence[Replacement], overflow: OverflowOutcome | None, work: Path,
-) -> list[dict[str, object]]:
-    """What could bring an over-budget layer under budget, ranked by measured bytes saved;
-    a container image last."""
-    total = sum(final.values())
-    over = total - config.budget
-    opts: list[dict[str, object]] = []
-    names = set(inv.dists)
-    originals = [v for v in variant_table(config.variant).values() if v.original in names]
-    held = [r for r in replacements if r.skipped]
-    if (originals and not config.variants) or held:
-        who = sorted({v.original for v in originals} | {r.original for r in held})
-        size = sum(final[f] for n in who for f in inv.dists[n].files if f in final)
-        opts.append({"option": "variants", "bytes": size, "how": "drop --no-variants / pin a "
-                     "version the variant publishes", "detail": f"{', '.join(who)} hold "
-                     f"{size:,} bytes; their CPU/headless variants are smaller"})
-    kept = [d for d in gpu if not d.dropped]
-    if kept:
-        opts.append({"option": "gpu payloads", "bytes": sum(d.bytes for d in kept),
-                     "how": "replace the package that links them by a CPU build",
-                     "detail": "; ".join(f"{d.name}: {d.reason}" for d in kept)})
-    if "potential_bytes" in trace:
-        opts.append({"option": "trace", "bytes": int(str(trace["potential_bytes"])),
-                     "how": "--trace SCRIPT", "detail": "files the smoke run never touched"})
-    if overflow is None:
-        cands = candidates(_dists(inv, final), final, None)
-        plan = plan_overflow(root, cands, total, config.budget, work / "options",
-                             jobs=config.workers)
-        with tempfile.TemporaryDirectory(prefix="unpack-", dir=work) as tmp:
-            t0 = time.perf_counter()
-            for p in plan.packed:
-                with zipfile.ZipFile(plan.work_dir / p.archive) as zf:
-                    zf.extractall(tmp)
-            unpack_ms = round((time.perf_counter() - t0) * 1000.0, 1)
-        opts.append({"option": "overflow", "bytes": total - plan.after_bytes,
-                     "how": "--overflow", "detail": (
-                         f"would pack {', '.join(p.name for p in plan.packed) or 'nothing'}; "
-                         f"{plan.after_bytes:,} bytes ({'fits' if plan.fits else 'still over'}); "
-                         f"needs {plan.ephemeral.needed_bytes:,} bytes of /tmp; unpacking took "
-                         f"{unpack_ms:.0f} ms here (added to init time)")})
-    for name, size, only in _exclusive_bytes(inv, final, requested, config.target.runtime.python,
-                                             config.target.machine)[:3]:
-        opts.append({"option": "second function", "bytes": size,
-                     "how": f"move {name} to another function",
-                     "detail": f"{name} and what only it needs ({', '.join(only)})"})
-    opts.sort(key=lambda o: -int(str(o["bytes"])))
-    for o in opts:
-        o["enough"] = int(str(o["bytes"])) >= over
-    opts.append({"option": "container image", "bytes": total, "enough": True,
-                 "how": "package the function as a container image (up to 10 GB)",
-                 "detail": "the last resort: no layer size limit, slower first cold start"})
-    return opts
+def fit_stage(
+    config: BuildConfig, interp: Interpreter | None, inv: Inventory, root: Path,
+    final: dict[str, int], requested: Collection[str], resolution: Resolution,
+    gpu: Sequence[GpuDecision], trace: Mapping[str, object], env: Mapping[str, str],
+    runner: Runner, work: Path, progress: Progress, timings: dict[str, float], notes: list[str],
+) -> tuple[OverflowOutcome | None, list[dict[str, object]], dict[str, int]]:
+    """After verification: overflow when asked and over budget, then the ranked options if
+    still over. Returns (overflow, options, the final sizes)."""
+    if config.dry_run:
+        return None, [], final
+    wanted = set(requested) | {r.variant for r in resolution.replacements if r.skipped is None}
+    overflow = None
+    if config.overflow and sum(final.values()) > config.budget:
+        progress.stage("overflow")
+        t0 = time.perf_counter()
+        overflow, more = overflow_stage(config, interp, inv, root, final, wanted, env, runner,
+                                        work / "overflow")
+        notes += more
+        final = walk(root)
+        timings["overflow"] = time.perf_counter() - t0
+    options: list[dict[str, object]] = []
+    if sum(final.values()) > config.budget:
+        t0 = time.perf_counter()
+        options = over_budget_options(config, inv, root, final, wanted, gpu, trace,
+                                      resolution.replacements, overflow, work)
+        timings["options"] = time.perf_counter() - t0
+    return overflow, options, final
