@@ -14,14 +14,16 @@ import os
 import shutil
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from . import __version__
 from .artifact.atomic import atomic_copy, atomic_write_text, require_parent, sha256_file
+from .errors import LambdaSlimError
 from .inputs.config import BuildConfig
 from .inputs.requirements import Requirements
-from .report.jsonio import REPORT_REVISION, dumps_report
+from .report.jsonio import REPORT_REVISION, dumps_report, report_from_json, report_json
+from .report.model import CachedBuild, LayerReport
 from .resolve.install import RESOLVER_VERSION
 from .target.python import Interpreter
 from .tree.function import code_files
@@ -56,32 +58,33 @@ def result_key(config: BuildConfig, reqs: Requirements, strip: str | None,
     return h.hexdigest()[:32]
 
 
-def restore_cached(config: BuildConfig, key: str, t0: float) -> dict[str, Any] | None:
-    """Copy an identical earlier build's outputs into place; None when there is none."""
+def restore_cached(config: BuildConfig, key: str, t0: float) -> CachedBuild | None:
+    """Copy an identical earlier build's outputs into place; None when there is none (or
+    it is unreadable, or written by another report schema)."""
     entry = config.cache_dir / "results" / key
     try:
-        rep: dict[str, Any] = json.loads((entry / "report.json").read_text())
+        stored = report_from_json(json.loads((entry / "report.json").read_text()))
         manifest = (entry / "manifest.json").read_text()
-    except (OSError, ValueError):
+    except (OSError, ValueError, KeyError, TypeError, LambdaSlimError):
         return None
     zip_src = entry / "layer.zip"
-    if not zip_src.is_file() or sha256_file(zip_src) != rep.get("zip_sha256"):
+    if (stored.zip is None or not zip_src.is_file()
+            or sha256_file(zip_src) != stored.zip.sha256):
         return None
     atomic_copy(zip_src, config.output)
-    rep["zip_path"] = str(config.output)
-    rep["cached"] = True
-    rep["timings"] = {"total": round(time.perf_counter() - t0, 3)}
-    write_sidecars(config, rep, manifest)
-    return rep
+    report = replace(stored, zip=replace(stored.zip, path=str(config.output)), cached=True,
+                     timings={"total": round(time.perf_counter() - t0, 3)})
+    write_sidecars(config, report, manifest)
+    return CachedBuild(report, key)
 
 
-def store_cached(config: BuildConfig, key: str, rep: dict[str, Any], manifest: str) -> None:
+def store_cached(config: BuildConfig, key: str, report: LayerReport, manifest: str) -> None:
     results = config.cache_dir / "results"
     results.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=results))
     try:
         shutil.copyfile(config.output, tmp / "layer.zip")
-        (tmp / "report.json").write_text(json.dumps(rep))
+        (tmp / "report.json").write_text(json.dumps(report_json(report)))
         (tmp / "manifest.json").write_text(manifest)
         dest = results / key
         if dest.exists():
@@ -91,9 +94,9 @@ def store_cached(config: BuildConfig, key: str, rep: dict[str, Any], manifest: s
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def write_sidecars(config: BuildConfig, rep: dict[str, Any], manifest: str) -> None:
+def write_sidecars(config: BuildConfig, report: LayerReport, manifest: str) -> None:
     """The removal manifest beside the zip and, if asked, the JSON report (both atomic)."""
     atomic_write_text(config.manifest_path(), manifest)
     if config.json_path is not None:
         require_parent(config.json_path, "--json")
-        atomic_write_text(config.json_path, dumps_report(rep))
+        atomic_write_text(config.json_path, dumps_report(report))

@@ -262,9 +262,8 @@ def borrow_stage(
     borrowed, lib_sizes, closure = satisfy_from_layer(closure, natives, root, lib_dir, syslibs)
     if not closure.ok:
         raise closure_error(closure, syslibs)
-    if not config.dry_run:
-        borrowed, more = verify_borrowed(config, interp, root, borrowed, env, runner)
-        notes += more
+    borrowed, more = verify_borrowed(config, interp, root, borrowed, env, runner)
+    notes += more
     return borrowed, lib_sizes, closure
 
 
@@ -276,8 +275,6 @@ def fit_stage(
 ) -> tuple[OverflowOutcome | None, list[dict[str, object]], dict[str, int]]:
     """After verification: overflow when asked and over budget, then the ranked options if
     still over. Returns (overflow, options, the final sizes)."""
-    if config.dry_run:
-        return None, [], final
     wanted = set(requested) | {r.variant for r in resolution.replacements if r.skipped is None}
     overflow = None
     if config.overflow and sum(final.values()) > config.budget:

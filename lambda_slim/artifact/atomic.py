@@ -47,9 +47,17 @@ def atomic_copy(src: Path, dest: Path) -> None:
     _atomic(dest, lambda tmp: shutil.copyfile(src, tmp))
 
 
-def sha256_file(path: Path) -> str:
+def sha256_of(path: Path) -> tuple[int, bytes]:
+    """``(size, raw SHA-256 digest)`` of a file, read in 1 MiB chunks."""
     h = hashlib.sha256()
+    size = 0
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
+        while chunk := fh.read(1 << 20):
             h.update(chunk)
-    return h.hexdigest()
+            size += len(chunk)
+    return size, h.digest()
+
+
+def sha256_file(path: Path) -> str:
+    """The hex SHA-256 of a file."""
+    return sha256_of(path)[1].hex()

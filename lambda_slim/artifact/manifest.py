@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from .. import __version__
 from ..errors import InputError
-from ..target.runtimes import Target
-from ..tree.staging import PlanEntry
-
-SCHEMA_VERSION = 1
 
 
 def manifest_path(zip_path: Path) -> Path:
@@ -39,17 +33,3 @@ def read_target_json(path: Path) -> tuple[str, str] | None:
             hint="Rebuild to regenerate it, delete it, or pass --runtime and --arch.",
         )
     return target["runtime"], target["arch"]
-
-
-def manifest_json(target: Target, zip_sha256: str | None, removed: Iterable[PlanEntry],
-                  extra: Mapping[str, object] | None = None) -> str:
-    """The removal manifest: every planned removal that was applied, as JSON text, plus
-    ``extra`` sections (variant replacements, gpu decisions, packed distributions)."""
-    data: dict[str, object] = {**(extra or {}),
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "lambda-slim", "version": __version__},
-        "target": target.to_json(),
-        "zip_sha256": zip_sha256,
-        "removed": [dict(e.to_json(), path="python/" + e.rel) for e in removed],
-    }
-    return json.dumps(data, indent=1, sort_keys=True) + "\n"

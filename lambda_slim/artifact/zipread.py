@@ -18,12 +18,19 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import InputError
+from .zipformat import (
+    CDH,
+    CDH_MAGIC,
+    EOCD,
+    EOCD64,
+    EOCD64_LOCATOR,
+    EOCD64_LOCATOR_MAGIC,
+    EOCD64_MAGIC,
+    EOCD_MAGIC,
+    LFH,
+    LFH_MAGIC,
+)
 
-_EOCD = struct.Struct("<IHHHHIIH")
-_EOCD64_LOCATOR = struct.Struct("<IIQI")
-_EOCD64 = struct.Struct("<IQHHIIQQQQ")
-_CDH = struct.Struct("<IHHHHHHIIIHHHHHII")
-_LFH = struct.Struct("<IHHHHHIIIHH")
 _MAX_COMMENT = 0xFFFF
 _U32 = 0xFFFFFFFF
 #: Deflate cannot expand more than ~1032:1; a larger declared ratio is a lie.
@@ -113,40 +120,40 @@ def _zip64_extra(extra: bytes, need: list[str], sizes: dict[str, int]) -> bool:
 
 def _find_eocd(fh: BinaryIO, size: int, path: Path) -> tuple[int, int, int, int]:
     """(entry count, cd size, cd offset, eocd offset), following a zip64 locator if any."""
-    tail_len = min(size, _EOCD.size + _MAX_COMMENT)
+    tail_len = min(size, EOCD.size + _MAX_COMMENT)
     fh.seek(size - tail_len)
     tail = fh.read(tail_len)
-    pos = tail.rfind(b"PK\x05\x06")
+    pos = tail.rfind(EOCD_MAGIC)
     while pos >= 0:
-        if pos + _EOCD.size <= len(tail):
-            rec = _EOCD.unpack_from(tail, pos)
-            if pos + _EOCD.size + rec[7] == len(tail):
+        if pos + EOCD.size <= len(tail):
+            rec = EOCD.unpack_from(tail, pos)
+            if pos + EOCD.size + rec[7] == len(tail):
                 break
-        pos = tail.rfind(b"PK\x05\x06", 0, pos)
+        pos = tail.rfind(EOCD_MAGIC, 0, pos)
     if pos < 0:
         if size < 4:
             raise _hostile(path, "it is empty or truncated")
         fh.seek(0)
         head = fh.read(4)
         what = ("it has no end-of-central-directory record (truncated, or junk after it)"
-                if head == b"PK\x03\x04" else "it is not a zip file")
+                if head == LFH_MAGIC else "it is not a zip file")
         raise _hostile(path, what)
     eocd_off = size - tail_len + pos
-    _sig, disk, cd_disk, n_disk, n_total, cd_size, cd_off, _clen = _EOCD.unpack_from(tail, pos)
+    _sig, disk, cd_disk, n_disk, n_total, cd_size, cd_off, _clen = EOCD.unpack_from(tail, pos)
     if disk != 0 or cd_disk != 0 or n_disk != n_total:
         raise _hostile(path, "it is a multi-part (spanned) archive")
     if (n_total == 0xFFFF or cd_size == _U32 or cd_off == _U32) and eocd_off >= 20:
-        fh.seek(eocd_off - _EOCD64_LOCATOR.size)
-        loc = fh.read(_EOCD64_LOCATOR.size)
-        if loc[:4] == b"PK\x06\x07":
-            _s, _d, z64_off, _disks = _EOCD64_LOCATOR.unpack(loc)
-            if z64_off + _EOCD64.size > eocd_off - _EOCD64_LOCATOR.size:
+        fh.seek(eocd_off - EOCD64_LOCATOR.size)
+        loc = fh.read(EOCD64_LOCATOR.size)
+        if loc[:4] == EOCD64_LOCATOR_MAGIC:
+            _s, _d, z64_off, _disks = EOCD64_LOCATOR.unpack(loc)
+            if z64_off + EOCD64.size > eocd_off - EOCD64_LOCATOR.size:
                 raise _hostile(path, "its zip64 end record points outside the file")
             fh.seek(z64_off)
-            z = fh.read(_EOCD64.size)
-            if z[:4] != b"PK\x06\x06":
+            z = fh.read(EOCD64.size)
+            if z[:4] != EOCD64_MAGIC:
                 raise _hostile(path, "its zip64 end record is missing")
-            rec64 = _EOCD64.unpack(z)
+            rec64 = EOCD64.unpack(z)
             if rec64[4] != 0 or rec64[5] != 0 or rec64[6] != rec64[7]:
                 raise _hostile(path, "it is a multi-part (spanned) archive")
             n_total, cd_size, cd_off = rec64[7], rec64[8], rec64[9]
@@ -199,13 +206,13 @@ def _parse_central(cd: bytes, count: int, path: Path) -> list[ZipEntry]:
     seen: set[str] = set()
     pos = 0
     for _ in range(count):
-        if pos + _CDH.size > len(cd) or cd[pos:pos + 4] != b"PK\x01\x02":
+        if pos + CDH.size > len(cd) or cd[pos:pos + 4] != CDH_MAGIC:
             raise _hostile(path, "its central directory has fewer entries than it declares")
         (_sig, _vmade, _vneed, flags, method, _t, _d, crc, csize, usize, nlen, elen, clen,
-         disk, _iattr, eattr, offset) = _CDH.unpack_from(cd, pos)
-        raw_name = cd[pos + _CDH.size: pos + _CDH.size + nlen]
-        extra = cd[pos + _CDH.size + nlen: pos + _CDH.size + nlen + elen]
-        end = pos + _CDH.size + nlen + elen + clen
+         disk, _iattr, eattr, offset) = CDH.unpack_from(cd, pos)
+        raw_name = cd[pos + CDH.size: pos + CDH.size + nlen]
+        extra = cd[pos + CDH.size + nlen: pos + CDH.size + nlen + elen]
+        end = pos + CDH.size + nlen + elen + clen
         if end > len(cd):
             raise _hostile(path, "a central directory record runs past its end")
         pos = end
@@ -251,11 +258,11 @@ def _check_local_headers(buf: mmap.mmap, entries: list[ZipEntry], cd_off: int,
     order = sorted(range(len(entries)), key=lambda i: entries[i].header_offset)
     for rank, i in enumerate(order):
         e = entries[i]
-        head = buf[e.header_offset: e.header_offset + _LFH.size]
-        if len(head) != _LFH.size or head[:4] != b"PK\x03\x04":
+        head = buf[e.header_offset: e.header_offset + LFH.size]
+        if len(head) != LFH.size or head[:4] != LFH_MAGIC:
             raise _hostile(path, f"entry {e.name!r} points at a missing local header")
-        (_sig, _v, flags, method, _t, _d, crc, csize, usize, nlen, elen) = _LFH.unpack(head)
-        local_name = buf[e.header_offset + _LFH.size: e.header_offset + _LFH.size + nlen]
+        (_sig, _v, flags, method, _t, _d, crc, csize, usize, nlen, elen) = LFH.unpack(head)
+        local_name = buf[e.header_offset + LFH.size: e.header_offset + LFH.size + nlen]
         if local_name != e.raw_name:
             raise _hostile(path, f"entry {e.name!r} has a different name in its local header")
         if method != e.method:
@@ -267,7 +274,7 @@ def _check_local_headers(buf: mmap.mmap, entries: list[ZipEntry], cd_off: int,
             if local != central and not (csize == _U32 or usize == _U32):
                 raise _hostile(path, f"entry {e.name!r}: local header and central directory "
                                "disagree on its size or checksum")
-        data_off = e.header_offset + _LFH.size + nlen + elen
+        data_off = e.header_offset + LFH.size + nlen + elen
         limit = entries[order[rank + 1]].header_offset if rank + 1 < len(order) else cd_off
         if data_off + e.compressed_size > limit:
             raise _hostile(path, f"entry {e.name!r} declares {e.compressed_size:,} compressed "

@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import os
 import stat
-import struct
 import tempfile
 import time
 import zlib
@@ -26,6 +25,18 @@ from typing import BinaryIO
 
 from ..errors import InputError
 from .atomic import require_parent
+from .zipformat import (
+    CDH,
+    CDH_SIG,
+    EOCD,
+    EOCD64,
+    EOCD64_LOCATOR,
+    EOCD64_LOCATOR_SIG,
+    EOCD64_SIG,
+    EOCD_SIG,
+    LFH,
+    LFH_SIG,
+)
 
 DOS_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip can hold
 _U32 = 0xFFFFFFFF
@@ -172,13 +183,13 @@ def write_zip(
                 flags = 0x0800 if not arc.isascii() else 0
                 perm = 0o755 if mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH) else 0o644
                 offset = out.pos
-                out.write(struct.pack(
-                    "<IHHHHHIIIHH", 0x04034B50, 20, flags, method, dos_time, dos_date,
+                out.write(LFH.pack(
+                    LFH_SIG, 20, flags, method, dos_time, dos_date,
                     crc, len(data), usize, len(name), 0,
                 ) + name)
                 out.write(data)
-                central.append(struct.pack(
-                    "<IHHHHHHIIIHHHHHII", 0x02014B50, (3 << 8) | 20, 20, flags, method,
+                central.append(CDH.pack(
+                    CDH_SIG, (3 << 8) | 20, 20, flags, method,
                     dos_time, dos_date, crc, len(data), usize, len(name), 0, 0, 0, 0,
                     (stat.S_IFREG | perm) << 16, offset,
                 ) + name)
@@ -193,19 +204,17 @@ def write_zip(
             count = len(central)
             if count > 0xFFFF or cd_offset > _U32:
                 z64_offset = out.pos
-                out.write(struct.pack(
-                    "<IQHHIIQQQQ", 0x06064B50, 44, (3 << 8) | 45, 45, 0, 0,
+                out.write(EOCD64.pack(
+                    EOCD64_SIG, 44, (3 << 8) | 45, 45, 0, 0,
                     count, count, cd_size, cd_offset,
                 ))
-                out.write(struct.pack("<IIQI", 0x07064B50, 0, z64_offset, 1))
-                out.write(struct.pack(
-                    "<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF,
+                out.write(EOCD64_LOCATOR.pack(EOCD64_LOCATOR_SIG, 0, z64_offset, 1))
+                out.write(EOCD.pack(
+                    EOCD_SIG, 0, 0, 0xFFFF, 0xFFFF,
                     min(cd_size, _U32), min(cd_offset, _U32), 0,
                 ))
             else:
-                out.write(struct.pack(
-                    "<IHHHHIIH", 0x06054B50, 0, 0, count, count, cd_size, cd_offset, 0,
-                ))
+                out.write(EOCD.pack(EOCD_SIG, 0, 0, count, count, cd_size, cd_offset, 0))
             raw.flush()
             os.fsync(raw.fileno())
             digest = out.sha.hexdigest()

@@ -85,10 +85,10 @@ def _sigterm_unwinds() -> Iterator[None]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code (callable from tests)."""
     args = list(argv) if argv is not None else sys.argv[1:]
-    _last_exit_code.clear()
     try:
         with _sigterm_unwinds():
-            main_group.main(args=args, standalone_mode=False)
+            # Commands return their exit code; standalone_mode=False hands it back here.
+            code = main_group.main(args=args, standalone_mode=False)
     except LambdaSlimError as exc:
         render_error(exc)
         return exc.exit_code
@@ -109,17 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             err_console.print(traceback.format_exc(), markup=False, highlight=False)
         render_internal(exc)
         return EXIT_INTERNAL
-    ctx_code = _last_exit_code.get("code", 0)
-    _last_exit_code.clear()
-    return ctx_code
-
-
-#: Commands report a non-error, non-zero outcome (over budget) here instead of exiting.
-_last_exit_code: dict[str, int] = {}
-
-
-def set_exit_code(code: int) -> None:
-    _last_exit_code["code"] = code
+    return code if isinstance(code, int) else 0
 
 
 def entrypoint() -> None:
@@ -129,4 +119,4 @@ def entrypoint() -> None:
 _register()
 
 
-__all__ = ["console", "entrypoint", "main", "main_group", "set_exit_code"]
+__all__ = ["console", "entrypoint", "main", "main_group"]

@@ -13,12 +13,14 @@ from ..artifact.atomic import atomic_write_text, require_parent
 from ..check import (
     CheckReport,
     check_paths,
+    github_annotations,
+    markdown_summary,
     verdict_of,
 )
-from ..report.ci import github_annotations, markdown_summary
 from ..sizes import DEFAULT_BUDGET, human, parse_size
-from ..target.runtimes import ARCHES, RUNTIMES
-from . import main_group, set_exit_code
+from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
+from . import main_group
+from .options import arch_option, json_option, runtime_option, system_lib_option
 from .render import console, err_console
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "red"}
@@ -57,7 +59,7 @@ def _render(report: CheckReport) -> None:
 
 @main_group.command(
     "check",
-    epilog="""\b
+    epilog=f"""\b
 Examples:
   lambda-slim check layer.zip
   lambda-slim check layer.zip numpy-layer.zip --function function.zip --budget 200MiB
@@ -67,7 +69,7 @@ Examples:
 A PATH whose files live under python/ (or that has a build manifest
 <zip stem>.manifest.json beside it) is a layer; the first other PATH is the
 function code. --function marks the function explicitly; then every PATH is a layer.
-The target defaults to the manifest's "target" (else python3.12 / x86_64).
+The target defaults to the manifest's "target" (else {DEFAULT_RUNTIME} / {DEFAULT_ARCH}).
 
 \b
 In GitHub Actions (GITHUB_ACTIONS=true) findings are also printed as ::error /
@@ -88,19 +90,15 @@ Exit codes:
 @click.option("--budget", default=str(DEFAULT_BUDGET), show_default=True, metavar="SIZE",
               help="Unzipped size limit for the function plus its layers: bytes or "
                    "250MiB / 200MB / 1GiB (MB = 10^6, MiB = 2^20).")
-@click.option("--runtime", type=click.Choice(list(RUNTIMES)), default=None,
-              help="Lambda runtime for the glibc check [default: from the build manifest, "
-                   "else python3.12].")
-@click.option("--arch", type=click.Choice(list(ARCHES)), default=None,
-              help="Lambda architecture [default: from the build manifest, else x86_64].")
-@click.option("--system-lib", "system_libs", multiple=True, metavar="SONAME",
-              help="A shared library another layer or a custom runtime provides (the "
-                   "closure audit then accepts it). Repeatable.")
-@click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, metavar="FILE", help="Also write the result as JSON (atomically).")
+@runtime_option("Lambda runtime for the glibc check [default: from the build manifest, "
+                f"else {DEFAULT_RUNTIME}].")
+@arch_option(f"Lambda architecture [default: from the build manifest, else {DEFAULT_ARCH}].")
+@system_lib_option("A shared library another layer or a custom runtime provides (the closure "
+                   "audit then accepts it). Repeatable.")
+@json_option("Also write the result as JSON (atomically).", dest="json_out", dir_okay=False)
 def check_command(paths: tuple[Path, ...], function: Path | None, budget: str,
                   runtime: str | None, arch: str | None, system_libs: tuple[str, ...],
-                  json_out: Path | None) -> None:
+                  json_out: Path | None) -> int:
     """Gate a function and its layers on Lambda's size limits, without unzipping.
 
     Sizes come from each zip's central directory. For each PATH and for the total:
@@ -125,5 +123,4 @@ def check_command(paths: tuple[Path, ...], function: Path | None, budget: str,
         if summary:
             with open(summary, "a", encoding="utf-8") as fh:
                 fh.write(markdown_summary(report))
-    if report.exit_code:
-        set_exit_code(report.exit_code)
+    return report.exit_code

@@ -15,7 +15,7 @@ from ..artifact.atomic import atomic_write_text
 from ..errors import InputError
 from ..guard import check_outputs
 from ..publish import DEFAULT_DEADLINE, PublishOutcome, RegionClients, plan_publish, publish
-from . import main_group, set_exit_code
+from . import main_group
 from .render import console, err_console
 
 #: Seconds per socket connect and per read; botocore retries within --timeout.
@@ -169,7 +169,7 @@ def publish_command(zip_path: Path, name: str, regions: tuple[str, ...],
                     license_info: str | None, runtimes: tuple[str, ...],
                     arches: tuple[str, ...], report: Path | None, dry_run: bool, force: bool,
                     public: bool, principal: str | None, endpoint_url: str | None,
-                    json_out: Path | None, timeout: float) -> None:
+                    json_out: Path | None, timeout: float) -> int:
     """Publish a layer zip with PublishLayerVersion, idempotently, to one or more regions."""
     if public and principal:
         raise InputError("--public and --principal are mutually exclusive.",
@@ -194,5 +194,4 @@ def publish_command(zip_path: Path, name: str, regions: tuple[str, ...],
     _render(outcome)
     if json_out is not None:
         atomic_write_text(json_out, json.dumps(outcome.to_json(), indent=2) + "\n")
-    if outcome.exit_code:
-        set_exit_code(outcome.exit_code)
+    return outcome.exit_code

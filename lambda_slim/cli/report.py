@@ -11,6 +11,7 @@ import click
 from ..artifact.atomic import atomic_write_text, require_parent
 from ..errors import InputError
 from ..report.html import render_html
+from ..report.jsonio import report_from_json
 from . import main_group
 from .render import console, render
 
@@ -54,12 +55,21 @@ Exit codes: 0 ok, 2 the report is missing or not a build report.""",
 @click.option("--html", "html_out", type=click.Path(path_type=Path), default=None,
               help="Write the HTML report (treemap, budget, rules, verification) here.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the tables.")
-def report_cmd(report_path: Path, html_out: Path | None, quiet: bool) -> None:
+def report_cmd(report_path: Path, html_out: Path | None, quiet: bool) -> int:
     """Show the build report REPORT (from `build --json`), and write it as HTML."""
-    rep = load_report(report_path)
+    doc = load_report(report_path)
     if html_out is not None:
-        write_html(rep, html_out)
+        write_html(doc, html_out)
     if not quiet:
+        try:
+            rep = report_from_json(doc)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(
+                f"{report_path} is a build report this lambda-slim cannot show ({exc!r} is "
+                "missing or unexpected).",
+                hint="Rebuild with this version (`lambda-slim build --json`) to regenerate it.",
+            ) from None
         console.print(render(rep))
         if html_out is not None:
             console.print(f"wrote {html_out}")
+    return 0

@@ -17,12 +17,12 @@ from typing import Any
 from ..artifact.manifest import manifest_path
 from ..artifact.zipwrite import source_date_epoch
 from ..errors import ConfigError
-from ..resolve.variants import variant_table
 from ..rules import RULES, validate_rules
 from ..sizes import DEFAULT_BUDGET, parse_size
 from ..suggest import did_you_mean
 from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, Target, parse_target
 from ..target.syslibs import validate_soname
+from .args import BuildArgs
 from .lock_model import Selection
 from .locks import default_input
 
@@ -36,6 +36,9 @@ COMPILE_MODES = ("all", "none", "traced")
 DEFAULT_SMOKE_TIMEOUT = 300.0
 #: Lambda's memory sizes (MB).
 MEMORY_RANGE = (128, 10240)
+#: How resolved wheels are installed: "unpack" (parallel, spec-following, the default) or
+#: "pip" (``pip install --target`` under the target interpreter).
+INSTALLERS = ("unpack", "pip")
 GRANULARITIES = ("package", "module", "file")
 
 
@@ -46,7 +49,6 @@ class BuildConfig:
     output: Path
     budget: int = DEFAULT_BUDGET
     json_path: Path | None = None
-    dry_run: bool = False
     keep: tuple[str, ...] = ()
     rules: frozenset[str] = frozenset()
     compile: str = "all"
@@ -66,10 +68,7 @@ class BuildConfig:
     #: True when the output path comes from pyproject.toml: its folder is created on demand
     #: (a project declares where its artifacts go); a --output folder must already exist.
     create_output_dir: bool = False
-    #: ``lambda-slim trace``: plan the trace rule and report it; apply nothing, write no zip.
-    trace_preview: bool = False
-    #: "unpack" (parallel, spec-following) or "pip" (pip install --target).
-    installer: str = "unpack"
+    installer: str = INSTALLERS[0]
     #: Sonames another layer or a custom runtime provides (``--system-lib``, ``system-libs``).
     system_libs: tuple[str, ...] = ()
     #: Seconds a smoke or trace script may run before it counts as failed.
@@ -206,19 +205,19 @@ def _as_float(value: Any, key: str) -> float:
 
 
 def _installer(value: Any) -> str:
-    if value not in ("unpack", "pip"):
+    if value not in INSTALLERS:
         raise ConfigError(f"`installer` must be 'unpack' or 'pip', not {value!r}.")
     return str(value)
 
 
-def _variants(value: Any, enabled: Any) -> tuple[str, ...]:
-    pairs = tuple(_as_list(value, "variant"))
-    variant_table(pairs, enabled=_as_bool(enabled, "variants"))  # InputError on a bad pair
-    return pairs
+def _variants(value: Any) -> tuple[str, ...]:
+    """``ORIGINAL=REPLACEMENT`` pairs; the build checks them against the variants table
+    before any work (:func:`lambda_slim.resolve.variants.variant_table`)."""
+    return tuple(_as_list(value, "variant"))
 
 
 def build_config(
-    cli: Mapping[str, Any],
+    cli: BuildArgs,
     env: Mapping[str, str],
     cwd: Path,
     layer: str | None = None,
@@ -228,7 +227,7 @@ def build_config(
     ``cli`` holds only the flags the user gave (None/absent means "not given"). Relative
     paths from pyproject.toml are relative to that file's folder.
     """
-    req_cli = cli.get("requirements")
+    req_cli = cli.requirements
     if req_cli is not None:
         given = (cwd / req_cli).resolve()
         pyproject = (given if given.is_dir() else given.parent) / "pyproject.toml"
@@ -251,9 +250,8 @@ def build_config(
     for var, key in ENV_KEYS.items():
         if env.get(var):
             merged[key] = (env[var], cwd)
-    for key, value in cli.items():
-        if key != "rule-flags" and value is not None and value != ():
-            merged[key] = (value, cwd)
+    for key, value in cli.given().items():
+        merged[key] = (value, cwd)
 
     def get(key: str, default: Any = None) -> Any:
         return merged[key][0] if key in merged else default
@@ -278,7 +276,7 @@ def build_config(
     assert output is not None
     disabled = set(_as_list(get("disable"), "disable"))
     validate_rules(disabled)
-    for rule, on in (cli.get("rule-flags") or {}).items():
+    for rule, on in cli.rule_flags.items():
         if on is True:
             disabled.discard(rule)
         elif on is False:
@@ -318,7 +316,6 @@ def build_config(
         output=output,
         budget=parse_size(get("budget", DEFAULT_BUDGET)),
         json_path=json_path,
-        dry_run=bool(get("dry-run", False)),
         keep=tuple(_as_list(get("keep"), "keep")),
         rules=frozenset(set(RULES) - disabled),
         compile=str(compile_mode),
@@ -328,20 +325,19 @@ def build_config(
         repair=_as_bool(get("repair", False), "repair"),
         require_verify=_as_bool(get("require-verify", False), "require-verify"),
         python=str(get("python")) if get("python") else None,
-        cache_dir=Path(cli["cache-dir"]) if cli.get("cache-dir") else default_cache_dir(env),
+        cache_dir=Path(cli.cache_dir) if cli.cache_dir else default_cache_dir(env),
         jobs=_as_int(get("jobs", 0), "jobs"),
         zip_level=zip_level,
         refresh=bool(get("refresh", False)),
         epoch=source_date_epoch(env),
         layer=layer,
         use_result_cache=bool(get("result-cache", True)),
-        trace_preview=bool(get("trace-preview", False)),
-        installer=_installer(get("installer", "unpack")),
+        installer=_installer(get("installer", INSTALLERS[0])),
         system_libs=system_libs,
         smoke_timeout=smoke_timeout,
         memory_mb=memory_mb,
         variants=_as_bool(get("variants", True), "variants"),
-        variant=_variants(get("variant"), get("variants", True)),
+        variant=_variants(get("variant")),
         overflow=_as_bool(get("overflow", False), "overflow"),
         function=function,
         layer_zips=paths_of("layer-zips"),
@@ -351,7 +347,7 @@ def build_config(
                             tuple(_as_list(get("extras"), "extras")),
                             _as_bool(get("no-default-groups", False), "no-default-groups")),
         create_output_dir="output" in merged and merged["output"][1] == base
-        and not cli.get("output"),
+        and not cli.output,
     )
 
 

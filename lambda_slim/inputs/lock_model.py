@@ -17,7 +17,7 @@ from packaging.markers import InvalidMarker, Marker, UndefinedComparison, Undefi
 from packaging.utils import canonicalize_name
 
 from ..errors import InputError
-from ..resolve.markers import target_environment
+from ..target.runtimes import target_environment
 
 Machine = Literal["x86_64", "aarch64"]
 Kind = Literal["uv.lock", "pylock.toml", "poetry.lock", "Pipfile.lock", "pyproject.toml"]

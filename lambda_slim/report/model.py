@@ -1,56 +1,248 @@
-"""The typed result of a build: what every report (JSON, tables, manifest) is made from."""
+"""The typed results of a build, and the report every output is made from.
+
+:func:`lambda_slim.build.build` returns a :class:`BuildResult` (a fresh build) or a
+:class:`CachedBuild` (an identical earlier build reused); :func:`lambda_slim.build.plan_build`
+returns a :class:`BuildPlan` (``--dry-run`` and ``lambda-slim trace``). Each carries a typed
+:class:`LayerReport` (or the plan); the versioned JSON is written from these by
+:mod:`lambda_slim.report.jsonio` alone, and the CLI renders them without reading a dict.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from ..artifact.zipwrite import ArchiveResult
-from ..fit import OverflowOutcome
-from ..inputs.config import BuildConfig
-from ..inputs.requirements import Requirements
 from ..native.borrow import Borrowed
-from ..native.elf import NativeFile
-from ..resolve.install import Resolution
+from ..resolve.variants import Replacement
 from ..rules.gpu import GpuDecision
-from ..tree.inventory import Inventory
+from ..target.runtimes import Target
 from ..tree.staging import PlanEntry
 from ..verify.probes import VerifyReport
+from ..verify.trace import TraceInfo
 
 
-@dataclass
-class BuildResult:
-    config: BuildConfig
-    requirements: Requirements
-    resolution: Resolution
-    inventory: Inventory
-    plan: list[PlanEntry]
-    natives: list[NativeFile]
-    verify: VerifyReport
-    final_sizes: dict[str, int]
+@dataclass(frozen=True)
+class ZipInfo:
+    path: str
+    bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class WheelRow:
+    name: str
+    version: str
+    filename: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class PackageRow:
+    name: str
+    version: str
+    installed_bytes: int
+    final_bytes: int
+    saved_bytes: int
+    trace_bytes: int
+    budget_share: float
+    #: what its files add to the zip (None when no zip was written)
+    zip_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    name: str
+    files: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """One file of the layer (``python/...``), its size and owning distribution."""
+
+    path: str
+    bytes: int
+    package: str
+
+
+@dataclass(frozen=True)
+class IdenticalGroup:
+    bytes: int
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StripSkip:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TraceSummary:
+    """The trace rule in a report: what it did (``run``), byte-identical files, and what a
+    trace of the smoke scripts would save when the rule is off (``potential_*``)."""
+
+    enabled: bool
+    run: TraceInfo | None = None
+    identical_files: tuple[IdenticalGroup, ...] = ()
+    potential_files: int | None = None
+    potential_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class VariantsSummary:
+    """What the variants table did: replacements, distributions left out, orphaned pins."""
+
+    enabled: bool = True
+    replacements: tuple[Replacement, ...] = ()
+    dropped: Mapping[str, str] = field(default_factory=dict)
+    orphans: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PackedRow:
+    name: str
+    bytes: int
+    archive_bytes: int
+
+
+@dataclass(frozen=True)
+class OverflowSummary:
+    """``--overflow``: what was packed, the /tmp it needs, init time without and with.
+    ``section`` is the report section as the overflow stage wrote it (written back as is)."""
+
+    packed: tuple[PackedRow, ...]
+    needed_tmp_bytes: int
+    default_tmp_mb: int
+    fits_default: bool
+    recommended_mb: int
+    init_ms_without: float | None
+    init_ms_with: float | None
+    environment: str
+    section: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class FunctionSummary:
+    """``--function``: the handler check, the layers and what they provide. ``section`` is
+    the report section as the function stage wrote it (written back as is)."""
+
+    handler: str | None
+    handler_environment: str | None
+    layers: int
+    layers_bytes: int
+    limit_bytes: int
+    provided_by_layers: tuple[str, ...]
+    section: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class OptionRow:
+    """Over budget: one way to bring it under, by measured bytes (``fit.over_budget_options``)."""
+
+    option: str
+    bytes: int
+    enough: bool
+    how: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class LayerReport:
+    """Everything a build reports, fresh or reused from the result cache."""
+
+    target: Target
+    requirements_path: str
+    requested: tuple[str, ...]
+    budget_bytes: int
+    installed_bytes: int
+    final_bytes: int
     compiled_bytes: int
-    archive: ArchiveResult | None
+    files: int
+    zip: ZipInfo | None
+    resolved: tuple[WheelRow, ...]
+    packages: tuple[PackageRow, ...]
+    rules: tuple[RuleRow, ...]
+    verify: VerifyReport
+    strip_skipped: tuple[StripSkip, ...]
+    tests_kept: tuple[str, ...]
+    largest_files: tuple[FileRow, ...]
+    trace: TraceSummary
+    advice: tuple[str, ...]
     timings: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    strip_skipped: list[tuple[str, str]] = field(default_factory=list)
-    tests_kept: list[str] = field(default_factory=list)
-    trace: dict[str, object] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    cached: bool = False
+    #: the input's format ("requirements.txt", "uv.lock", ...) and whether its pins were
+    #: installed exactly (a lock: --no-deps)
+    requirements_kind: str = "requirements.txt"
+    locked: bool = False
+    variants: VariantsSummary = field(default_factory=VariantsSummary)
     #: the ``gpu`` rule's verdict on each CUDA payload and orphaned pin
-    gpu: list[GpuDecision] = field(default_factory=list)
-    #: ``--overflow``: what was packed, the /tmp it needs, init time without and with
-    overflow: OverflowOutcome | None = None
-    #: a function package's handler, layers and what they provide (``--function``)
-    function: dict[str, object] = field(default_factory=dict)
-    #: missing system libraries served by copies of libraries other wheels vendor
-    borrowed: list[Borrowed] = field(default_factory=list)
-    #: files placed in the layer's lib/ (Lambda's /opt/lib): zip path -> bytes
-    lib_sizes: dict[str, int] = field(default_factory=dict)
-    #: over budget: what could bring it under, ranked by measured bytes (fit.over_budget_options)
-    options: list[dict[str, object]] = field(default_factory=list)
+    gpu: tuple[GpuDecision, ...] = ()
+    #: the requirement lines as given
+    requirement_lines: tuple[str, ...] = ()
+    #: each installed distribution's Requires-Dist lines naming another installed one
+    requires: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: per-file sizes and fates for the HTML treemap (shape: :mod:`lambda_slim.report.files`)
+    tree: Mapping[str, Any] = field(default_factory=dict)
+    overflow: OverflowSummary | None = None
+    function: FunctionSummary | None = None
+    #: missing system libraries served by copies other wheels vendor (in the zip's lib/)
+    borrowed: tuple[Borrowed, ...] = ()
+    over_budget_options: tuple[OptionRow, ...] = ()
 
     @property
-    def final_bytes(self) -> int:
-        return sum(self.final_sizes.values()) + sum(self.lib_sizes.values())
+    def within_budget(self) -> bool:
+        return self.final_bytes <= self.budget_bytes
 
     @property
     def over_budget(self) -> bool:
-        return self.final_bytes > self.config.budget
+        return not self.within_budget
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """A fresh build: the zip, its removal manifest and the report were written."""
+
+    report: LayerReport
+    removed: tuple[PlanEntry, ...]
+
+    @property
+    def over_budget(self) -> bool:
+        return self.report.over_budget
+
+
+@dataclass(frozen=True)
+class CachedBuild:
+    """An identical earlier build's outputs, copied into place from the result cache."""
+
+    report: LayerReport
+    key: str
+
+    @property
+    def over_budget(self) -> bool:
+        return self.report.over_budget
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """What a build would do, with nothing written: ``--dry-run`` (the rules' plan and the
+    strip candidates) or a trace preview (the trace rule's plan on the rule-pruned layer,
+    with that layer's report)."""
+
+    mode: str  # "dry-run" | "trace"
+    budget_bytes: int
+    entries: tuple[PlanEntry, ...]
+    strip_candidates: tuple[str, ...] = ()
+    #: the rule-pruned layer as measured (trace previews only)
+    report: LayerReport | None = None
+    #: the trace rule's removals with their owners (trace previews only)
+    trace_plan: tuple[FileRow, ...] = ()
+
+    @property
+    def over_budget(self) -> bool:
+        return self.report.over_budget if self.report is not None else False
+
+
+BuildOutcome = BuildResult | CachedBuild | BuildPlan

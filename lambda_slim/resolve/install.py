@@ -58,7 +58,6 @@ class ResolvedWheel:
 @dataclass(frozen=True)
 class Resolution:
     wheels: tuple[ResolvedWheel, ...]
-    from_cache: bool
     key: str
     #: what the variants table did (or declined to do), for plan, report and manifest
     replacements: tuple[Replacement, ...] = ()
@@ -147,7 +146,7 @@ def _load_cached(index: Path, wheels_dir: Path, key: str) -> Resolution | None:
             return None
         out.append(ResolvedWheel(w["name"], w["version"], w["filename"], w["sha256"], p))
     reps = tuple(replacement_from_json(r) for r in data.get("replacements", []))
-    return Resolution(tuple(out), True, key, reps, dict(data.get("dropped", {})),
+    return Resolution(tuple(out), key, reps, dict(data.get("dropped", {})),
                       dict(data.get("orphans", {})))
 
 
@@ -259,11 +258,11 @@ def resolve(
                 reqs.pip_path, variants, target, Path(tmp), download,
                 lambda n, v, f: original_requires(n, v, f, target, interp, runner, env,
                                                   cache_dir))
-        res = Resolution(tuple(by_path[p] for _n, _v, p in outcome.wheels), False, key,
+        res = Resolution(tuple(by_path[p] for _n, _v, p in outcome.wheels), key,
                          outcome.replacements, dict(outcome.dropped), dict(outcome.orphans))
     else:
         res = Resolution(tuple(_download(reqs.pip_path, reqs, target, interp, cache_dir, runner,
-                                         env)), False, key)
+                                         env)), key)
     payload = {
         "key": key,
         "target": target.to_json(),
@@ -278,9 +277,6 @@ def resolve(
         json.dump(payload, fh, indent=1)
     os.replace(tmpname, index)
     return res
-
-
-INSTALLERS = ("unpack", "pip")
 
 
 def install(

@@ -20,37 +20,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-#: Marker variables set for the target. ``platform_release``/``platform_version`` (the
-#: kernel) are left as pip's machine reports them: Lambda documents no kernel version.
-TARGET_KEYS = (
-    "implementation_name", "implementation_version", "os_name", "platform_machine",
-    "platform_python_implementation", "platform_system", "python_full_version",
-    "python_version", "sys_platform",
-)
+from ..target.runtimes import TARGET_KEYS, target_environment
 
-
-def target_environment(machine: str, python: tuple[int, int],
-                       full_version: str | None = None) -> dict[str, str]:
-    """Marker values of CPython ``python`` on Lambda's Linux for ELF machine ``machine``.
-
-    ``full_version`` (``3.11.9``) is the build interpreter's own when it has the target's
-    ``X.Y``; without it the bootstrap keeps the running interpreter's full version when its
-    ``X.Y`` matches and uses ``X.Y.0`` otherwise (Lambda does not pin a patch release).
-    """
-    v = f"{python[0]}.{python[1]}"
-    env = {
-        "implementation_name": "cpython",
-        "os_name": "posix",
-        "platform_machine": machine,
-        "platform_python_implementation": "CPython",
-        "platform_system": "Linux",
-        "python_version": v,
-        "sys_platform": "linux",
-    }
-    if full_version is not None:
-        env["python_full_version"] = env["implementation_version"] = full_version
-    return env
-
+__all__ = ["BOOTSTRAP", "TARGET_KEYS", "pip_command", "target_environment"]
 
 #: Runs as ``python -c BOOTSTRAP ENV_JSON pip-args...``; kept free of anything but stdlib and
 #: pip so it works in any interpreter that has pip.

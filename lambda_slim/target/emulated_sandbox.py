@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from elftools.common.exceptions import ELFError
+from elftools.elf.dynamic import DynamicSection
+from elftools.elf.elffile import ELFFile
 
 from ..errors import ToolMissingError
-from ..native.closure import read_deps
-from .emulation import Emulation, elf_facts, launcher
+from .emulation import Emulation, elf_facts
+from .proc import run
+from .python import Interpreter, TargetPython
 from .sandbox import Sandbox, find_bwrap, lambda_environment
 from .syslibs import KNOWN_ABSENT, KNOWN_ABSENT_BY_FAMILY, SystemLibraries
 
@@ -56,10 +58,15 @@ def _find(name: str, dirs: Iterable[Path]) -> Path | None:
 
 
 def _needed(path: Path) -> tuple[str, ...]:
+    """DT_NEEDED of an ELF file (what :mod:`lambda_slim.native.closure` follows); () if none."""
     try:
         with open(path, "rb") as fh:
-            return read_deps(fh).needed
-    except (OSError, ELFError, ValueError):
+            dynamic = ELFFile(fh).get_section_by_name(".dynamic")
+            if not isinstance(dynamic, DynamicSection):
+                return ()
+            return tuple(str(t.needed) for t in dynamic.iter_tags()  # type: ignore[attr-defined]
+                         if t.entry.d_tag == "DT_NEEDED")
+    except (OSError, ELFError, ValueError, AssertionError):
         return ()
 
 
@@ -117,9 +124,9 @@ def make_emulated_sandbox(emulation: Emulation, syslibs: SystemLibraries,
                                hint="Debian/Ubuntu: apt-get install bubblewrap qemu-user-static.")
     emu, py = emulation.emulator, emulation.python
     assert emu.path is not None
-    argv, extra = launcher(emu, py)
-    proc = subprocess.run([*argv, "-I", "-S", "-c", _QUERY], capture_output=True, text=True,
-                          timeout=timeout, check=False, env={"PATH": os.defpath, **extra})
+    tp = TargetPython(Interpreter(py.path, py.version), {"PATH": os.defpath}, run,
+                      emulation.isolation())
+    proc = tp.run(["-I", "-S", "-c", _QUERY], timeout=timeout)
     if proc.returncode != 0:
         raise ToolMissingError(f"The emulated interpreter {py.path} did not run: "
                                f"{proc.stderr.strip()[-300:]}",

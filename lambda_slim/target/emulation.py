@@ -23,13 +23,17 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 from elftools.elf.segments import InterpSegment
 
 from ..errors import InputError
+from .proc import TIMED_OUT, Runner
+from .proc import run as default_runner
+from .python import BindableIsolation, Interpreter, Isolation, Launch, TargetPython
+
+__all__ = ["EmulatedIsolation", "Emulation", "Isolation", "Launch", "Missing", "detect"]
 
 #: QEMU user-mode binaries per ELF machine, most self-contained first (``-static`` needs no
 #: host libraries, so it also works inside a sandbox that hides them).
@@ -48,26 +52,6 @@ CROSS_SYSROOTS: dict[str, tuple[str, ...]] = {
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 #: Emulated CPython starts in ~1-4 s; a probe that takes minutes is broken, not slow.
 PROBE_TIMEOUT = 180.0
-
-
-@dataclass(frozen=True)
-class Launch:
-    """What to actually execute (the TargetPython seam's type; see LAYOUT.md)."""
-
-    argv: list[str]
-    env: dict[str, str]
-    cwd: Path | None
-
-
-class Isolation(Protocol):
-    """How a child interpreter is isolated: host, sandbox, emulation (TargetPython seam)."""
-
-    name: str
-
-    def wrap(self, argv: Sequence[str], *, env: Mapping[str, str], layer: Path | None,
-             paths: Sequence[Path], cwd: Path | None) -> Launch: ...
-
-    def inside(self, host_path: Path) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -240,16 +224,20 @@ _PROBE = ("import platform, sys; "
 
 
 def _probe(emulator: Emulator, python: ForeignPython, env: Mapping[str, str],
-           timeout: float) -> tuple[tuple[int, int], str, str] | str:
-    """(version, machine, sys.executable) as the interpreter reports them, or why not."""
-    argv, extra = launcher(emulator, python)
+           timeout: float, runner: Runner = default_runner
+           ) -> tuple[tuple[int, int], str, str] | str:
+    """(version, machine, sys.executable) as the interpreter reports them, or why not; run
+    through the TargetPython seam under this emulator."""
+    candidate = TargetPython(Interpreter(python.path, python.version), env, runner,
+                             EmulatedIsolation(emulator, python))
     try:
-        out = subprocess.run([*argv, "-I", "-S", "-c", _PROBE], capture_output=True, text=True,
-                             timeout=timeout, check=False, env={**env, **extra})
+        out = candidate.run(["-I", "-S", "-c", _PROBE], timeout=timeout)
     except subprocess.TimeoutExpired:
         return f"did not answer within {timeout:.0f}s under emulation"
     except OSError as exc:
         return f"could not be started ({exc.strerror})"
+    if out.returncode == TIMED_OUT and "[timed out after" in (out.stderr or ""):
+        return f"did not answer within {timeout:.0f}s under emulation"
     words = out.stdout.strip().split(" ", 2)
     if out.returncode != 0 or len(words) != 3:
         err = (out.stderr or out.stdout).strip().splitlines()
@@ -294,6 +282,7 @@ def _look_through(python: ForeignPython, executable: str,
 def find_foreign_python(
     machine: str, version: tuple[int, int], env: Mapping[str, str], emulator: Emulator,
     explicit: str | None = None, timeout: float = PROBE_TIMEOUT,
+    runner: Runner = default_runner,
 ) -> ForeignPython | Missing:
     """The first working ``machine`` interpreter of exactly ``version``.
 
@@ -311,7 +300,7 @@ def find_foreign_python(
                 raise InputError(got.what, hint=got.how)
             reasons.append(got.what)
             continue
-        probed = _probe(emulator, got, env, timeout)
+        probed = _probe(emulator, got, env, timeout, runner)
         if isinstance(probed, tuple) and probed[:2] == (version, machine):
             return _look_through(got, probed[2], env)
         why = (f"is Python {probed[0][0]}.{probed[0][1]} for {probed[1]}"
@@ -387,3 +376,10 @@ class EmulatedIsolation:
 
     def inside(self, host_path: Path) -> str:
         return self.inner.inside(host_path) if self.inner is not None else str(host_path)
+
+    def bound(self, layer: Path | None, paths: Sequence[Path] = ()) -> EmulatedIsolation:
+        """A copy whose inner isolation maps ``layer`` and ``paths`` (see BindableIsolation)."""
+        inner = self.inner
+        if isinstance(inner, BindableIsolation):
+            inner = inner.bound(layer, paths)
+        return EmulatedIsolation(self.emulator, self.python, inner)

@@ -7,6 +7,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
+#: The return code :func:`run` reports for a command that ran past its timeout.
+TIMED_OUT = 124
+
 
 class Runner(Protocol):
     def __call__(
@@ -36,7 +39,7 @@ def run(
         out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
         err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
         return subprocess.CompletedProcess(
-            list(cmd), 124, out, err + f"\n[timed out after {timeout:.0f}s]"
+            list(cmd), TIMED_OUT, out, err + f"\n[timed out after {timeout:.0f}s]"
         )
 
 

@@ -28,10 +28,10 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
 
 from ..errors import ToolMissingError
 from .hostlibs import find_ldconfig, host_libraries, interpreter_files, ldd_closure
+from .python import Launch
 from .syslibs import KNOWN_ABSENT, KNOWN_ABSENT_BY_FAMILY, SystemLibraries
 
 SANDBOX_UID = 993  # any unprivileged uid: Lambda functions run as a non-root user
@@ -76,24 +76,6 @@ def lambda_environment(runtime: str, memory_mb: int = 1024,
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
         "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]00000000000000000000000000000000",
     }
-
-
-@dataclass(frozen=True)
-class Launch:
-    """What to actually execute for one child run."""
-
-    argv: list[str]
-    env: dict[str, str]
-    cwd: Path | None
-
-
-class Isolation(Protocol):
-    name: str
-
-    def wrap(self, argv: Sequence[str], *, env: Mapping[str, str], layer: Path | None,
-             paths: Sequence[Path], cwd: Path | None) -> Launch: ...
-
-    def inside(self, host_path: Path) -> str: ...
 
 
 def find_bwrap(env: Mapping[str, str]) -> str | None:

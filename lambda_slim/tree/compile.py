@@ -3,25 +3,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
-from ..target.proc import Runner, tail
-from ..target.python import Interpreter
+from ..target.proc import tail
+from ..target.python import HOST, TargetPython
 from .inventory import walk
 
 
-def compile_tree(interp: Interpreter, root: Path, runner: Runner, env: Mapping[str, str], *,
-                 workers: int, only: list[str] | None = None) -> tuple[int, list[str]]:
-    """Byte-compile for the target with unchecked-hash pycs; returns (bytes added, errors)."""
+def compile_tree(tp: TargetPython, root: Path, *, workers: int,
+                 only: list[str] | None = None) -> tuple[int, list[str]]:
+    """Byte-compile for the target with unchecked-hash pycs; returns (bytes added, errors).
+
+    Compilation writes into the tree, so it runs on the host (bytecode depends only on the
+    Python version, never on the machine), not in the read-only sandbox.
+    """
+    host = replace(tp, isolation=HOST)
     before = sum(walk(root).values())
-    cmd = [str(interp.path), "-I", "-m", "compileall", "-q", "-j", str(workers),
-           "--invalidation-mode", "unchecked-hash", "-s", str(root), "-p", "/opt/python"]
+    args = ["-I", "-m", "compileall", "-q", "-j", str(workers),
+            "--invalidation-mode", "unchecked-hash", "-s", str(root), "-p", "/opt/python"]
     if only is None:
-        cmd.append(str(root))
+        args.append(str(root))
     else:
-        cmd += [str(root / rel) for rel in only]
-    proc = runner(cmd, env={k: v for k, v in env.items() if not k.startswith("PYTHON")})
+        args += [str(root / rel) for rel in only]
+    proc = host.run(args)
     errors = []
     if proc.returncode != 0:
         errors = [ln for ln in (proc.stdout or "").splitlines() if ln.startswith("***")]
@@ -29,5 +34,3 @@ def compile_tree(interp: Interpreter, root: Path, runner: Runner, env: Mapping[s
             errors = [tail((proc.stdout or "") + (proc.stderr or ""), 5)]
     after = sum(walk(root).values())
     return after - before, errors
-
-

@@ -35,11 +35,9 @@ class Inventory:
     owner: dict[str, str]
     sizes: dict[str, int]
 
-    def bytes_by_dist(self, present: set[str] | None = None) -> dict[str, int]:
+    def bytes_by_dist(self) -> dict[str, int]:
         out: dict[str, int] = {name: 0 for name in self.dists}
         for rel, size in self.sizes.items():
-            if present is not None and rel not in present:
-                continue
             o = self.owner.get(rel, UNOWNED)
             out[o] = out.get(o, 0) + size
         return out

@@ -30,12 +30,6 @@ class PlanEntry:
     def saved(self) -> int:
         return self.bytes - self.new_bytes
 
-    def to_json(self) -> dict[str, object]:
-        d: dict[str, object] = {"path": self.rel, "rule": self.rule, "bytes": self.saved}
-        if self.replacement is not None:
-            d["action"] = "replace"
-        return d
-
 
 class Staging:
     """The layer tree plus its trash: applies plan entries and undoes them.

@@ -8,17 +8,16 @@ rule's removals are bisected to name the files. ``--repair`` puts those files ba
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ..errors import VerifyError
 from ..progress import Progress
 from ..rules import RULE_ORDER
-from ..target.proc import Runner
-from ..target.python import Interpreter
+from ..target.python import TargetPython
 from ..tree.inventory import Inventory
 from ..tree.staging import PlanEntry, Staging
-from .probes import VerifyReport, check_imports, mentioned_paths, run_smoke
+from .probes import Culprit, SmokeOutcome, VerifyReport, check_imports, mentioned_paths, run_smoke
 
 _SMOKE = "smoke:"
 MAX_CULPRITS = 12
@@ -32,13 +31,11 @@ def _last_line(err: str) -> str:
 class Prober:
     """Runs the import check and smoke scripts for a set of items against the tree."""
 
-    def __init__(self, interp: Interpreter, staging: Staging, env: Mapping[str, str],
-                 runner: Runner, extra_paths: Sequence[Path] = ()) -> None:
-        self.extra_paths = list(extra_paths)
-        self.interp = interp
+    def __init__(self, tp: TargetPython, staging: Staging,
+                 extra_paths: Sequence[Path] = ()) -> None:
+        self.tp = tp
         self.staging = staging
-        self.env = env
-        self.runner = runner
+        self.extra_paths = list(extra_paths)
         self.runs = 0
         self.last_checked = 0
 
@@ -53,13 +50,12 @@ class Prober:
         self.runs += 1
         items = list(items)
         mods = [i for i in items if not i.startswith(_SMOKE)]
-        res = check_imports(self.interp, self.paths(), mods, self.env, self.runner, deep=deep)
+        res = check_imports(self.tp, self.paths(), mods, deep=deep)
         self.last_checked = len(res.failed) + len(res.passed)
         failed = dict(res.failed)
         for item in items:
             if item.startswith(_SMOKE):
-                smoke = run_smoke(self.interp, self.paths(), Path(item[len(_SMOKE):]), self.env,
-                                  self.runner)
+                smoke = run_smoke(self.tp, self.paths(), Path(item[len(_SMOKE):]))
                 if not smoke.ok:
                     failed[item] = smoke.output
         return failed
@@ -94,10 +90,11 @@ def _bisect(probe: Prober, staging: Staging, entries: list[PlanEntry],
     return culprits
 
 
-def _hinted(errors: Iterable[str], entries: list[PlanEntry], staging: Staging) -> list[PlanEntry]:
+def _hinted(errors: Iterable[str], entries: list[PlanEntry], staging: Staging,
+            root_inside: str) -> list[PlanEntry]:
     wanted: set[str] = set()
     for err in errors:
-        wanted |= mentioned_paths(err, staging.root)
+        wanted |= mentioned_paths(err, root_inside)
     out = []
     for e in entries:
         base = e.rel.rsplit("/", 1)[-1]
@@ -107,11 +104,9 @@ def _hinted(errors: Iterable[str], entries: list[PlanEntry], staging: Staging) -
 
 
 def verify_tree(
-    interp: Interpreter,
+    tp: TargetPython,
     staging: Staging,
     inv: Inventory,
-    env: Mapping[str, str],
-    runner: Runner,
     progress: Progress,
     *,
     smoke: Sequence[Path] = (),
@@ -121,17 +116,17 @@ def verify_tree(
     """Import every remaining distribution's modules (and run the smoke scripts) in the
     target; on failure, judge differentially, find the culprit files, and with ``repair``
     put them back."""
-    probe = Prober(interp, staging, env, runner, extra_paths)
+    probe = Prober(tp, staging, extra_paths)
     gone = {
         d.name for d in inv.dists.values()
         if d.files and all(staging.removed(rel) for rel in d.files)
     }
     modules = sorted({m for d in inv.dists.values() if d.name not in gone for m in d.top_level})
     items = modules + [_SMOKE + str(p.resolve()) for p in smoke]
-    report = VerifyReport("passed", str(interp.path))
+    report = VerifyReport("passed", str(tp.interpreter.path), environment=tp.isolation.name)
     failed = probe(items, deep=True)
     report.modules_checked = probe.last_checked
-    report.smoke = [{"script": str(p), "ok": (_SMOKE + str(p.resolve())) not in failed}
+    report.smoke = [SmokeOutcome(str(p), (_SMOKE + str(p.resolve())) not in failed)
                     for p in smoke]
     if not failed:
         return report
@@ -176,7 +171,8 @@ def verify_tree(
     lines: list[str] = []
     for rule, broke, errs in blamed:
         entries = [e for e in by_rule[rule] if staging.is_applied(e)]
-        hinted = _hinted(errs.values(), entries, staging)
+        hinted = _hinted(errs.values(), entries, staging,
+                          tp.inside(staging.root, layer=staging.root))
         pool = entries
         if hinted:
             staging.restore(hinted)
@@ -188,7 +184,7 @@ def verify_tree(
         for e in found:
             verb = "stripped" if e.rule == "strip" else "removed"
             lines.append(f"rule `{rule}` {verb} {e.rel}, imported by {users}")
-            report.culprits.append({"rule": rule, "path": e.rel, "needed_by": users})
+            report.culprits.append(Culprit(rule, e.rel, users))
         for i in broke:
             report.failures.append(f"{_describe_item(i)}: {_last_line(errs[i])}")
         culprit_entries += found

@@ -18,9 +18,8 @@ from typing import Any
 
 from ..errors import InputError
 from ..target.proc import Runner, tail
-from ..target.python import Interpreter
+from ..target.python import Interpreter, child_env
 from ..target.sandbox import TASK_DIR, Sandbox
-from .probes import child_env
 
 MARK = "@@LAMBDA_SLIM_HANDLER@@"
 _HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")

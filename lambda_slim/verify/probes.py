@@ -1,9 +1,11 @@
 """Running the pruned tree in a fresh interpreter of the target's Python version.
 
-The child sees only the given path entries and the standard library (``-I -S``: no
-site-packages, no user site, no PYTHON* variables, no ``.pth`` processing — like Lambda,
-which puts ``/opt/python`` on ``PYTHONPATH``) and never writes bytecode, because ``/opt`` is
-read-only on Lambda.
+Every run goes through :class:`~lambda_slim.target.python.TargetPython` (so a sandbox or an
+emulator can wrap it); the layer is passed as ``layer`` and other folders as ``paths``, and
+the scripts receive paths as the child sees them. The child sees only the given path
+entries and the standard library (``-I -S``: no site-packages, no user site, no PYTHON*
+variables, no ``.pth`` processing — like Lambda, which puts ``/opt/python`` on
+``PYTHONPATH``) and never writes bytecode, because ``/opt`` is read-only on Lambda.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from ..target.proc import Runner, tail
-from ..target.python import Interpreter
+from ..target.proc import tail
+from ..target.python import TargetPython
 
 _IMPORT_CHECK = r"""
 import sys, json, importlib, traceback, pkgutil, warnings
@@ -79,12 +82,21 @@ class SmokeResult:
 class CheckResult:
     failed: dict[str, str]
     passed: tuple[str, ...]
-    smoke: tuple[SmokeResult, ...] = ()
-    crash: str | None = None
 
-    @property
-    def ok(self) -> bool:
-        return not self.failed and self.crash is None and all(s.ok for s in self.smoke)
+
+@dataclass(frozen=True)
+class Culprit:
+    """A removal that broke an import or a smoke script."""
+
+    rule: str
+    path: str
+    needed_by: str
+
+
+@dataclass(frozen=True)
+class SmokeOutcome:
+    script: str
+    ok: bool
 
 
 @dataclass
@@ -94,29 +106,14 @@ class VerifyReport:
     modules_checked: int = 0
     warnings: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
-    culprits: list[dict[str, str]] = field(default_factory=list)
-    smoke: list[dict[str, object]] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "status": self.status,
-            "interpreter": self.interpreter,
-            "modules_checked": self.modules_checked,
-            "warnings": self.warnings,
-            "failures": self.failures,
-            "culprits": self.culprits,
-            "smoke": self.smoke,
-        }
+    culprits: list[Culprit] = field(default_factory=list)
+    smoke: list[SmokeOutcome] = field(default_factory=list)
+    #: How the probes were isolated (the :class:`Isolation`'s name): "host", "sandbox", ...
+    environment: str = "host"
 
 
-def child_env(env: Mapping[str, str]) -> dict[str, str]:
-    out = {k: v for k, v in env.items() if not k.startswith("PYTHON")}
-    out["PYTHONDONTWRITEBYTECODE"] = "1"
-    out.setdefault("LANG", "C.UTF-8")
-    return out
-
-
-def _payload(out: str) -> dict[str, str | None] | None:
+def payload(out: str) -> dict[str, Any] | None:
+    """The JSON object a probe script printed after the marker, or None if it died first."""
     idx = out.rfind(_MARK)
     if idx < 0:
         return None
@@ -128,25 +125,26 @@ def _payload(out: str) -> dict[str, str | None] | None:
 
 
 def check_imports(
-    interp: Interpreter,
+    tp: TargetPython,
     paths: Sequence[Path],
     modules: Sequence[str],
-    env: Mapping[str, str],
-    runner: Runner,
     timeout: float = 900,
     deep: bool = False,
 ) -> CheckResult:
     """Import every module in one fresh process; isolate per module if that process dies.
 
-    With ``deep``, each top-level package's public submodules are imported too (scipy's
-    ``__init__`` alone loads almost nothing).
+    ``paths[0]`` is the layer's ``python/`` folder, the rest extra folders (such as what the
+    runtime provides). With ``deep``, each top-level package's public submodules are imported
+    too (scipy's ``__init__`` alone loads almost nothing).
     """
     if not modules:
         return CheckResult({}, ())
-    arg = json.dumps({"paths": [str(p) for p in paths], "modules": list(modules), "deep": deep})
-    proc = runner([str(interp.path), "-I", "-S", "-B", "-c", _IMPORT_CHECK, arg],
-                  env=child_env(env), timeout=timeout, cwd=Path(paths[0]))
-    data = _payload(proc.stdout or "")
+    layer, extra = paths[0], tuple(paths[1:])
+    arg = json.dumps({"paths": [tp.inside(p, layer=layer, paths=extra) for p in paths],
+                      "modules": list(modules), "deep": deep})
+    proc = tp.run(["-I", "-S", "-B", "-c", _IMPORT_CHECK, arg], layer=layer, paths=extra,
+                  cwd=layer, timeout=timeout)
+    data = payload(proc.stdout or "")
     if data is None:
         if len(modules) == 1:
             why = tail((proc.stdout or "") + (proc.stderr or ""), 15)
@@ -155,7 +153,7 @@ def check_imports(
         failed: dict[str, str] = {}
         passed: list[str] = []
         for m in modules:
-            one = check_imports(interp, paths, [m], env, runner, timeout, deep)
+            one = check_imports(tp, paths, [m], timeout, deep)
             failed.update(one.failed)
             passed.extend(one.passed)
         return CheckResult(failed, tuple(passed))
@@ -163,39 +161,39 @@ def check_imports(
     return CheckResult(failed, tuple(m for m, err in data.items() if not err))
 
 
-def run_smoke(
-    interp: Interpreter,
-    paths: Sequence[Path],
-    script: Path,
-    env: Mapping[str, str],
-    runner: Runner,
-    timeout: float = 900,
-) -> SmokeResult:
+def run_smoke(tp: TargetPython, paths: Sequence[Path], script: Path,
+              timeout: float = 900) -> SmokeResult:
+    """Run ``script`` as ``__main__`` with the layer (``paths[0]``), the other ``paths`` and
+    the script's own folder importable."""
     script = script.resolve()
-    arg = json.dumps({"paths": [str(p) for p in [*paths, script.parent]], "script": str(script)})
-    proc = runner([str(interp.path), "-I", "-S", "-B", "-c", _SMOKE, arg],
-                  env=child_env(env), timeout=timeout, cwd=script.parent)
+    layer, extra = paths[0], (*paths[1:], script.parent)
+    arg = json.dumps({
+        "paths": [tp.inside(p, layer=layer, paths=extra) for p in [layer, *extra]],
+        "script": tp.inside(script, layer=layer, paths=extra),
+    })
+    proc = tp.run(["-I", "-S", "-B", "-c", _SMOKE, arg], layer=layer, paths=extra,
+                  cwd=script.parent, timeout=timeout)
     output = tail((proc.stdout or "") + "\n" + (proc.stderr or ""), 30)
     return SmokeResult(str(script), proc.returncode == 0, output)
 
 
-def check_loadable(
-    interp: Interpreter, files: Sequence[Path], env: Mapping[str, str], runner: Runner
-) -> dict[str, str | None]:
-    """dlopen each file in the target interpreter; path -> error (None when it loads)."""
+def check_loadable(tp: TargetPython, files: Sequence[Path], *,
+                   layer: Path | None = None) -> dict[str, str | None]:
+    """dlopen each file (inside ``layer``) in the target; host path -> error (None: it loads)."""
     if not files:
         return {}
-    proc = runner([str(interp.path), "-I", "-S", "-B", "-c", _LOAD_CHECK,
-                   json.dumps([str(f) for f in files])], env=child_env(env), timeout=600)
-    data = _payload(proc.stdout or "")
+    seen = {tp.inside(f, layer=layer): str(f) for f in files}
+    proc = tp.run(["-I", "-S", "-B", "-c", _LOAD_CHECK, json.dumps(list(seen))], layer=layer,
+                  timeout=600)
+    data = payload(proc.stdout or "")
     if data is None:
         if len(files) == 1:
             return {str(files[0]): f"loading crashed the interpreter (exit {proc.returncode})"}
         out: dict[str, str | None] = {}
         for f in files:
-            out.update(check_loadable(interp, [f], env, runner))
+            out.update(check_loadable(tp, [f], layer=layer))
         return out
-    return data
+    return {seen.get(p, p): err for p, err in data.items()}
 
 
 _MISSING_MOD = re.compile(r"No module named '([^']+)'")
@@ -204,13 +202,14 @@ _MISSING_FILE = re.compile(r"(?:No such file or directory|cannot open shared obj
 _PATHLIKE = re.compile(r"['\"]([^'\"]+)['\"]")
 
 
-def mentioned_paths(error: str, root: Path) -> set[str]:
-    """Relative paths an error message points at: missing modules and missing files."""
+def mentioned_paths(error: str, root: str) -> set[str]:
+    """Relative paths an error message points at: missing modules and missing files
+    (``root`` is the layer folder as the child saw it)."""
     out: set[str] = set()
     for m in _MISSING_MOD.finditer(error):
         base = m.group(1).replace(".", "/")
         out.update({base + ".py", base + "/__init__.py", base})
-    root_s = str(root) + os.sep
+    root_s = root.rstrip(os.sep) + os.sep
     for m in _PATHLIKE.finditer(error):
         p = m.group(1)
         if p.startswith(root_s):

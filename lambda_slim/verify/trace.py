@@ -13,19 +13,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import VerifyError
 from ..native.elf import NativeFile
 from ..rules.plan import is_kept
-from ..target.proc import Runner, tail
-from ..target.python import Interpreter
+from ..target.proc import tail
+from ..target.python import TargetPython
 from ..tree.inventory import is_license, pyc_source, walk
 from ..tree.staging import PlanEntry, Staging
-from .probes import check_imports, child_env, run_smoke
+from .probes import check_imports, payload, run_smoke
 
 _TRACER = r"""
 import sys, os, json, runpy
@@ -62,7 +61,8 @@ def finish():
                     note(parts[5].strip())
     except OSError:
         pass
-    inside = sorted(p for p in touched if any(p.startswith(r + os.sep) for r in roots))
+    inside = sorted(os.path.relpath(p, r) for p in touched for r in roots
+                    if p.startswith(r + os.sep))
     mods = []
     for n, m in list(sys.modules.items()):
         f = os.path.realpath(str(getattr(m, "__file__", "") or ""))
@@ -77,8 +77,12 @@ def finish():
                 if rel.replace(os.sep, ".") == n:  # importable by this name
                     mods.append(n)
     mods.sort()
-    with open(args["out"], "w") as fh:
-        json.dump({"touched": inside, "modules": mods}, fh)
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass
+    os.write(1, ("\n@@LAMBDA_SLIM@@" + json.dumps({"touched": inside, "modules": mods})
+                 + "\n").encode())
 status = 0
 sys.argv = [args["script"]]
 try:
@@ -103,37 +107,34 @@ class TraceRun:
 
 
 def run_trace(
-    interp: Interpreter,
+    tp: TargetPython,
     root: Path,
     extra_paths: Sequence[Path],
     scripts: Sequence[Path],
-    env: Mapping[str, str],
-    runner: Runner,
     timeout: float = 900,
 ) -> TraceRun:
-    """Run each workload in its own fresh process; the union of what they touch."""
-    real_root = os.path.realpath(root)
+    """Run each workload in its own fresh process; the union of what they touch (paths
+    relative to ``root``, the layer's ``python/`` folder)."""
     touched: set[str] = set()
     modules: set[str] = set()
     failures: list[tuple[str, str]] = []
     for given in scripts:
         script = given.resolve()
-        with tempfile.TemporaryDirectory(prefix="lambda-slim-trace-") as tmp:
-            out = Path(tmp) / "trace.json"
-            arg = json.dumps({
-                "roots": [str(root)], "paths": [str(p) for p in [root, *extra_paths,
-                                                                  script.parent]],
-                "script": str(script), "out": str(out),
-            })
-            proc = runner([str(interp.path), "-I", "-S", "-B", "-c", _TRACER, arg],
-                          env=child_env(env), timeout=timeout, cwd=script.parent)
-            if proc.returncode != 0 or not out.exists():
-                failures.append((str(script), tail((proc.stdout or "") + (proc.stderr or ""))))
-                if not out.exists():
-                    continue
-            data = json.loads(out.read_text())
-        for p in data["touched"]:
-            touched.add(os.path.relpath(p, real_root).replace(os.sep, "/"))
+        extra = (*extra_paths, script.parent)
+
+        def inside(p: Path, extra: tuple[Path, ...] = extra) -> str:
+            return tp.inside(p, layer=root, paths=extra)
+
+        arg = json.dumps({"roots": [inside(root)], "paths": [inside(p) for p in [root, *extra]],
+                          "script": inside(script)})
+        proc = tp.run(["-I", "-S", "-B", "-c", _TRACER, arg], layer=root, paths=extra,
+                      cwd=script.parent, timeout=timeout)
+        data = payload(proc.stdout or "")
+        if proc.returncode != 0 or data is None:
+            failures.append((str(script), tail((proc.stdout or "") + (proc.stderr or ""))))
+            if data is None:
+                continue
+        touched.update(p.replace(os.sep, "/") for p in data["touched"])
         modules.update(data["modules"])
     return TraceRun(frozenset(touched), tuple(sorted(modules)), tuple(failures))
 
@@ -229,22 +230,35 @@ def identical_files(root: Path, files: Mapping[str, int], min_bytes: int = 65536
     return sorted(groups, key=lambda g: (-g[0] * (len(g[1]) - 1), g[1]))
 
 
-@dataclass
+@dataclass(frozen=True)
+class TraceInfo:
+    """What a trace did: the workloads, what they touched, what the rule removed."""
+
+    scripts: tuple[str, ...]
+    granularity: str
+    touched_files: int
+    touched_bytes: int
+    modules: int
+    removed_files: int
+    removed_bytes: int
+    rolled_back: str | None = None
+    applied: bool = False
+
+
+@dataclass(frozen=True)
 class TraceOutcome:
     entries: list[PlanEntry]
-    info: dict[str, object]
+    info: TraceInfo
     touched: frozenset[str] = frozenset()
 
 
 def trace_stage(
-    interp: Interpreter,
+    tp: TargetPython,
     staging: Staging,
     natives: Sequence[NativeFile],
     scripts: Sequence[Path],
     granularity: str,
     keep: tuple[str, ...],
-    env: Mapping[str, str],
-    runner: Runner,
     apply: bool = True,
 ) -> TraceOutcome:
     """Trace the workloads, plan the ``trace`` rule, apply it, and prove the trimmed tree.
@@ -254,7 +268,7 @@ def trace_stage(
     """
     stand_in = staging.rule_root("runtime-provided")
     extra = [stand_in] if stand_in.is_dir() else []
-    run = run_trace(interp, staging.root, extra, scripts, env, runner)
+    run = run_trace(tp, staging.root, extra, scripts)
     if not run.ok:
         script, output = run.failures[0]
         raise VerifyError(
@@ -265,35 +279,30 @@ def trace_stage(
         )
     files = walk(staging.root)
     plan = plan_trace(files, run.touched, natives, granularity, keep)
-    info: dict[str, object] = {
-        "scripts": [str(s) for s in scripts],
-        "granularity": granularity,
-        "touched_files": len(run.touched & set(files)),
-        "touched_bytes": sum(files[r] for r in run.touched if r in files),
-        "modules": len(run.modules),
-        "removed_files": len(plan),
-        "removed_bytes": sum(e.bytes for e in plan),
-        "rolled_back": None,
-        "applied": False,
-    }
+    info = TraceInfo(
+        scripts=tuple(str(s) for s in scripts),
+        granularity=granularity,
+        touched_files=len(run.touched & set(files)),
+        touched_bytes=sum(files[r] for r in run.touched if r in files),
+        modules=len(run.modules),
+        removed_files=len(plan),
+        removed_bytes=sum(e.bytes for e in plan),
+    )
     if not apply or not plan:
         return TraceOutcome(plan, info, run.touched)
     staging.apply(plan)
     paths = [staging.root, *extra]
-    res = check_imports(interp, paths, list(run.modules), env, runner)
+    res = check_imports(tp, paths, list(run.modules))
     problems = [f"{m}: {err.strip().splitlines()[-1]}" for m, err in sorted(res.failed.items())]
     if not problems:
         for workload in scripts:
-            smoke = run_smoke(interp, paths, workload, env, runner)
+            smoke = run_smoke(tp, paths, workload)
             if not smoke.ok:
                 last = (smoke.output.strip().splitlines() or ["failed"])[-1]
                 problems.append(f"{workload}: {last}")
     if problems:
         staging.restore(plan)
-        info["rolled_back"] = (
-            "the trimmed layer failed its own workload, so the trace rule was rolled back: "
-            + "; ".join(problems[:3])
-        )
-        return TraceOutcome([], info, run.touched)
-    info["applied"] = True
-    return TraceOutcome(plan, info, run.touched)
+        why = ("the trimmed layer failed its own workload, so the trace rule was rolled back: "
+               + "; ".join(problems[:3]))
+        return TraceOutcome([], replace(info, rolled_back=why), run.touched)
+    return TraceOutcome(plan, replace(info, applied=True), run.touched)

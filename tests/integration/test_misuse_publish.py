@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -53,7 +53,7 @@ def _bomb(tmp: Path) -> bytes:
     return make_zip([("python/zeros.bin", bytes(80 * 1024 * 1024))])
 
 
-HOSTILE = {
+HOSTILE: dict[str, tuple[Callable[[Path], bytes], str]] = {
     "text-file": (lambda _t: b"this is not a zip\n", "not a zip"),
     "truncated": (_truncated, "truncated"),
     "dotdot": (lambda _t: make_zip([("python/../../evil.py", b"x")]), "evil.py"),

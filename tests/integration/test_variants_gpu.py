@@ -10,6 +10,7 @@ import subprocess
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,7 +51,7 @@ def _house(tmp: Path, app_links_payload: bool = False) -> Path:
     return house
 
 
-def _build(tmp: Path, run_cli: RunCli, req: Path, *flags: str) -> tuple[int, dict, list[str]]:
+def _build(tmp: Path, run_cli: RunCli, req: Path, *flags: str) -> tuple[int, dict[str, Any], list[str]]:
     out = tmp / "layer.zip"
     code = run_cli("build", str(req), "-o", str(out), "--json", str(tmp / "r.json"),
                    "--no-compile", *flags, cwd=tmp)

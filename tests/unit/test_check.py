@@ -12,11 +12,12 @@ from lambda_slim.artifact.zipread import read_zip_listing
 from lambda_slim.artifact.zipwrite import write_layer_zip, write_zip
 from lambda_slim.check import (
     check_paths,
+    github_annotations,
+    markdown_summary,
     top_level_package,
 )
 from lambda_slim.cli import main
 from lambda_slim.errors import EXIT_NATIVE, EXIT_OK, EXIT_OVER_BUDGET, EXIT_USAGE, InputError
-from lambda_slim.report.ci import github_annotations, markdown_summary
 from tests.regressions.zipcraft import find_real_elf, make_zip, set_elf_machine
 
 HOST_ARCH = {"x86_64": "x86_64", "aarch64": "arm64"}.get(platform.machine())

@@ -65,7 +65,7 @@ class FakeLambda:
 
     def get_layer_version(self, **kw: Any) -> dict[str, Any]:
         self._call("get", kw)
-        return self.versions[kw["VersionNumber"] - 1]
+        return self.versions[int(kw["VersionNumber"]) - 1]
 
     def publish_layer_version(self, **kw: Any) -> dict[str, Any]:
         self._call("publish", kw)

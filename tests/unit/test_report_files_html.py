@@ -52,7 +52,7 @@ def test_fate_tree_records_every_file_and_folds_removed_folders() -> None:
 
 def test_a_folder_removed_by_two_rules_is_not_folded() -> None:
     changes = [("a/t/x.py", "tests", 5, None), ("a/t/y.h", "sources", 7, None)]
-    t = fate_tree(lambda r: "a", {"a/t/x.py": 5, "a/t/y.h": 7}, {}, changes)
+    t: Any = fate_tree(lambda r: "a", {"a/t/x.py": 5, "a/t/y.h": 7}, {}, changes)
     assert isinstance(t["dists"]["a"]["a"]["t"], dict)
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from lambda_slim.errors import ConfigError, InputError
+from lambda_slim.inputs.args import BuildArgs
 from lambda_slim.inputs.config import build_config
 from lambda_slim.sizes import parse_size
 from lambda_slim.target.python import find_interpreter
@@ -69,18 +70,18 @@ requirements = "req-scoring.txt"
 output = "build/scoring.zip"
 arch = "arm64"
 """)
-    cfg = build_config({}, {}, tmp_path)
+    cfg = build_config(BuildArgs(), {}, tmp_path)
     assert cfg.target.runtime.name == "python3.11"
     assert cfg.budget == 100 * 2**20
     assert "tests" not in cfg.rules and "strip" in cfg.rules
     assert cfg.requirements == tmp_path / "requirements.txt"
-    layer = build_config({}, {}, tmp_path, layer="scoring")
+    layer = build_config(BuildArgs(), {}, tmp_path, layer="scoring")
     assert layer.target.arch == "arm64"
     assert layer.requirements == tmp_path / "req-scoring.txt"
     assert layer.output == tmp_path / "build/scoring.zip"
-    env = build_config({}, {"LAMBDA_SLIM_RUNTIME": "python3.13"}, tmp_path)
+    env = build_config(BuildArgs(), {"LAMBDA_SLIM_RUNTIME": "python3.13"}, tmp_path)
     assert env.target.runtime.name == "python3.13"
-    cli = build_config({"runtime": "python3.10", "rule-flags": {"tests": True, "strip": False}},
+    cli = build_config(BuildArgs(runtime="python3.10", rule_flags={"tests": True, "strip": False}),
                        {"LAMBDA_SLIM_RUNTIME": "python3.13"}, tmp_path)
     assert cli.target.runtime.name == "python3.10"
     assert "tests" in cli.rules and "strip" not in cli.rules
@@ -89,7 +90,7 @@ arch = "arm64"
 def test_config_unknown_key_suggests(tmp_path: Path) -> None:
     _write(tmp_path / "pyproject.toml", '[tool.lambda-slim]\nruntme = "python3.12"\n')
     with pytest.raises(ConfigError) as e:
-        build_config({}, {}, tmp_path)
+        build_config(BuildArgs(), {}, tmp_path)
     assert "runtme" in e.value.message and "runtime" in e.value.message
     assert e.value.exit_code == 2
 
@@ -98,16 +99,16 @@ def test_config_unknown_layer_and_rule(tmp_path: Path) -> None:
     _write(tmp_path / "pyproject.toml",
            '[tool.lambda-slim]\ndisable=["test"]\n[tool.lambda-slim.layers.a]\n')
     with pytest.raises(InputError) as e:
-        build_config({}, {}, tmp_path)
+        build_config(BuildArgs(), {}, tmp_path)
     assert "'tests'" in e.value.message
     with pytest.raises(ConfigError):
-        build_config({"rule-flags": {}}, {}, tmp_path, layer="b")
+        build_config(BuildArgs(), {}, tmp_path, layer="b")
 
 
 def test_config_bad_toml(tmp_path: Path) -> None:
     _write(tmp_path / "pyproject.toml", "[tool.lambda-slim\n")
     with pytest.raises(ConfigError) as e:
-        build_config({}, {}, tmp_path)
+        build_config(BuildArgs(), {}, tmp_path)
     assert "pyproject.toml" in e.value.message
 
 

@@ -1,4 +1,4 @@
-"""The CI gate: sizes from zips' central directories, verdicts (annotations: report/ci.py).
+"""The CI gate: sizes from zips' central directories, verdicts.
 
 Several PATHs are one function with its layers; Lambda's limit applies to their unzipped sum.
 Nothing is extracted to disk: sizes come from the central directory; every entry is inflated in
@@ -11,28 +11,30 @@ from __future__ import annotations
 import io
 import re
 import struct
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from elftools.common.exceptions import ELFError
 
-from .artifact.manifest import manifest_path, read_target_json
-from .artifact.zipread import ZipLimits, read_entry, read_zip_listing, verify_entry
-from .artifact.zipwrite import walk_files
-from .errors import EXIT_NATIVE, EXIT_OK, EXIT_OVER_BUDGET, InputError
-from .native.closure import ArchiveElfs, LoaderView
-from .native.elf import ElfInfo, check_binary, inspect_elf_stream, sniff
-from .sizes import DEFAULT_BUDGET, DIRECT_UPLOAD_LIMIT, MAX_LAYERS, human
-from .target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, Target, parse_target
-from .target.syslibs import runtime_syslibs
-
-SCHEMA = "lambda-slim/check/1"
-#: Share of the budget from which a warning is raised before the gate actually fails.
-NEAR_BUDGET = 0.9
-#: Larger native files are not inflated for inspection (they are over budget on their own).
-MAX_NATIVE_READ = DEFAULT_BUDGET
-TOP_PACKAGES = 10
+from ..artifact.manifest import manifest_path, read_target_json
+from ..artifact.zipread import ZipLimits, read_entry, read_zip_listing, verify_entry
+from ..artifact.zipwrite import walk_files
+from ..errors import InputError
+from ..native.closure import ArchiveElfs, LoaderView
+from ..native.elf import ElfInfo, check_binary, inspect_elf_stream, sniff
+from ..sizes import DEFAULT_BUDGET, DIRECT_UPLOAD_LIMIT, MAX_LAYERS, human
+from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, Target, parse_target
+from ..target.syslibs import runtime_syslibs
+from .model import (
+    MAX_NATIVE_READ,
+    NEAR_BUDGET,
+    TOP_PACKAGES,
+    CheckReport,
+    Finding,
+    PackageSize,
+    PathReport,
+)
 
 _SITE_PACKAGES = re.compile(r"^python/lib/python3\.\d+/site-packages/")
 #: Top-level folders a layer may use besides python/: /opt/lib is on LD_LIBRARY_PATH,
@@ -40,113 +42,6 @@ _SITE_PACKAGES = re.compile(r"^python/lib/python3\.\d+/site-packages/")
 _LAYER_EXTRA_DIRS = ("lib/", "bin/", "extensions/")
 _MIN_NATIVE = 52  # the smallest ELF header
 MAX_RECORD_READ = 16 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Finding:
-    level: str  # "error" | "warning"
-    code: str
-    message: str
-    path: str | None = None
-
-    def to_json(self) -> dict[str, object]:
-        return {"level": self.level, "code": self.code, "message": self.message,
-                "path": self.path}
-
-
-@dataclass(frozen=True)
-class PackageSize:
-    name: str
-    unzipped: int
-    files: int
-
-
-@dataclass(frozen=True)
-class PathReport:
-    path: str
-    kind: str  # "layer" | "function"
-    source: str  # "zip" | "directory"
-    unzipped: int
-    zipped: int | None
-    files: int
-    packages: tuple[PackageSize, ...]
-    findings: tuple[Finding, ...]
-
-    def share(self, budget: int) -> float:
-        return self.unzipped / budget
-
-    def to_json(self, budget: int) -> dict[str, object]:
-        return {
-            "path": self.path, "kind": self.kind, "source": self.source,
-            "unzipped_bytes": self.unzipped, "zipped_bytes": self.zipped, "files": self.files,
-            "budget_share": round(self.share(budget), 6),
-            "packages": [{"name": p.name, "unzipped_bytes": p.unzipped, "files": p.files}
-                         for p in self.packages],
-            "verdict": verdict_of(self.findings),
-        }
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    paths: tuple[PathReport, ...]
-    budget: int
-    target: Target
-    target_source: str
-    findings: tuple[Finding, ...] = field(default=())
-
-    @property
-    def unzipped(self) -> int:
-        return sum(p.unzipped for p in self.paths)
-
-    @property
-    def zipped(self) -> int | None:
-        sizes = [p.zipped for p in self.paths]
-        return None if any(s is None for s in sizes) else sum(s or 0 for s in sizes)
-
-    @property
-    def files(self) -> int:
-        return sum(p.files for p in self.paths)
-
-    @property
-    def share(self) -> float:
-        return self.unzipped / self.budget
-
-    @property
-    def all_findings(self) -> tuple[Finding, ...]:
-        return self.findings + tuple(f for p in self.paths for f in p.findings)
-
-    @property
-    def exit_code(self) -> int:
-        codes = {f.code for f in self.all_findings if f.level == "error"}
-        if codes & {"over-budget", "too-many-layers"}:
-            return EXIT_OVER_BUDGET
-        if any(c.startswith("native-") for c in codes):
-            return EXIT_NATIVE
-        return EXIT_OK
-
-    @property
-    def verdict(self) -> str:
-        return {EXIT_OK: "pass", EXIT_OVER_BUDGET: "over budget",
-                EXIT_NATIVE: "native files cannot run"}[self.exit_code]
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "schema": SCHEMA,
-            "budget_bytes": self.budget,
-            "target": self.target.to_json(),
-            "target_source": self.target_source,
-            "paths": [p.to_json(self.budget) for p in self.paths],
-            "total": {"unzipped_bytes": self.unzipped, "zipped_bytes": self.zipped,
-                      "files": self.files, "budget_share": round(self.share, 6)},
-            "findings": [f.to_json() for f in self.all_findings],
-            "verdict": self.verdict,
-            "exit_code": self.exit_code,
-        }
-
-
-def verdict_of(findings: Iterable[Finding]) -> str:
-    levels = {f.level for f in findings}
-    return "fail" if "error" in levels else "warn" if "warning" in levels else "ok"
 
 
 @dataclass(frozen=True)

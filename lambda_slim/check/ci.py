@@ -1,9 +1,9 @@
-"""``lambda-slim check`` in CI: GitHub workflow annotations and a step-summary table."""
+"""CI outputs of ``check``: GitHub workflow annotations and the step-summary Markdown."""
 
 from __future__ import annotations
 
-from ..check import CheckReport, verdict_of
 from ..sizes import human
+from .model import CheckReport, verdict_of
 
 
 def _escape_data(s: str) -> str:

@@ -1,0 +1,11 @@
+"""The CI gate: sizes from zips' central directories, verdicts, GitHub annotations."""
+
+from __future__ import annotations
+
+from .ci import github_annotations, markdown_summary
+from .model import SCHEMA, CheckReport, Finding, PackageSize, PathReport, verdict_of
+from .scan import check_paths, resolve_target, top_level_package
+
+__all__ = ["SCHEMA", "CheckReport", "Finding", "PackageSize", "PathReport", "check_paths",
+           "github_annotations", "markdown_summary", "resolve_target", "top_level_package",
+           "verdict_of"]
