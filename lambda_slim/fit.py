@@ -35,7 +35,7 @@ from .resolve.install import Resolution
 from .rules.gpu import GpuDecision
 from .target.measure import PEAK_RSS_CODE, parse_measure
 from .target.proc import Runner, tail
-from .target.python import Interpreter
+from .target.python import Interpreter, TargetPython
 from .target.sandbox import LAYER_DIR, Sandbox, make_sandbox, sandbox_unavailable
 from .target.syslibs import SystemLibraries, runtime_syslibs
 from .tree.inventory import Inventory, walk
@@ -113,13 +113,14 @@ class _Starter:
         self.environment = "sandbox" if sandbox is not None else "host"
 
     def run(self, args: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
-        argv = [str(self.interp.path), *args]
+        """``python ARGS`` through the TargetPython seam: in the sandbox, or on the host."""
         if self.sandbox is not None:
-            launch = self.sandbox.wrap(argv, env=self.env, layer=self.root, paths=(), cwd=None)
-            return self.runner(launch.argv, env=launch.env, timeout=timeout)
+            tp = TargetPython(self.interp, self.env, self.runner, self.sandbox)
+            return tp.run(args, layer=self.root, timeout=timeout)
         with tempfile.TemporaryDirectory(prefix="lambda-slim-tmp-") as tmp:
-            env = {**self.env, "LAMBDA_SLIM_OVERFLOW_DIR": tmp}
-            return self.runner(argv, env=env, timeout=timeout)
+            host = TargetPython(self.interp, {**self.env, "LAMBDA_SLIM_OVERFLOW_DIR": tmp},
+                                self.runner)
+            return host.run(args, timeout=timeout)
 
     @property
     def layer(self) -> str:
@@ -187,9 +188,9 @@ def startup_modules(starter: _Starter, smoke: Sequence[Path], timeout: float) ->
     """Top-level modules loaded by the end of each smoke script run against the layer."""
     mods: set[str] = set()
     for script in smoke:
-        proc = starter.runner(
-            [str(starter.interp.path), "-I", "-c", STARTUP_CODE, str(starter.root), str(script)],
-            cwd=script.parent, env=starter.env, timeout=timeout)
+        host = TargetPython(starter.interp, starter.env, starter.runner)
+        proc = host.run(["-I", "-c", STARTUP_CODE, str(starter.root), str(script)],
+                        cwd=script.parent, timeout=timeout)
         out = proc.stdout or ""
         idx = out.rfind("@@LAMBDA_SLIM_STARTUP@@")
         if idx >= 0:

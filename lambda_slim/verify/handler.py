@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..target.proc import Runner, tail
-from ..target.python import Interpreter, child_env
+from ..target.python import Interpreter, TargetPython
 from ..target.sandbox import TASK_DIR, Sandbox
 
 MARK = "@@LAMBDA_SLIM_HANDLER@@"
@@ -88,16 +88,17 @@ def run_handler(interp: Interpreter, handler: str, task: Path, layer_paths: Sequ
     py = f"python{interp.version[0]}.{interp.version[1]}"
     if sandbox is not None:
         paths = [TASK_DIR, f"/opt/python/lib/{py}/site-packages", "/opt/python"]
-        argv = [str(interp.path), "-I", "-S", "-B", "-c", _CODE,
-                json.dumps({"paths": paths, "handler": handler, "event": event})]
-        launch = sandbox.wrap(argv, env=env, layer=opt_python, paths=[task], cwd=task)
-        proc = runner(launch.argv, env=launch.env, cwd=launch.cwd, timeout=timeout)
+        tp = TargetPython(interp, env, runner, sandbox)
+        proc = tp.run(["-I", "-S", "-B", "-c", _CODE,
+                       json.dumps({"paths": paths, "handler": handler, "event": event})],
+                      layer=opt_python, paths=[task], cwd=task, timeout=timeout)
         where = "sandbox"
     else:
         paths = [str(task), *(str(p) for p in layer_paths)]
-        argv = [str(interp.path), "-I", "-S", "-B", "-c", _CODE,
-                json.dumps({"paths": paths, "handler": handler, "event": event})]
-        proc = runner(argv, env=child_env(env), cwd=task, timeout=timeout)
+        proc = TargetPython(interp, env, runner).run(
+            ["-I", "-S", "-B", "-c", _CODE,
+             json.dumps({"paths": paths, "handler": handler, "event": event})],
+            cwd=task, timeout=timeout)
         where = "host"
     out = proc.stdout or ""
     idx = out.rfind(MARK)
