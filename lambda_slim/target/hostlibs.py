@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ToolMissingError
+from .proc import run
+from .python import Interpreter, TargetPython
 
 _LDCONFIG_LINE = re.compile(r"^\s*(\S+)\s+\(([^)]*)\)\s+=>\s+(\S+)\s*$")
 _LDD_ARROW = re.compile(r"^\s*(\S+)\s+=>\s+(/\S+)\s+\(0x[0-9a-f]+\)\s*$")
@@ -104,7 +106,8 @@ def ldd_closure(files: Iterable[Path], exclude: Iterable[str] = ()) -> dict[str,
 
 def interpreter_files(python: Path, exclude: Iterable[str] = ()) -> InterpreterFiles:
     """Ask ``python`` where its pieces are, then find the libraries they link."""
-    proc = _run([str(python), "-I", "-S", "-c", _QUERY])
+    tp = TargetPython(Interpreter(python, (0, 0)), {"LC_ALL": "C", "PATH": os.defpath}, run)
+    proc = tp.run(["-I", "-S", "-c", _QUERY], timeout=60)
     if proc.returncode != 0:
         raise ToolMissingError(f"The interpreter {python} did not run: {proc.stderr.strip()}",
                                hint="Pass a working interpreter of the target's version.")
