@@ -14,6 +14,7 @@ EXIT_NATIVE = 4
 EXIT_VERIFY = 5
 EXIT_TOOL_MISSING = 6
 EXIT_AWS = 7
+EXIT_GROWTH = 8
 EXIT_INTERNAL = 70  # EX_SOFTWARE in sysexits.h
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM
@@ -27,6 +28,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_VERIFY: "verification failed: the pruned layer does not import or the smoke test fails",
     EXIT_TOOL_MISSING: "a required tool is missing (strip, target interpreter with --require-verify)",
     EXIT_AWS: "AWS error while publishing (credentials, access, throttling, bucket, name)",
+    EXIT_GROWTH: "the layer grew more than `diff --fail-on-growth` allows (not over budget)",
     EXIT_INTERNAL: "internal error: please report it (traceback with -v or LAMBDA_SLIM_DEBUG=1)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C); previous outputs are left untouched",
     EXIT_TERMINATED: "terminated (SIGTERM, e.g. a cancelled CI job); temporary files are removed",

@@ -213,8 +213,6 @@ def build_cmd(requirements: Path | None, json_path: Path | None, html_out: Path 
             + ("--all" if all_layers else "--dry-run (nothing is built)") + ".",
             hint="Build with --json per layer and run `lambda-slim report FILE --html OUT`.",
         )
-    if html_out is not None:
-        require_parent(html_out, "--html")
     if all_layers and layer:
         raise InputError("--all and --layer contradict each other.", hint="Pass one of them.")
     if (all_layers or layer) and requirements:
@@ -235,6 +233,9 @@ def build_cmd(requirements: Path | None, json_path: Path | None, html_out: Path 
         if len(names) > 1 or name:
             console.rule(f"layer {name}")
         config = build_config(args, env, cwd, layer=name)
+        if html_out is not None and not (config.create_output_dir
+                                         and html_out.resolve().parent == config.output.parent):
+            require_parent(html_out, "--html")  # before the build, unless the build makes it
         with RichProgress(quiet) as progress:
             outcome = (plan_build(config, env, progress=progress) if dry_run
                        else build(config, env, progress=progress))

@@ -1,0 +1,92 @@
+"""``lambda-slim why``: which requirement chains bring a distribution into the layer."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..build import build
+from ..inputs.config import build_config
+from ..report.why import explain
+from ..sizes import human
+from ..target.python import env_snapshot
+from ..target.runtimes import ARCHES, RUNTIMES
+from . import main_group
+from .render import console
+from .report import load_report
+
+
+def _is_report(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read(1) == "{"
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _report_from_requirements(path: Path | None, runtime: str | None, arch: str | None,
+                              cache_dir: Path | None) -> dict[str, Any]:
+    """Build the layer (an identical earlier build is reused from the result cache) into a
+    temporary folder and return its report: the graph and the final bytes are the real ones."""
+    env = env_snapshot()
+    with tempfile.TemporaryDirectory(prefix="lambda-slim-why-") as tmp:
+        cli = {"requirements": str(path) if path else None, "runtime": runtime, "arch": arch,
+               "output": str(Path(tmp) / "layer.zip"),
+               "cache-dir": str(cache_dir) if cache_dir else None}
+        config = build_config(cli, env, Path.cwd())
+        return dict(build(config, env).report)
+
+
+@main_group.command(
+    "why",
+    epilog="""\b
+Examples:
+  lambda-slim why tzdata report.json                # from a `build --json` report
+  lambda-slim why six requirements.txt              # builds (or reuses the cached build)
+  lambda-slim why nvidia-nccl-cu12                  # ./requirements.txt
+
+\b
+Exit codes: 0 explained, 2 unknown distribution or unreadable input,
+3 the requirements do not resolve for the target.""",
+)
+@click.argument("name")
+@click.argument("source", required=False, type=click.Path(path_type=Path))
+@click.option("--runtime", type=click.Choice(list(RUNTIMES)), default=None,
+              help="With a requirements file: Lambda runtime [default: python3.12].")
+@click.option("--arch", type=click.Choice(list(ARCHES)), default=None,
+              help="With a requirements file: architecture [default: x86_64].")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
+              help="Wheel and result cache [default: ~/.cache/lambda-slim].")
+def why_cmd(name: str, source: Path | None, runtime: str | None, arch: str | None,
+            cache_dir: Path | None) -> None:
+    """Why is distribution NAME in the layer? SOURCE is a build report (build --json) or
+    a requirements file [default: ./requirements.txt]. Shows the requirement chains that
+    bring NAME in (markers judged for the target), its bytes, what only it brings, and what
+    would remove it (a requirement, an extra, a marker, a drop-in variant)."""
+    if source is not None and (source.suffix == ".json" or _is_report(source)):
+        rep = load_report(source)
+    else:
+        rep = _report_from_requirements(source, runtime, arch, cache_dir)
+    w = explain(rep, name)
+    console.print(f"[bold]{w.name} {w.version}[/]: {human(w.final_bytes)} in the layer "
+                  f"({w.final_bytes:,} bytes; {human(w.installed_bytes)} as installed), "
+                  f"target {w.target}")
+    if w.requested:
+        console.print("requested: " + ", ".join(f"`{r}`" for r in w.requested))
+    if w.chains:
+        console.print("brought in by:")
+        for chain in w.chains:
+            steps = [chain[0].parent] + [
+                f"{x.child}" + (f" [dim](via `{x.spec}`)[/]" if x.extra or x.marker else "")
+                for x in chain]
+            console.print("  " + " → ".join(steps))
+    elif not w.requested:
+        console.print("brought in by: nothing on this target (see below)")
+    if w.only_via:
+        console.print("only it brings: " + ", ".join(f"{n} ({human(b)})" for n, b in w.only_via)
+                      + f" — {human(w.only_bytes)} more")
+    for r in w.removals:
+        console.print(f"[cyan]to remove it:[/] {r}")
