@@ -36,6 +36,13 @@ PTH_LINE = f"import {BOOT_MODULE}; {BOOT_MODULE}.activate()\n"
 #: Lambda's ephemeral storage: 512 MB by default, configurable up to 10,240 MB
 #: (https://docs.aws.amazon.com/lambda/latest/dg/configuration-ephemeral-storage.html).
 #: Judged conservatively: a need fits the default if it is under 512 * 10**6 bytes.
+def is_overflow_file(rel: str) -> bool:
+    """Whether ``rel`` (a layer path below ``python/``) is one ``--overflow`` adds: an
+    archive, its manifest, the boot module or the ``.pth`` line that starts it."""
+    return (rel.startswith(FOLDER + "/") or rel == PTH_NAME
+            or rel.split("/", 1)[0] in (BOOT_MODULE, BOOT_MODULE + ".py"))
+
+
 TMP_DEFAULT_MB = 512
 TMP_MAX_MB = 10240
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)

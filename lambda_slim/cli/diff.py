@@ -6,23 +6,26 @@ import os
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
-from ..errors import EXIT_GROWTH
+from ..errors import EXIT_GROWTH, EXIT_OK
 from ..report.diff import SizeDiff, compare, load_snapshot, markdown, parse_growth, signed
 from ..sizes import human
-from . import main_group, set_exit_code
+from . import main_group
 from .render import console, err_console
 
 
 def _table(diff: SizeDiff) -> Table:
-    t = Table(title=f"{diff.old.source} → {diff.new.source}", title_justify="left")
+    t = Table(title=f"{escape(diff.old.source)} → {escape(diff.new.source)}",
+              title_justify="left")
     for col, just in (("distribution", "left"), ("version", "left"), ("unzipped", "right"),
                       ("Δ unzipped", "right"), ("Δ zipped", "right")):
         t.add_column(col, justify=just)  # type: ignore[arg-type]
     for c in diff.changed:
         style = "red" if c.d_unzipped > 0 else "green" if c.d_unzipped < 0 else ""
-        t.add_row(c.name, c.version_label, human(c.new.unzipped) if c.new else "–", signed(c.d_unzipped),
+        t.add_row(escape(c.name), escape(c.version_label),
+                  human(c.new.unzipped) if c.new else "–", signed(c.d_unzipped),
                   signed(c.d_zipped), style=style)
     t.add_section()
     t.add_row("total", "", human(diff.new.unzipped), signed(diff.d_unzipped),
@@ -59,7 +62,7 @@ Exit codes:
               "PCT of OLD (2%).")
 @click.option("--title", default="lambda-slim size diff", show_default=True,
               help="Heading of the Markdown table.")
-def diff_cmd(old: Path, new: Path, as_markdown: bool, growth: str | None, title: str) -> None:
+def diff_cmd(old: Path, new: Path, as_markdown: bool, growth: str | None, title: str) -> int:
     """Compare two builds: OLD and NEW are each a build report (build --json), a build
     manifest (<zip>.manifest.json) or a layer zip. Shows the total and per-distribution
     change in unzipped and zipped bytes, added and removed distributions, version changes
@@ -73,7 +76,7 @@ def diff_cmd(old: Path, new: Path, as_markdown: bool, growth: str | None, title:
         console.print(_table(diff))
         for r in diff.rules:
             if r.old != r.new:
-                console.print(f"rule {r.name}: saved {human(r.old)} → {human(r.new)} "
+                console.print(f"rule {escape(r.name)}: saved {human(r.old)} → {human(r.new)} "
                               f"({signed(r.new - r.old)} bytes)")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
@@ -81,5 +84,6 @@ def diff_cmd(old: Path, new: Path, as_markdown: bool, growth: str | None, title:
             fh.write(md + "\n")
     if limit is not None and limit.exceeded(diff):
         err_console.print(f"[red]grew by {diff.d_unzipped:,} bytes[/] unzipped, more than "
-                          f"--fail-on-growth {limit.text}")
-        set_exit_code(EXIT_GROWTH)
+                          f"--fail-on-growth {escape(limit.text)}")
+        return EXIT_GROWTH
+    return EXIT_OK

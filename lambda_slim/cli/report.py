@@ -12,6 +12,7 @@ from ..artifact.atomic import atomic_write_text, require_parent
 from ..errors import InputError
 from ..report.html import render_html
 from ..report.jsonio import report_from_json
+from ..report.model import LayerReport
 from . import main_group
 from .render import console, render
 
@@ -33,6 +34,18 @@ def load_report(path: Path) -> dict[str, Any]:
             "manifest file is not a build report).",
         )
     return doc
+
+
+def typed_report(doc: dict[str, Any], path: Path) -> LayerReport:
+    """The typed report of a loaded ``build --json`` file (clear error when it is too old)."""
+    try:
+        return report_from_json(doc)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(
+            f"{path} is a build report this lambda-slim cannot read ({exc!r} is missing or "
+            "unexpected).",
+            hint="Rebuild with this version (`lambda-slim build --json`) to regenerate it.",
+        ) from None
 
 
 def write_html(rep: dict[str, Any], out: Path) -> None:
@@ -61,15 +74,7 @@ def report_cmd(report_path: Path, html_out: Path | None, quiet: bool) -> int:
     if html_out is not None:
         write_html(doc, html_out)
     if not quiet:
-        try:
-            rep = report_from_json(doc)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(
-                f"{report_path} is a build report this lambda-slim cannot show ({exc!r} is "
-                "missing or unexpected).",
-                hint="Rebuild with this version (`lambda-slim build --json`) to regenerate it.",
-            ) from None
-        console.print(render(rep))
+        console.print(render(typed_report(doc, report_path)))
         if html_out is not None:
             console.print(f"wrote {html_out}")
     return 0

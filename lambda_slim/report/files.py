@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 KEPT = "kept"
 COMPILED = "compiled"
+OVERFLOW = "overflow"
 
 Leaf = int | list[int]
 Folder = dict[str, "Folder | Leaf"]

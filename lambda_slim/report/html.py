@@ -167,6 +167,23 @@ def _extras(rep: Mapping[str, Any]) -> str:
             (g.get("name", ""), g.get("version", ""), human(int(g.get("bytes") or 0)),
              "yes" if g.get("dropped") else "no", g.get("reason", "")) for g in gpu)) if gpu else ""
         out.append(f'<section id="variants"><h2>Variants</h2>{body}</section>')
+    ov = rep.get("overflow")
+    if isinstance(ov, dict) and ov.get("packed"):
+        facts = [("environment", ov.get("environment")),
+                 ("init without / with overflow", " / ".join(
+                     f"{v:.0f} ms" if isinstance(v, (int, float)) else "–"
+                     for v in (ov.get("init_ms_without"), ov.get("init_ms_with")))),
+                 ("peak memory (with)", human(int(ov["max_rss_bytes_with"]))
+                  if isinstance(ov.get("max_rss_bytes_with"), int) else None),
+                 ("/tmp needed", human(int((ov.get("ephemeral") or {}).get("needed_bytes") or 0))),
+                 ("verified", "yes" if ov.get("verified") else "no")]
+        dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts if v is not None)
+        out.append('<section id="overflow"><h2>Packed for overflow (unpacked into /tmp at '
+                   f"start)</h2><dl>{dl}</dl>" + _table(
+                       ("distribution", "version", "unpacked", "archive"),
+                       ((p.get("name", ""), p.get("version", ""), human(int(p.get("bytes") or 0)),
+                         human(int(p.get("archive_bytes") or 0))) for p in ov["packed"]))
+                   + "</section>")
     lines = [*(rep.get("advice") or []), *(rep.get("notes") or [])]
     if lines:
         out.append('<section id="advice"><h2>Advice and notes</h2><ul>'

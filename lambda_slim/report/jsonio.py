@@ -36,7 +36,7 @@ from .model import (
 SCHEMA_VERSION = 1
 #: Bumped when the report gains keys (within a schema version), so the result cache never
 #: serves a report written before them.
-REPORT_REVISION = 2
+REPORT_REVISION = 3
 #: Keys written on one line: machine-read, and ten times larger when indented.
 COMPACT_KEYS = ("requires", "tree")
 

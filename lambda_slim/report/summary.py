@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from ..artifact.overflow import is_overflow_file
 from ..artifact.zipwrite import ArchiveResult
 from ..fit import OverflowOutcome
 from ..inputs.config import BuildConfig
@@ -21,7 +22,7 @@ from ..sizes import DIRECT_UPLOAD_LIMIT, human
 from ..tree.inventory import Inventory, owner_of
 from ..tree.staging import PlanEntry
 from ..verify.probes import VerifyReport
-from .files import fate_tree
+from .files import OVERFLOW, Change, fate_tree
 from .jsonio import function_summary, overflow_summary
 from .model import (
     FileRow,
@@ -172,11 +173,18 @@ def requires_graph(facts: LayerFacts) -> dict[str, tuple[str, ...]]:
 
 
 def file_tree(facts: LayerFacts) -> dict[str, object]:
-    """The per-file sizes and fates the HTML report draws (see :mod:`.files`)."""
+    """The per-file sizes and fates the HTML report draws (see :mod:`.files`): the plan's
+    removals and replacements, and what ``--overflow`` packed away and added."""
     inv = facts.inventory
+    changes: list[Change] = [(e.rel, e.rule, e.bytes, e.new_bytes if e.replacement else None)
+                             for e in facts.plan]
+    if facts.overflow is not None:
+        changes += [(rel, OVERFLOW, inv.sizes[rel], None) for rel in facts.overflow.removed
+                    if rel in inv.sizes]  # (packed bytecode has no installed size: left out)
+        changes += [(rel, OVERFLOW, 0, size) for rel, size in facts.final_sizes.items()
+                    if rel not in inv.sizes and is_overflow_file(rel)]
     return fate_tree(lambda rel: owner_of(rel, inv.owner), inv.sizes, facts.final_sizes,
-                     [(e.rel, e.rule, e.bytes, e.new_bytes if e.replacement else None)
-                      for e in facts.plan])
+                     changes)
 
 
 def layer_report(facts: LayerFacts) -> LayerReport:

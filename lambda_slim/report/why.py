@@ -1,8 +1,8 @@
 """Why a distribution is in the layer: the requirement chains that bring it, its bytes, what
 only it brings, and what would take it out.
 
-Works on a build report: its ``requires`` key holds every installed distribution's
-Requires-Dist lines that name another installed one, and ``requirements.lines`` the
+Works on the typed build report: its ``requires`` holds every installed distribution's
+Requires-Dist lines that name another installed one, and ``requirement_lines`` the
 requested lines. Markers are judged for the report's target (not this machine) and extras
 follow the chain, the way pip resolved them (see :func:`..resolve.depgraph.dependency_graph`).
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -21,7 +20,8 @@ from ..errors import InputError
 from ..resolve.depgraph import DistMeta, dependency_graph, marker_environment
 from ..resolve.variants import VARIANTS
 from ..suggest import did_you_mean
-from ..target.runtimes import ARCHES, RUNTIME_PROVIDED
+from ..target.runtimes import RUNTIME_PROVIDED
+from .model import LayerReport, PackageRow
 
 _EXTRA = re.compile(r"""extra\s*==\s*['"]([^'"]+)['"]""")
 
@@ -105,16 +105,16 @@ def _chains(key: str, rev: Mapping[str, list[tuple[str, Requirement]]], roots: s
     return found[:limit]
 
 
-def explain(rep: Mapping[str, Any], name: str, limit: int = 10) -> Why:
+def explain(rep: LayerReport, name: str, limit: int = 10) -> Why:
     """Answer ``why NAME`` from a build report (raises InputError for an unknown name)."""
-    if "requires" not in rep:
+    if not rep.requirement_lines:
         raise InputError(
             "This report has no dependency graph (\"requires\"): it was written by an older "
             "lambda-slim.",
             hint="Rebuild with this version (`lambda-slim build --json report.json`), or pass "
             "the requirements file instead of the report.",
         )
-    rows: dict[str, Any] = {canonicalize_name(p["name"]): p for p in rep.get("packages", [])}
+    rows: dict[str, PackageRow] = {canonicalize_name(p.name): p for p in rep.packages}
     key = canonicalize_name(name)
     if key not in rows:
         raise InputError(
@@ -124,39 +124,33 @@ def explain(rep: Mapping[str, Any], name: str, limit: int = 10) -> Why:
             "\"packages\" list them all.",
         )
     requires: dict[str, list[str]] = {canonicalize_name(k): list(v)
-                                      for k, v in rep["requires"].items()}
-    lines = [str(x) for x in (rep.get("requirements") or {}).get("lines")
-             or (rep.get("requirements") or {}).get("requested", [])]
-    tgt = rep.get("target") or {}
-    py = tuple(int(x) for x in str(tgt.get("python", "3.12")).split(".")[:2])
-    machine = ARCHES.get(str(tgt.get("arch", "x86_64")), "x86_64")
-    env = marker_environment((py[0], py[1]), machine)
-    dists = [DistMeta(k, str(rows[k].get("version", "")), tuple(requires.get(k, ())))
-             for k in rows]
+                                      for k, v in rep.requires.items()}
+    lines = list(rep.requirement_lines)
+    env = marker_environment(rep.target.runtime.python, rep.target.machine)
+    dists = [DistMeta(k, rows[k].version, tuple(requires.get(k, ()))) for k in rows]
     roots = _roots(lines)
     reach, rev = dependency_graph(dists, lines, env)
     chains = _chains(key, rev, set(roots), requires, limit)
     without, _ = dependency_graph([d for d in dists if d.name != key], lines, env)
-    only = sorted(((str(rows[k]["name"]), int(rows[k].get("final_bytes") or 0))
+    only = sorted(((rows[k].name, rows[k].final_bytes)
                    for k in set(reach) - set(without) - {key} if k in rows),
                   key=lambda nb: (-nb[1], nb[0]))
     row = rows[key]
     return Why(
-        name=str(row["name"]), version=str(row.get("version", "")),
-        final_bytes=int(row.get("final_bytes") or 0),
-        installed_bytes=int(row.get("installed_bytes") or 0),
+        name=row.name, version=row.version, final_bytes=row.final_bytes,
+        installed_bytes=row.installed_bytes,
         requested=tuple(line for k, line in roots.items() if k == key),
         chains=tuple(chains), only_via=tuple(only),
         removals=tuple(_removals(key, row, roots, chains, reach, rows, only)),
-        target=f"{tgt.get('runtime', '?')} {tgt.get('arch', '?')}",
+        target=f"{rep.target.runtime.name} {rep.target.arch}",
     )
 
 
-def _removals(key: str, row: Mapping[str, Any], roots: Mapping[str, str],
+def _removals(key: str, row: PackageRow, roots: Mapping[str, str],
               chains: list[tuple[Link, ...]], reach: Mapping[str, set[str]],
-              rows: Mapping[str, Any], only: list[tuple[str, int]]) -> list[str]:
+              rows: Mapping[str, PackageRow], only: list[tuple[str, int]]) -> list[str]:
     out: list[str] = []
-    shown = str(row["name"])
+    shown = row.name
     if key not in reach:
         out.append(f"No requirement chain reaches {shown} on this target: it is installed "
                    "without being needed here (a dependency whose marker pip judged for another "
@@ -181,7 +175,7 @@ def _removals(key: str, row: Mapping[str, Any], roots: Mapping[str, str],
     names = {key} | {x.parent for c in chains for x in c}
     for v in VARIANTS:
         if v.original in names and v.original in rows:
-            out.append(f"{rows[v.original]['name']} has a drop-in variant, {v.replacement}: "
+            out.append(f"{rows[v.original].name} has a drop-in variant, {v.replacement}: "
                        f"{v.reason}.")
     if key in RUNTIME_PROVIDED:
         out.append(f"The Lambda runtime ships {shown}; the runtime-provided rule leaves it out "

@@ -113,12 +113,17 @@ def test_page_shows_budget_rules_verification_variants_and_advice() -> None:
         "replacements": [{"original": "xgboost", "variant": "xgboost-cpu", "version": "3.4.1",
                           "via": "requested", "reason": "CPU-only build", "skipped": None}]},
         gpu=[{"name": "nvidia-cublas", "version": "12", "bytes": 1234, "dropped": True,
-              "reason": "no kept ELF links it"}])
+              "reason": "no kept ELF links it"}],
+        overflow={"packed": [{"name": "scipy", "version": "1.18.1", "bytes": 90 * 2**20,
+                              "archive_bytes": 30 * 2**20}], "environment": "sandbox",
+                  "init_ms_without": 812.4, "init_ms_with": 1530.0, "max_rss_bytes_with": 2**27,
+                  "ephemeral": {"needed_bytes": 95 * 2**20}, "verified": True})
     rep["verify"].update(environment="sandbox", init_seconds=0.84, peak_memory_bytes=150 * 2**20)
     page = render_html(rep)
     for text in ("262,144,000", "52,428,800", "over 50 MB", "What each rule saved", "tests",
                  "sandbox", "840 ms", "150.0 MiB", "Variants", "use xgboost-cpu", "1.2 KiB",
                  "xgboost-cpu", "left out nvidia-nccl-cu12: only xgboost needed it", "nvidia-cublas",
+                 "Packed for overflow", "812 ms / 1530 ms", "128.0 MiB", "95.0 MiB", "90.0 MiB",
                  "python/pkg/core.so"):
         assert text in page, text
 
@@ -129,3 +134,25 @@ def test_page_without_tree_or_optional_keys_still_renders() -> None:
         rep.pop(key)
     page = render_html(rep)
     assert "Distributions" in page and ">zipped</span>" not in page
+
+
+def test_overflow_packed_and_added_files_get_the_overflow_fate() -> None:
+    from types import SimpleNamespace
+    from typing import cast
+
+    from lambda_slim.artifact.overflow import BOOT_MODULE, FOLDER, PTH_NAME
+    from lambda_slim.report.summary import LayerFacts, file_tree
+
+    inv = SimpleNamespace(sizes={"big/x.so": 900, "big/__init__.py": 10, "small/a.py": 5},
+                          owner={"big/x.so": "big", "big/__init__.py": "big", "small/a.py": "small"})
+    final = {"small/a.py": 5, f"{FOLDER}/big-1.0.zip": 300, f"{FOLDER}/manifest.json": 50,
+             f"{BOOT_MODULE}.py": 40, PTH_NAME: 30}
+    result = SimpleNamespace(inventory=inv, plan=[], final_sizes=final,
+                             overflow=SimpleNamespace(removed=["big/x.so", "big/__init__.py"]))
+    t: Any = file_tree(cast(LayerFacts, result))
+    ov = t["fates"].index("overflow")
+    assert t["dists"]["big"] == {"big": [0, ov, 910, 2]}  # packed: left the layer, folded
+    unowned = t["dists"]["(unowned)"]
+    assert unowned[FOLDER]["big-1.0.zip"] == [300, ov, 0]
+    assert unowned[f"{BOOT_MODULE}.py"] == [40, ov, 0] and unowned[PTH_NAME] == [30, ov, 0]
+    assert "compiled" not in t["fates"]
