@@ -1,0 +1,97 @@
+"""The GitHub Action: ``action.yml`` and the example workflows validate against SchemaStore's
+schemas (check-jsonschema's vendored copies), and the action's own shell steps run for real,
+in order, with the inputs GitHub would pass (the ``uses:`` steps, setup-python and cache, and
+the install step are what GitHub provides; lambda-slim is already installed here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from tests.wheels import make_wheel, wheelhouse_requirements
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+_EXPR = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
+
+
+def test_action_and_workflows_match_the_schemas() -> None:
+    for schema, files in (("vendor.github-actions", [ROOT / "action.yml"]),
+                          ("vendor.github-workflows", sorted((ROOT / "examples" / "ci").glob("*.yml")))):
+        proc = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", schema,
+                               *map(str, files)], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    workflow = (ROOT / "examples" / "ci" / "sam-function.yml").read_text()
+    assert "uses: ./" in workflow  # the example workflow uses this action
+
+
+def run_action(inputs: dict[str, str], cwd: Path,
+               env: dict[str, str]) -> tuple[dict[str, dict[str, str]], str]:
+    """Run the action's shell steps like the runner does; returns step outputs and the summary."""
+    action: dict[str, Any] = YAML(typ="safe").load((ROOT / "action.yml").read_text())
+    values = {k: str(v.get("default", "")) for k, v in action["inputs"].items()} | inputs
+    outputs: dict[str, dict[str, str]] = {}
+    summary = cwd / "summary.md"
+
+    def expr(text: str) -> str:
+        def one(m: re.Match[str]) -> str:
+            ref = m.group(1)
+            if ref.startswith("inputs."):
+                return values[ref[len("inputs."):]]
+            if ref.startswith("steps."):
+                _, step, _, key = ref.split(".")
+                return outputs.get(step, {}).get(key, "")
+            assert ref == "github.action_path", ref
+            return str(ROOT)
+        return _EXPR.sub(one, text)
+
+    for step in action["runs"]["steps"]:
+        if "uses" in step or step["name"] == "Install lambda-slim":
+            continue
+        out_file = cwd / f"out-{step.get('id', 'x')}.txt"
+        out_file.write_text("")
+        step_env = dict(env, GITHUB_OUTPUT=str(out_file), GITHUB_STEP_SUMMARY=str(summary),
+                        GITHUB_ACTIONS="true")
+        step_env.update({k: expr(str(v)) for k, v in step.get("env", {}).items()})
+        proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=cwd, env=step_env,
+                              capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, f"{step['name']}: {proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+        if "id" in step:
+            outputs[step["id"]] = dict(line.split("=", 1) for line in out_file.read_text().splitlines())
+    return outputs, summary.read_text() if summary.exists() else ""
+
+
+def test_the_action_builds_checks_and_summarises(tmp_path: Path, tmp_cache: Path) -> None:
+    make_wheel(tmp_path / "house", "tiny", "1.0", {"tiny/__init__.py": "T = 1\n"})
+    wheelhouse_requirements(tmp_path / "requirements.txt", tmp_path / "house", "tiny")
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
+               LAMBDA_SLIM_CACHE_DIR=str(tmp_cache))
+    outputs, summary = run_action({"path": "requirements.txt", "output": "build/layer.zip"}, tmp_path, env)
+    assert outputs["python"] == {"version": "3.12"}
+    build = outputs["build"]
+    assert build["zip"] == "build/layer.zip" and build["code"] == "0"
+    report = json.loads((tmp_path / build["report"]).read_text())
+    assert build["sha256"] == report["zip_sha256"]
+    assert f"sha256 `{report['zip_sha256']}`" in summary
+    assert "| verification | passed |" in summary
+    assert "| target | python3.12 x86_64 |" in summary
+    # a function package on that layer: built, then checked together with it (--function)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("import tiny\n\ndef handler(event, context):\n"
+                                              "    return tiny.T\n")
+    (tmp_path / "summary.md").unlink()
+    outputs, summary = run_action({
+        "path": "requirements.txt", "output": "build/function.zip",
+        "build-args": "--function src --layer-zip build/layer.zip --handler app.handler",
+        "check-args": "build/layer.zip"}, tmp_path, env)
+    assert outputs["build"]["code"] == "0"
+    assert "| handler | `app.handler` loads" in summary
+    fn = json.loads((tmp_path / outputs["build"]["report"]).read_text())["function"]
+    assert fn["provided_by_layers"] == ["tiny==1.0"]
