@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench_baselines import zip_command
+from bench_baselines import uv_install_command, uv_platform, zip_command
 from bench_measure import (
     ChildRun,
     cold_start_once,
@@ -47,6 +47,7 @@ from bench_report import (
     SLIM_TRACE,
     SPR,
     SPR_NOSTRIP,
+    UV,
     Check,
     add_ratios,
     evaluate,
@@ -67,6 +68,8 @@ DESCRIPTIONS = {
     SPR: "serverless-python-requirements slim: delete *.py[c|o], __pycache__*, *.dist-info*; "
          "strip *.so; zip -9",
     SPR_NOSTRIP: "the same recipe without the strip",
+    UV: "uv pip install --target --python-platform --no-compile-bytecode, the delete recipe, "
+        "zip -r9",
     SLIM: "lambda-slim build --no-result-cache (defaults: target pycs)",
     SLIM_NOCOMPILE: "lambda-slim build --no-result-cache --no-compile",
     SLIM_TRACE: "lambda-slim build --no-result-cache --no-compile --trace SCRIPT "
@@ -144,6 +147,8 @@ class Bench:
         self.zip_bin = shutil.which("zip")
         self.unzip_bin = shutil.which("unzip")
         self.strip_bin = shutil.which("strip")
+        beside = Path(sys.executable).parent / "uv"  # the test extra installs uv in the venv
+        self.uv_bin = str(beside) if beside.is_file() else shutil.which("uv")
         if self.strip_bin is None:
             raise SystemExit("`strip` (binutils) is needed for the spr baseline.")
         self.tmp = Path(tempfile.mkdtemp(prefix="lambda-slim-bench-"))
@@ -239,6 +244,25 @@ class Bench:
             phases["zip"] = zr.seconds
             self.record_baseline(name, z, phases, runs, extra)
             shutil.rmtree(d)
+
+    def uv_baseline(self, wheels: list[Path]) -> None:
+        """The modern baseline: uv installs the same wheels for the target without bytecode,
+        then the delete recipe and zip -r9."""
+        if self.uv_bin is None:
+            self.say("uv: not installed (pip install uv); skipping the uv baseline", "yellow")
+            return
+        d = self.tmp / "build" / UV
+        plat = uv_platform(self.target.machine, self.target.glibc)
+        self.say(f"uv: uv pip install --target --python-platform {plat} --no-compile-bytecode …")
+        inst = self.child(uv_install_command(self.uv_bin, d / "python", wheels,
+                                             self.target.runtime.python_str, plat), "uv install")
+        dl = self.child([sys.executable, str(BASELINES), "delete", str(d / "python")], "uv delete")
+        self.say(f"uv: zip -r9 … (install took {inst.seconds:.1f} s)")
+        z, zr = self.zip_layer(d, UV)
+        self.record_baseline(UV, z, {"install": inst.seconds, "prune": dl.seconds,
+                                     "zip": zr.seconds}, [inst, dl, zr],
+                             {"deleted": json.loads(dl.stdout), "python_platform": plat})
+        shutil.rmtree(d)
 
     def record(self, name: str, zip_path: Path, phases: dict[str, float], seconds: float,
                peak_rss: int | None, extra: dict[str, Any]) -> None:
@@ -405,6 +429,7 @@ class Bench:
                 "unzip": first_line([self.unzip_bin, "-v"])
                 if self.unzip_bin else "python zipfile",
                 "strip": first_line([str(self.strip_bin), "--version"]),
+                "uv": first_line([self.uv_bin, "--version"]) if self.uv_bin else "n/a",
                 "wheels": [w.name for w in wheels],
             },
         }
@@ -415,6 +440,7 @@ class Bench:
         wheels = self.resolve(req)
         self.say(f"resolved {len(wheels)} wheels: {', '.join(w.name for w in wheels)}")
         self.baselines(wheels)
+        self.uv_baseline(wheels)
         self.slim(req, wheels)
         rebuild = self.rebuild(req)
         self.verify_and_cold_start()

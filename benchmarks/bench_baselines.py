@@ -6,6 +6,9 @@
   does not enter dot folders and patterns do not match dot names), then plain ``strip`` on
   every file named ``*.so`` (``find -name '*.so'``, so never ``*.so.N``), zipped at level 9.
 * spr-nostrip: the same without the strip (the plugin's documented workaround).
+* uv: ``uv pip install --target DIR --python-platform MACHINE-manylinux_X_Y --python-version
+  X.Y --no-compile-bytecode`` (the fastest way people assemble a layer today), then the same
+  delete recipe and ``zip -r9``.
 
 Each phase also runs as its own child process (``python bench_baselines.py PHASE ...``) so
 the benchmark can time it and read its peak memory like any other build step.
@@ -121,6 +124,26 @@ def spr_strip(root: Path, strip: str = "strip") -> StripResult:
             failed.append(f"{p.relative_to(root)}: {proc.stderr.strip()[:200]}")
         after += p.stat().st_size
     return StripResult(len(targets), failed, before, after)
+
+
+#: The glibc versions uv's ``--python-platform`` names (``uv pip install --help``, uv 0.13).
+UV_MANYLINUX = ((2, 17), (2, 28), (2, 31), (2, 32), (2, 33), (2, 34), (2, 35), (2, 36), (2, 37),
+                (2, 38), (2, 39), (2, 40))
+
+
+def uv_platform(machine: str, glibc: tuple[int, int]) -> str:
+    """uv's ``--python-platform`` for a Lambda target: the newest manylinux uv names that the
+    runtime's glibc still runs (``x86_64-manylinux_2_34`` on AL2023, ``_2_17`` on AL2's 2.26)."""
+    best = max(v for v in UV_MANYLINUX if v <= glibc)
+    return f"{machine}-manylinux_{best[0]}_{best[1]}"
+
+
+def uv_install_command(uv: str, target_dir: Path, wheels: Sequence[Path], python_version: str,
+                       platform: str) -> list[str]:
+    """``uv pip install --target`` of exactly ``wheels`` for the target, without bytecode."""
+    return [uv, "pip", "install", "--target", str(target_dir), "--no-deps", "--no-index",
+            "--python-platform", platform, "--python-version", python_version,
+            "--no-compile-bytecode", "--quiet", *map(str, wheels)]
 
 
 def zip_command(layer_dir: Path, out: Path, zip_bin: str | None) -> list[str]:

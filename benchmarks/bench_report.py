@@ -17,10 +17,10 @@ LAMBDA_LIMIT = 262_144_000
 ROOM_SHARE = 0.90
 BUILD_ISSUE_LIMIT = 180_000_000
 
-RAW, SPR, SPR_NOSTRIP = "raw", "spr", "spr-nostrip"
+RAW, SPR, SPR_NOSTRIP, UV = "raw", "spr", "spr-nostrip", "uv"
 SLIM, SLIM_NOCOMPILE = "lambda-slim", "lambda-slim --no-compile"
 SLIM_TRACE = "lambda-slim --trace --no-compile"
-ORDER = (RAW, SPR, SPR_NOSTRIP, SLIM, SLIM_NOCOMPILE, SLIM_TRACE)
+ORDER = (RAW, SPR, SPR_NOSTRIP, UV, SLIM, SLIM_NOCOMPILE, SLIM_TRACE)
 TRACE_LIMIT = 125 * 1024 * 1024  # issue 6: final tree ≤ 125 MiB without bytecode
 DIRECT_UPLOAD = 52_428_800
 PHASES = ("install", "prune", "strip", "trace", "compile", "verify", "zip")
@@ -35,12 +35,22 @@ def usual_build_seconds(variants: dict[str, dict[str, Any]]) -> float | None:
     return float(sum(v["phases"].get(p, 0.0) for p in ("install", "prune", "zip")))
 
 
+def uv_build_seconds(variants: dict[str, dict[str, Any]]) -> float | None:
+    """The modern baseline: ``uv pip install --target --python-platform
+    --no-compile-bytecode``, the delete recipe, ``zip -r9``."""
+    v = variants.get(UV)
+    if not v:
+        return None
+    return float(sum(v["phases"].get(p, 0.0) for p in ("install", "prune", "zip")))
+
+
 def add_ratios(variants: dict[str, dict[str, Any]]) -> None:
     """Fill each variant's ``ratios``: size vs raw, cold start vs spr-nostrip, build vs the
-    usual way."""
+    usual way and vs the uv way (both measured in this run)."""
     raw = variants.get(RAW, {})
     nostrip = variants.get(SPR_NOSTRIP, {})
     usual = usual_build_seconds(variants)
+    fastest = uv_build_seconds(variants)
     for v in variants.values():
         v["ratios"] = {
             "unzipped_vs_raw": ratio(v.get("unzipped_bytes"), raw.get("unzipped_bytes")),
@@ -48,6 +58,7 @@ def add_ratios(variants: dict[str, dict[str, Any]]) -> None:
             "cold_start_vs_spr_nostrip": ratio(v.get("cold_start", {}).get("median"),
                                                nostrip.get("cold_start", {}).get("median")),
             "build_vs_usual": ratio(v.get("build_seconds"), usual),
+            "build_vs_uv": ratio(v.get("build_seconds"), fastest),
         }
 
 
@@ -97,11 +108,14 @@ def evaluate(results: dict[str, Any]) -> list[Check]:
     usual = usual_build_seconds(vs)
     r = ratio(slim.get("build_seconds"), usual)
     rn = ratio(nc.get("build_seconds"), usual)
+    fastest = uv_build_seconds(vs)
+    ru = ratio(slim.get("build_seconds"), fastest)
     checks.append(Check(
         "warm build (default) ≤ 0.5× raw baseline's install + prune + zip",
         r is not None and r <= 0.5,
         f"{_s(slim.get('build_seconds'))} vs {_s(usual)} = {fmt_ratio(r)} "
-        f"(--no-compile: {_s(nc.get('build_seconds'))} = {fmt_ratio(rn)})"))
+        f"(--no-compile: {_s(nc.get('build_seconds'))} = {fmt_ratio(rn)}); vs the uv way's "
+        f"install + prune + zip {_s(fastest)}: {fmt_ratio(ru)}"))
 
     rb = results.get("rebuild", {}).get("median")
     cached = results.get("rebuild", {}).get("cached")
@@ -151,7 +165,7 @@ def table(results: dict[str, Any]) -> Table:
     t = Table(title=f"lambda-slim benchmark: {results['target']} · {results['requirements_name']}"
               f" · {results['date']}", title_justify="left")
     cols = ["variant", "unzipped", "×raw", "zip", "files", "verifies", *PHASES, "build",
-            "×usual", "peak RSS", "cold start", "×spr-ns"]
+            "×usual", "×uv", "peak RSS", "cold start", "×spr-ns"]
     for c in cols:
         t.add_column(c, justify="left" if c in ("variant", "verifies") else "right")
     for name in ORDER:
@@ -167,6 +181,7 @@ def table(results: dict[str, Any]) -> Table:
             f"{v['files']:,}", verifies,
             *[f"{ph[p]:.1f}" if p in ph else "-" for p in PHASES],
             f"{v['build_seconds']:.1f} s", fmt_ratio(rt["build_vs_usual"]),
+            fmt_ratio(rt.get("build_vs_uv")),
             _mb(v["peak_rss_bytes"]),
             "n/a" if cs.get("median") is None else f"{cs['median']:.3f} s",
             fmt_ratio(rt["cold_start_vs_spr_nostrip"]),

@@ -10,6 +10,7 @@ import importlib
 import io
 import json
 import stat
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -194,6 +195,7 @@ def _results(**over: dict[str, Any]) -> dict[str, Any]:
                                 phases={"install": 20.0, "prune": 1.0, "zip": 24.0}),
         "lambda-slim": _variant(200_000_000, 20.0, 0.7),
         "lambda-slim --no-compile": _variant(160_000_000, 15.0, 2.0),
+        "uv": _variant(228_000_000, 12.0, 2.0, phases={"install": 3.0, "prune": 1.0, "zip": 8.0}),
     }
     for k, v in over.items():
         variants[k.replace("_", "-").replace("-no-compile", " --no-compile")].update(v)
@@ -209,6 +211,11 @@ def test_ratios() -> None:
     assert slim["unzipped_vs_raw"] == pytest.approx(2 / 3)
     assert slim["cold_start_vs_spr_nostrip"] == pytest.approx(0.35)
     assert slim["build_vs_usual"] == pytest.approx(20 / 45)
+    assert report.uv_build_seconds(res["variants"]) == 12.0
+    assert slim["build_vs_uv"] == pytest.approx(20 / 12)
+    del res["variants"]["uv"]
+    report.add_ratios(res["variants"])  # a run without uv: no ratio, nothing breaks
+    assert res["variants"]["lambda-slim"]["ratios"]["build_vs_uv"] is None
     assert res["variants"]["spr"]["ratios"]["cold_start_vs_spr_nostrip"] is None
 
 
@@ -249,3 +256,28 @@ def test_table_renders_every_variant() -> None:
         assert name in text
     assert "n/a" in text and "NO" in text
     json.dumps(res)  # the results stay JSON-serialisable
+
+
+def test_uv_platform_is_the_newest_manylinux_the_runtime_runs() -> None:
+    assert baselines.uv_platform("x86_64", (2, 34)) == "x86_64-manylinux_2_34"  # AL2023
+    assert baselines.uv_platform("aarch64", (2, 34)) == "aarch64-manylinux_2_34"
+    assert baselines.uv_platform("x86_64", (2, 26)) == "x86_64-manylinux_2_17"  # AL2: uv has no 2_26
+
+
+def test_uv_install_is_real_and_writes_no_bytecode(tmp_path: Path) -> None:
+    """The uv baseline's install, run for real on a tiny wheel (uv is in the test extra)."""
+    from tests.wheels import make_wheel
+
+    whl = make_wheel(tmp_path / "house", "tiny", "1.0", {"tiny/__init__.py": "T = 1\n"})
+    uv = Path(sys.executable).parent / "uv"
+    cmd = baselines.uv_install_command(str(uv), tmp_path / "layer" / "python", [whl], "3.12",
+                                       baselines.uv_platform("x86_64", (2, 34)))
+    assert cmd[cmd.index("--python-platform") + 1] == "x86_64-manylinux_2_34"
+    assert "--no-compile-bytecode" in cmd and "--no-deps" in cmd
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    site = tmp_path / "layer" / "python"
+    assert (site / "tiny" / "__init__.py").read_text() == "T = 1\n"
+    assert not list(site.rglob("*.pyc"))
+    assert baselines.spr_delete(site).entries == 1  # the dist-info, as for the other baselines
+
