@@ -102,7 +102,8 @@ def _build_fromplan_tree(config: BuildConfig, planned: Planned, tools: Tools, no
     tp = tools.runnable
     borrowed = planned.borrowed
     if borrowed:
-        borrowed, b_notes = verify_borrowed(config, tp.interpreter if tp else None, root,
+        borrowed, b_notes = verify_borrowed(config, tools.native.interpreter
+                                            if tools.native else None, root,
                                             borrowed, env, tools.runner)
         notes += b_notes
     strip_entries, strip_skipped = _apply_rules(config, planned, tools, progress)
@@ -118,13 +119,13 @@ def _build_fromplan_tree(config: BuildConfig, planned: Planned, tools: Tools, no
         if tr.info.rolled_back:
             progress.note(tr.info.rolled_back)
     compiled = 0
-    if config.compile != "none" and tools.target_python is not None:
+    if config.compile != "none" and tools.compile_python is not None:
         progress.stage("compile")
         only = None
         if config.compile == "traced" and touched is not None:
             only = [r for r in sorted(touched) if r.endswith(".py") and (root / r).is_file()]
         with timed(timings, "compile"):
-            compiled, errs = compile_tree(tools.target_python, root, workers=config.workers,
+            compiled, errs = compile_tree(tools.compile_python, root, workers=config.workers,
                                           only=only)
         for e in errs[:5]:
             progress.note(f"compile: {e}")
@@ -137,8 +138,8 @@ def _build_fromplan_tree(config: BuildConfig, planned: Planned, tools: Tools, no
             vrep = verify_tree(tp, staging, planned.inventory, progress, smoke=config.smoke,
                                repair=config.repair,
                                extra_paths=fn.layer_paths(tp.interpreter.version) if fn else ())
-            if fn and config.handler:
-                handler = fn_pkg.check_handler(config, fn, tp.interpreter, root, env,
+            if fn and config.handler and tools.native is not None:
+                handler = fn_pkg.check_handler(config, fn, tools.native.interpreter, root, env,
                                                tools.runner)
     full_plan = [e for e in [*planned.plan, *strip_entries, *trace_entries]
                  if staging.is_applied(e)]
@@ -152,7 +153,8 @@ def _build_fromplan_tree(config: BuildConfig, planned: Planned, tools: Tools, no
     )
     seen = {"potential_bytes": potential.removed_bytes} if potential else {}
     overflow, options, final_sizes = fit_stage(
-        config, tp.interpreter if tp else None, planned.inventory, root, final_sizes,
+        config, tools.native.interpreter if tools.native else None, planned.inventory, root,
+        final_sizes,
         planned.requirements.requested, planned.resolution, planned.gpu, seen, env,
         tools.runner, root.parent, progress, timings, notes)
     progress.stage("zip", len(final_sizes))

@@ -128,9 +128,11 @@ Exit codes: 0 ok, 1 over budget (zip still written), 2 bad input,
               help="If verification fails, put back the files that broke it and re-verify.")
 @click.option("--require-verify", is_flag=True, default=None,
               help="Fail (exit 6) instead of skipping verification when no interpreter of "
-              "the target version is found.")
+              "the target version (for another architecture: QEMU and an interpreter of that "
+              "architecture) is found.")
 @click.option("--python", default=None, metavar="PATH",
-              help="Interpreter of the target's Python version [default: discovered].")
+              help="Interpreter of the target's Python version; for an arm64 layer on x86_64 "
+              "an aarch64 one (or a wrapper script) run under QEMU [default: discovered].")
 @layer_option("Build [tool.lambda-slim.layers.NAME] from ./pyproject.toml.")
 @click.option("--all", "all_layers", is_flag=True, help="Build every layer in ./pyproject.toml.")
 @click.option("-j", "--jobs", type=int, default=None, help="Parallel workers [default: CPUs].")

@@ -336,12 +336,13 @@ class Emulation:
 
 
 def detect(machine: str, version: tuple[int, int], env: Mapping[str, str],
-           explicit: str | None = None, binfmt_dir: Path = BINFMT_DIR) -> Emulation | Missing:
+           explicit: str | None = None, binfmt_dir: Path = BINFMT_DIR,
+           runner: Runner = default_runner) -> Emulation | Missing:
     """Everything needed to run ``machine`` code of Python ``version`` here, or what is not."""
     emulator = find_emulator(machine, env, binfmt_dir)
     if isinstance(emulator, Missing):
         return emulator
-    python = find_foreign_python(machine, version, env, emulator, explicit)
+    python = find_foreign_python(machine, version, env, emulator, explicit, runner=runner)
     if isinstance(python, Missing):
         return python
     return Emulation(emulator, python)
@@ -376,6 +377,10 @@ class EmulatedIsolation:
 
     def inside(self, host_path: Path) -> str:
         return self.inner.inside(host_path) if self.inner is not None else str(host_path)
+
+    def without_sandbox(self) -> EmulatedIsolation:
+        """The emulator alone (for runs that write into the tree, like byte-compilation)."""
+        return EmulatedIsolation(self.emulator, self.python)
 
     def bound(self, layer: Path | None, paths: Sequence[Path] = ()) -> EmulatedIsolation:
         """A copy whose inner isolation maps ``layer`` and ``paths`` (see BindableIsolation)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from ..target.emulation import EmulatedIsolation
 from ..target.proc import tail
 from ..target.python import HOST, TargetPython
 from .inventory import walk
@@ -16,9 +17,12 @@ def compile_tree(tp: TargetPython, root: Path, *, workers: int,
     """Byte-compile for the target with unchecked-hash pycs; returns (bytes added, errors).
 
     Compilation writes into the tree, so it runs on the host (bytecode depends only on the
-    Python version, never on the machine), not in the read-only sandbox.
+    Python version, never on the machine), not in the read-only sandbox; an emulated
+    interpreter keeps its emulator and only leaves the sandbox.
     """
-    host = replace(tp, isolation=HOST)
+    iso = tp.isolation
+    host = replace(tp, isolation=iso.without_sandbox() if isinstance(iso, EmulatedIsolation)
+                   else HOST)
     before = sum(walk(root).values())
     args = ["-I", "-m", "compileall", "-q", "-j", str(workers),
             "--invalidation-mode", "unchecked-hash", "-s", str(root), "-p", "/opt/python"]
