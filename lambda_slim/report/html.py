@@ -131,10 +131,12 @@ def _verify(rep: Mapping[str, Any]) -> str:
                        ("modules_checked", "modules imported")):
         if v.get(key) not in (None, ""):
             items.append((label, v[key]))
-    init = v.get("init_seconds", v.get("init_time"))
-    if init is not None:
-        items.append(("init time", f"{float(init) * 1000:.0f} ms"))
-    peak = v.get("peak_memory_bytes", v.get("peak_rss_bytes"))
+    init_ms = v.get("init_ms")
+    if init_ms is None and v.get("init_seconds") is not None:
+        init_ms = float(v["init_seconds"]) * 1000
+    if init_ms is not None:
+        items.append(("init time", f"{float(init_ms):.0f} ms"))
+    peak = v.get("max_rss_bytes", v.get("peak_memory_bytes"))
     if peak is not None:
         items.append(("peak memory", human(int(peak))))
     smoke = v.get("smoke") or []

@@ -118,7 +118,7 @@ def test_page_shows_budget_rules_verification_variants_and_advice() -> None:
                               "archive_bytes": 30 * 2**20}], "environment": "sandbox",
                   "init_ms_without": 812.4, "init_ms_with": 1530.0, "max_rss_bytes_with": 2**27,
                   "ephemeral": {"needed_bytes": 95 * 2**20}, "verified": True})
-    rep["verify"].update(environment="sandbox", init_seconds=0.84, peak_memory_bytes=150 * 2**20)
+    rep["verify"].update(environment="sandbox", init_ms=840.2, max_rss_bytes=150 * 2**20)
     page = render_html(rep)
     for text in ("262,144,000", "52,428,800", "over 50 MB", "What each rule saved", "tests",
                  "sandbox", "840 ms", "150.0 MiB", "Variants", "use xgboost-cpu", "1.2 KiB",
