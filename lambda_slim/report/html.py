@@ -65,22 +65,29 @@ def _budget(rep: Mapping[str, Any]) -> str:
     final = int(rep.get("final_bytes") or 0)
     zipped = int(rep.get("zip_bytes") or 0)
     budget = int(rep.get("budget_bytes") or DEFAULT_BUDGET)
-    scale = max(DEFAULT_BUDGET, final, budget) * 1.04
+    fn = rep.get("function") if isinstance(rep.get("function"), dict) else None
+    layers = int(fn.get("layers_bytes") or 0) if fn else 0  # --function: its layers' bytes
+    scale = max(DEFAULT_BUDGET, final + layers, budget) * 1.04
 
     def at(n: float) -> str:
         return f"{100 * n / scale:.3f}%"
 
     over = final > budget
+    what = "function code" if fn else "this layer"
     rows = [
         f'<div class="bar"><span class="lbl">unzipped</span><div class="track">'
         f'<div class="seg{" over" if over else ""}" style="width:{at(final)}" '
-        f'title="this layer: {final:,} bytes"></div>'
-        f'<div class="line limit" style="left:{at(DEFAULT_BUDGET)}" '
+        f'title="{what}: {final:,} bytes"></div>'
+        + (f'<div class="seg layers" style="left:{at(final)};width:{at(layers)}" '
+           f'title="its layers: {layers:,} bytes"></div>' if layers else "")
+        + f'<div class="line limit" style="left:{at(DEFAULT_BUDGET)}" '
         f'title="function + all layers, unzipped: {DEFAULT_BUDGET:,} bytes"></div>'
         + (f'<div class="line budget" style="left:{at(budget)}" title="your budget: '
            f'{budget:,} bytes"></div>' if budget != DEFAULT_BUDGET else "")
-        + f'</div><span class="num">{_e(human(final))} of {_e(human(budget))} '
-        f'({_pct(final, budget)})</span></div>'
+        + f'</div><span class="num">{_e(human(final))} {what}'
+        + (f" + {_e(human(layers))} layers" if layers else "")
+        + f' of {_e(human(budget + layers if fn else budget))} '
+        f'({_pct(final + layers, budget + layers if fn else budget)})</span></div>'
     ]
     if zipped:
         rows.append(
@@ -260,7 +267,8 @@ h1{font-size:22px;margin:16px 0 0}h2{font-size:17px;margin:24px 0 8px}
 .bar{display:flex;align-items:center;gap:8px;margin:6px 0}.bar .lbl{width:70px}
 .bar .num{min-width:220px;font-variant-numeric:tabular-nums}
 .track{position:relative;flex:1;height:20px;background:#e9ecef;border-radius:3px}
-.seg{height:100%;background:#4e79a7;border-radius:3px}.seg.zip{background:#76b7b2}
+.seg{position:absolute;top:0;left:0;height:100%;background:#4e79a7;border-radius:3px}
+.seg.zip{background:#76b7b2}.seg.layers{background:#9c9ede}
 .seg.over{background:#e15759}
 .line{position:absolute;top:-4px;bottom:-4px;border-left:2px solid #1d232a}
 .line.upload{border-left-style:dashed}.line.budget{border-left-color:#b6992d}

@@ -128,6 +128,13 @@ def test_page_shows_budget_rules_verification_variants_and_advice() -> None:
         assert text in page, text
 
 
+def test_budget_bar_adds_a_functions_layers() -> None:
+    rep = report(function={"layers_bytes": 100_000_000, "limit_bytes": 262_144_000, "layers": []})
+    page = render_html(rep)
+    assert "2.3 KiB function code + 95.4 MiB layers" in page
+    assert 'class="seg layers"' in page and "its layers: 100,000,000 bytes" in page
+
+
 def test_page_without_tree_or_optional_keys_still_renders() -> None:
     rep = report()
     for key in ("tree", "zip_bytes", "zip_sha256", "advice", "notes", "largest_files"):
