@@ -88,7 +88,8 @@ def _potential(config: BuildConfig, tools: Tools, planned: Planned) -> TraceInfo
     with timed(planned.timings, "trace"):
         try:
             return trace_stage(tp, planned.staging, planned.natives, config.smoke,
-                               config.trace_granularity, config.keep, apply=False).info
+                               config.trace_granularity, config.keep, apply=False,
+                               timeout=config.smoke_timeout).info
         except LambdaSlimError:
             return None
 
@@ -114,7 +115,8 @@ def _build_fromplan_tree(config: BuildConfig, planned: Planned, tools: Tools, no
         progress.stage("trace")
         with timed(timings, "trace"):
             tr = trace_stage(tp, staging, planned.natives, config.trace,
-                             config.trace_granularity, config.keep)
+                             config.trace_granularity, config.keep,
+                             timeout=config.smoke_timeout)
         trace_entries, trace_run, touched = tr.entries, tr.info, tr.touched
         if tr.info.rolled_back:
             progress.note(tr.info.rolled_back)
@@ -137,7 +139,9 @@ def _build_fromplan_tree(config: BuildConfig, planned: Planned, tools: Tools, no
         with timed(timings, "verify"):
             vrep = verify_tree(tp, staging, planned.inventory, progress, smoke=config.smoke,
                                repair=config.repair,
-                               extra_paths=fn.layer_paths(tp.interpreter.version) if fn else ())
+                               extra_paths=fn.layer_paths(tp.interpreter.version) if fn else (),
+                               requested=planned.requirements.requested,
+                               smoke_timeout=config.smoke_timeout, memory_mb=config.memory_mb)
             if fn and config.handler and tools.native is not None:
                 handler = fn_pkg.check_handler(config, fn, tools.native.interpreter, root, env,
                                                tools.runner)
@@ -276,7 +280,8 @@ def trace_preview(
         progress.stage("trace")
         with timed(planned.timings, "trace"):
             tr = trace_stage(tp, planned.staging, planned.natives, config.trace,
-                             config.trace_granularity, config.keep, apply=False)
+                             config.trace_granularity, config.keep, apply=False,
+                             timeout=config.smoke_timeout)
         sizes = walk(planned.staging.root)
         facts = LayerFacts(
             config=config, requirements=reqs, resolution=planned.resolution,

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .artifact.atomic import require_parent
-from .errors import ToolMissingError
+from .errors import LambdaSlimError, ToolMissingError
 from .inputs.config import BuildConfig
 from .native.strip import find_strip
 from .target.emulated_sandbox import make_emulated_sandbox, sandbox_blocker
@@ -19,7 +19,7 @@ from .target.proc import Runner
 from .target.proc import run as default_runner
 from .target.python import HOST, Interpreter, Isolation, TargetPython, find_interpreter
 from .target.runtimes import host_machine
-from .target.sandbox import sandbox_unavailable
+from .target.sandbox import DEFAULT_MEMORY_MB, make_sandbox, sandbox_unavailable
 from .target.syslibs import runtime_syslibs
 
 
@@ -40,6 +40,8 @@ class Tools:
     compile_python: TargetPython | None = None
     #: True when ``target_python`` runs under QEMU (another machine's interpreter)
     emulated: bool = False
+    #: the native target interpreter inside the Lambda-like sandbox; None when unavailable
+    isolated: TargetPython | None = None
 
     @property
     def interpreter(self) -> Interpreter | None:
@@ -47,8 +49,11 @@ class Tools:
 
     @property
     def runnable(self) -> TargetPython | None:
-        """The target interpreter when the layer's code can run here (verify, trace)."""
-        return self.target_python if self.can_execute else None
+        """Where the layer's code runs (verify, smoke, trace, load checks): the sandbox when
+        there is one, else the target interpreter as it is; None when it cannot run."""
+        if not self.can_execute:
+            return None
+        return self.isolated or self.target_python
 
     @property
     def native(self) -> TargetPython | None:
@@ -62,6 +67,7 @@ def check_tools(config: BuildConfig, env: Mapping[str, str], runner: Runner = de
                 isolation: Isolation = HOST, *, writes: bool = True
                 ) -> tuple[Tools, list[str]]:
     """Find the interpreter, strip and output folders up front; notes for what is skipped."""
+    isolated: TargetPython | None = None
     if host_machine() != config.target.machine:
         cross = _cross_tools(config, env, runner, isolation)
         tp, native, notes = cross.target_python, cross.native, list(cross.notes)
@@ -76,6 +82,9 @@ def check_tools(config: BuildConfig, env: Mapping[str, str], runner: Runner = de
         tp = TargetPython(native, env, runner, isolation) if native is not None else None
         compile_tp = TargetPython(native, env, runner, HOST) if native is not None else None
         can_execute = True
+        if tp is not None and config.sandbox and isolation.name == HOST.name:
+            isolated, note = lambda_like(config, tp, env)
+            notes += [note] if note else []
     pip_python = native or Interpreter(Path(sys.executable), sys.version_info[:2])
     if config.create_output_dir and writes:
         config.output.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +94,33 @@ def check_tools(config: BuildConfig, env: Mapping[str, str], runner: Runner = de
     if config.json_path is not None:
         require_parent(config.json_path, "--json")
     emulated = tp is not None and host_machine() != config.target.machine
-    return Tools(tp, pip_python, strip, runner, can_execute, compile_tp, emulated), notes
+    return Tools(tp, pip_python, strip, runner, can_execute, compile_tp, emulated,
+                 isolated), notes
+
+
+def lambda_like(config: BuildConfig, tp: TargetPython, env: Mapping[str, str]
+                ) -> tuple[TargetPython | None, str | None]:
+    """``tp`` inside the Lambda-like sandbox, or None and the one-line reason it cannot be.
+
+    With ``--require-verify`` an unavailable sandbox is fatal (exit 6): the proof would be
+    weaker than asked for."""
+    reason = sandbox_unavailable(env)
+    if reason is None:
+        syslibs = runtime_syslibs(config.target.runtime.name, config.target.arch,
+                                  config.system_libs)
+        try:
+            box = make_sandbox(tp.interpreter.path, syslibs, env,
+                               memory_mb=config.memory_mb or DEFAULT_MEMORY_MB,
+                               cache_dir=config.cache_dir / "sandbox")
+            return replace(tp, isolation=box), None
+        except LambdaSlimError as exc:
+            reason = exc.message
+    note = (f"The Lambda-like sandbox is unavailable here: {reason}. Layer code runs on this "
+            "host instead (its libraries stay visible; the static closure audit still runs).")
+    if config.require_verify:
+        raise ToolMissingError(note, hint="Install bubblewrap and allow user namespaces "
+                               "(or run as root), or drop --require-verify.")
+    return None, note
 
 
 def _no_interpreter(config: BuildConfig) -> str:
@@ -151,14 +186,18 @@ def _cross_tools(config: BuildConfig, env: Mapping[str, str], runner: Runner,
         return _Cross(None, native, None, (note,))
     notes: list[str] = []
     iso: Isolation = found.isolation()
-    if isolation.name != HOST.name:  # a sandbox was asked for: put the emulator inside one
+    if config.sandbox or isolation.name != HOST.name:  # put the emulator inside a sandbox
         why = sandbox_blocker(found) or sandbox_unavailable(env)
         if why is None:
             syslibs = runtime_syslibs(target.runtime.name, target.arch, config.system_libs)
             iso = found.isolation(make_emulated_sandbox(found, syslibs, env,
                                                         memory_mb=config.memory_mb or 1024))
         else:
-            notes.append(f"The emulated interpreter runs without the Lambda-like sandbox: {why}.")
+            note = f"The emulated interpreter runs without the Lambda-like sandbox: {why}."
+            if config.require_verify:
+                raise ToolMissingError(note, hint="Install bubblewrap and allow user "
+                                       "namespaces, or drop --require-verify.")
+            notes.append(note)
     interp = Interpreter(found.python.path, version)
     return _Cross(TargetPython(interp, env, runner, iso), native,
                   TargetPython(interp, env, runner, found.isolation()), tuple(notes))

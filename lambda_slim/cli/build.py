@@ -122,6 +122,10 @@ Exit codes: 0 ok, 1 over budget (zip still written), 2 bad input,
               f"[default: {DEFAULT_SMOKE_TIMEOUT:g}].")
 @system_lib_option("A shared library another layer or a custom runtime provides (e.g. "
                    "libgomp.so.1 in a layer's lib/, which is /opt/lib). Repeatable.")
+@click.option("--sandbox/--no-sandbox", "sandbox", default=None,
+              help="Run layer code (imports, --smoke, --trace) in the Lambda-like sandbox "
+              "[default: on when this machine allows it; --no-sandbox: on this host, where its "
+              "libraries stay visible].")
 @click.option("--memory", type=click.IntRange(*MEMORY_RANGE), default=None, metavar="MB",
               help="The function's memory size: fail when the layer's peak RSS does not fit.")
 @click.option("--repair", is_flag=True, default=None,
@@ -201,7 +205,7 @@ def build_cmd(requirements: Path | None, json_path: Path | None, html_out: Path 
         cache_dir=str(cache_dir) if cache_dir else None,
         result_cache=False if no_result_cache else None,
         smoke_timeout=opts["smoke_timeout"], memory=opts["memory"],
-        system_libs=tuple(opts["system_libs"]),
+        system_libs=tuple(opts["system_libs"]), sandbox=opts["sandbox"],
         variants=opts["variants"], variant=tuple(opts["variant"]), overflow=opts["overflow"],
         groups=tuple(opts["groups"]), extras=tuple(opts["extras"]),
         no_default_groups=opts["no_default_groups"],

@@ -134,6 +134,16 @@ def render(rep: LayerReport, top: int = 25) -> RenderableType:
                   + (f" in the {v.environment}" if v.environment != "host" else "")
                   + (f", {len(v.smoke)} smoke script(s) passed" if v.smoke else "") + ")")
     parts.append(vt)
+    if v.init_ms is not None or v.max_rss_bytes is not None:
+        mt = Text("  measured" + (f" in the {v.environment}" if v.environment != "host"
+                                  else " on this host") + ": ")
+        if v.init_ms is not None:
+            mt.append(f"init {v.init_ms:,.0f} ms", style="red" if v.init_ms > 10_000 else "")
+            mt.append(" (fresh interpreter importing the requested packages, median)")
+        if v.max_rss_bytes is not None:
+            mt.append(f"{', ' if v.init_ms is not None else ''}peak RSS "
+                      f"{human(v.max_rss_bytes)}")
+        parts.append(mt)
     for w in v.warnings:
         parts.append(Text("  warning: " + w, style="yellow"))
     for c in v.culprits:

@@ -37,6 +37,7 @@ class BuildArgs:
     smoke_timeout: float | None = None
     memory: int | None = None
     system_libs: tuple[str, ...] = ()
+    sandbox: bool | None = None
     variants: bool | None = None
     variant: tuple[str, ...] = ()
     overflow: bool | None = None

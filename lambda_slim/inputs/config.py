@@ -75,6 +75,8 @@ class BuildConfig:
     smoke_timeout: float = DEFAULT_SMOKE_TIMEOUT
     #: The function's memory size in MB: the build fails when peak RSS does not fit.
     memory_mb: int | None = None
+    #: Run layer code in the Lambda-like sandbox when this machine allows it.
+    sandbox: bool = True
     #: Replace GPU/GUI distributions by their CPU/headless variants (resolve/variants.py).
     variants: bool = True
     #: Extra ``ORIGINAL=REPLACEMENT`` pairs (``--variant``).
@@ -117,7 +119,7 @@ def default_cache_dir(env: Mapping[str, str]) -> Path:
 LAYER_KEYS = {
     "installer", "requirements", "runtime", "arch", "output", "budget", "keep", "disable", "compile",
     "smoke", "trace", "trace-granularity", "repair", "require-verify", "python", "jobs",
-    "zip-level", "json", "system-libs", "smoke-timeout", "memory", "variants", "variant",
+    "zip-level", "json", "system-libs", "smoke-timeout", "memory", "sandbox", "variants", "variant",
     "overflow", "groups", "extras", "no-default-groups", "function", "layer-zips", "handler",
     "with-project",
 }
@@ -336,6 +338,7 @@ def build_config(
         system_libs=system_libs,
         smoke_timeout=smoke_timeout,
         memory_mb=memory_mb,
+        sandbox=_as_bool(get("sandbox", True), "sandbox"),
         variants=_as_bool(get("variants", True), "variants"),
         variant=_variants(get("variant")),
         overflow=_as_bool(get("overflow", False), "overflow"),

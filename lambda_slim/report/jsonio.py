@@ -63,6 +63,8 @@ def verify_json(v: VerifyReport) -> dict[str, object]:
         "culprits": [{"rule": c.rule, "path": c.path, "needed_by": c.needed_by}
                      for c in v.culprits],
         "smoke": [{"script": s.script, "ok": s.ok} for s in v.smoke],
+        "init_ms": v.init_ms,
+        "max_rss_bytes": v.max_rss_bytes,
     }
 
 
@@ -205,6 +207,8 @@ def _verify_from(d: Mapping[str, Any]) -> VerifyReport:
         failures=[str(f) for f in d.get("failures", [])],
         culprits=[Culprit(c["rule"], c["path"], c["needed_by"]) for c in d.get("culprits", [])],
         smoke=[SmokeOutcome(s["script"], bool(s["ok"])) for s in d.get("smoke", [])],
+        init_ms=float(d["init_ms"]) if d.get("init_ms") is not None else None,
+        max_rss_bytes=int(d["max_rss_bytes"]) if d.get("max_rss_bytes") is not None else None,
     )
 
 

@@ -34,6 +34,8 @@ from .hostlibs import find_ldconfig, host_libraries, interpreter_files, ldd_clos
 from .python import Launch
 from .syslibs import KNOWN_ABSENT, KNOWN_ABSENT_BY_FAMILY, SystemLibraries
 
+#: Lambda's default memory setting for a function (MB), for AWS_LAMBDA_FUNCTION_MEMORY_SIZE.
+DEFAULT_MEMORY_MB = 128
 SANDBOX_UID = 993  # any unprivileged uid: Lambda functions run as a non-root user
 SANDBOX_GID = 990
 LIB_DIR = "/usr/lib64"
@@ -46,7 +48,7 @@ _PASS_THROUGH = ("PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED", "PYTHONUTF8", "PYT
 _MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
 
 
-def lambda_environment(runtime: str, memory_mb: int = 1024,
+def lambda_environment(runtime: str, memory_mb: int = DEFAULT_MEMORY_MB,
                        function_name: str = "lambda-slim-verify") -> dict[str, str]:
     """The variables Lambda sets for a Python function (no credentials, no HOME).
 
@@ -79,6 +81,9 @@ def lambda_environment(runtime: str, memory_mb: int = 1024,
 
 
 def find_bwrap(env: Mapping[str, str]) -> str | None:
+    """``$LAMBDA_SLIM_BWRAP`` (empty: no sandbox), else ``bwrap`` on PATH."""
+    if "LAMBDA_SLIM_BWRAP" in env:
+        return env["LAMBDA_SLIM_BWRAP"] or None
     return shutil.which("bwrap", path=env.get("PATH") or os.defpath)
 
 
@@ -88,12 +93,17 @@ def sandbox_unavailable(env: Mapping[str, str]) -> str | None:
         return "this system has no Linux user namespaces (not Linux, or a kernel without them)"
     bwrap = find_bwrap(env)
     if bwrap is None:
+        if env.get("LAMBDA_SLIM_BWRAP") == "":
+            return "it is turned off (LAMBDA_SLIM_BWRAP is empty)"
         return "bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
-    probe = subprocess.run(
-        [bwrap, "--unshare-user", "--uid", str(SANDBOX_UID), "--unshare-pid",
-         "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc", "true"],
-        capture_output=True, text=True, timeout=30, check=False,
-    )
+    try:
+        probe = subprocess.run(
+            [bwrap, "--unshare-user", "--uid", str(SANDBOX_UID), "--unshare-pid",
+             "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc", "true"],
+            capture_output=True, text=True, timeout=30, check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{bwrap} does not run ({exc})"
     if probe.returncode != 0:
         why = (probe.stderr.strip().splitlines() or [f"exit {probe.returncode}"])[-1]
         return f"the kernel refused a user namespace ({why})"
@@ -198,7 +208,7 @@ class Sandbox:
 
 
 def make_sandbox(python: Path, syslibs: SystemLibraries, env: Mapping[str, str],
-                 *, memory_mb: int = 1024, cache_dir: Path | None = None) -> Sandbox:
+                 *, memory_mb: int = DEFAULT_MEMORY_MB, cache_dir: Path | None = None) -> Sandbox:
     """Build the sandbox for ``python`` and the runtime described by ``syslibs``.
 
     Raises ToolMissingError when it cannot be built; call :func:`sandbox_unavailable` first

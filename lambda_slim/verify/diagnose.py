@@ -1,15 +1,18 @@
 """Verification of the pruned tree, judged differentially, and the hunt for a culprit.
 
 A module that fails in the pruned tree is re-tried with every removal undone: if it fails
-there too (an optional dependency is missing) it is a warning, not a pruning failure.
+there too it is not a pruning failure: an optional submodule raising an ordinary error is a
+warning, anything else fails the build with its cause (:mod:`lambda_slim.verify.verdict`).
 Otherwise the rules are re-applied one by one to find the rule that breaks it, and that
 rule's removals are bisected to name the files. ``--repair`` puts those files back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
+
+from packaging.utils import canonicalize_name
 
 from ..errors import VerifyError
 from ..progress import Progress
@@ -17,9 +20,11 @@ from ..rules import RULE_ORDER
 from ..target.python import TargetPython
 from ..tree.inventory import Inventory
 from ..tree.staging import PlanEntry, Staging
+from .causes import TIMEOUT, classify
 from .probes import Culprit, SmokeOutcome, VerifyReport, check_imports, mentioned_paths, run_smoke
+from .verdict import SMOKE_PREFIX as _SMOKE
+from .verdict import broken_layer, measure, unexcusable
 
-_SMOKE = "smoke:"
 MAX_CULPRITS = 12
 
 
@@ -32,12 +37,14 @@ class Prober:
     """Runs the import check and smoke scripts for a set of items against the tree."""
 
     def __init__(self, tp: TargetPython, staging: Staging,
-                 extra_paths: Sequence[Path] = ()) -> None:
+                 extra_paths: Sequence[Path] = (), smoke_timeout: float = 900) -> None:
         self.tp = tp
         self.staging = staging
         self.extra_paths = list(extra_paths)
+        self.smoke_timeout = smoke_timeout
         self.runs = 0
         self.last_checked = 0
+        self.smoke_rss: int | None = None
 
     def paths(self) -> list[Path]:
         paths = [self.staging.root]
@@ -55,7 +62,10 @@ class Prober:
         failed = dict(res.failed)
         for item in items:
             if item.startswith(_SMOKE):
-                smoke = run_smoke(self.tp, self.paths(), Path(item[len(_SMOKE):]))
+                smoke = run_smoke(self.tp, self.paths(), Path(item[len(_SMOKE):]),
+                                  self.smoke_timeout)
+                if smoke.max_rss_bytes is not None:
+                    self.smoke_rss = max(self.smoke_rss or 0, smoke.max_rss_bytes)
                 if not smoke.ok:
                     failed[item] = smoke.output
         return failed
@@ -112,16 +122,31 @@ def verify_tree(
     smoke: Sequence[Path] = (),
     repair: bool = False,
     extra_paths: Sequence[Path] = (),
+    requested: Collection[str] = (),
+    smoke_timeout: float = 900,
+    memory_mb: int | None = None,
 ) -> VerifyReport:
     """Import every remaining distribution's modules (and run the smoke scripts) in the
     target; on failure, judge differentially, find the culprit files, and with ``repair``
-    put them back."""
-    probe = Prober(tp, staging, extra_paths)
+    put them back. Then measure the init time and peak memory of the requested packages."""
+    probe = Prober(tp, staging, extra_paths, smoke_timeout)
     gone = {
         d.name for d in inv.dists.values()
         if d.files and all(staging.removed(rel) for rel in d.files)
     }
     modules = sorted({m for d in inv.dists.values() if d.name not in gone for m in d.top_level})
+    wanted = {canonicalize_name(r) for r in requested}
+    required = sorted({m for d in inv.dists.values() if d.name not in gone
+                       and canonicalize_name(d.name) in wanted for m in d.top_level})
+    report = _judge(tp, staging, probe, modules, required, smoke, repair, progress)
+    measure(tp, probe.paths(), required or modules, report, progress,
+            smoke_rss=probe.smoke_rss, memory_mb=memory_mb)
+    return report
+
+
+def _judge(tp: TargetPython, staging: Staging, probe: Prober, modules: list[str],
+           required: list[str], smoke: Sequence[Path], repair: bool,
+           progress: Progress) -> VerifyReport:
     items = modules + [_SMOKE + str(p.resolve()) for p in smoke]
     report = VerifyReport("passed", str(tp.interpreter.path), environment=tp.isolation.name)
     failed = probe(items, deep=True)
@@ -131,18 +156,18 @@ def verify_tree(
     if not failed:
         return report
 
+    timeouts = [(i, c) for i, c in ((i, classify(e)) for i, e in sorted(failed.items()))
+                if c.kind == TIMEOUT]
+    if timeouts:  # no bisection through timeouts: name them
+        raise broken_layer(timeouts, tp.isolation.name, required, pruned_only=True)
     applied = staging.applied_entries()
     staging.restore(applied)
     base_failed = probe(list(failed))
+    fatal = unexcusable(base_failed)
+    if fatal:
+        staging.apply(applied)
+        raise broken_layer(fatal, tp.isolation.name, required)
     for item, err in sorted(base_failed.items()):
-        if item.startswith(_SMOKE):
-            staging.apply(applied)
-            raise VerifyError(
-                f"The {_describe_item(item)} fails even on the unpruned install, so the "
-                f"failure is not caused by pruning:\n{err}",
-                hint="Fix the script (it runs with only the layer and the standard library "
-                "importable, as on Lambda) or add the missing package to the requirements.",
-            )
         report.warnings.append(
             f"{item} does not import even before pruning (optional dependency; not caused "
             f"by pruning): {_last_line(err)[:160]}"

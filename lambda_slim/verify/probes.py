@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..target.measure import PEAK_RSS_CODE
 from ..target.proc import tail
 from ..target.python import TargetPython
 
@@ -48,13 +49,16 @@ for mod in args["modules"]:
 print("\n@@LAMBDA_SLIM@@" + json.dumps(res))
 """
 
-_SMOKE = r"""
-import sys, runpy, json
+_RSS_MARK = "@@LAMBDA_SLIM_RSS@@"
+_SMOKE = PEAK_RSS_CODE + r"""
+import sys, runpy, json, atexit
 args = json.loads(sys.argv[1])
 sys.path[:0] = args["paths"]
 sys.argv = [args["script"]]
+atexit.register(lambda: print("\nRSS_MARK%d" % _lambda_slim_peak_rss(), flush=True))
 runpy.run_path(args["script"], run_name="__main__")
-"""
+""".replace("RSS_MARK", _RSS_MARK)
+_RSS_LINE = re.compile(re.escape(_RSS_MARK) + r"(\d+)")
 
 _LOAD_CHECK = r"""
 import sys, json, ctypes
@@ -76,6 +80,7 @@ class SmokeResult:
     script: str
     ok: bool
     output: str
+    max_rss_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,10 @@ class VerifyReport:
     smoke: list[SmokeOutcome] = field(default_factory=list)
     #: How the probes were isolated (the :class:`Isolation`'s name): "host", "sandbox", ...
     environment: str = "host"
+    #: Median wall time of a fresh interpreter importing the requested packages (ms).
+    init_ms: float | None = None
+    #: Peak resident memory of the import runs and smoke scripts (bytes).
+    max_rss_bytes: int | None = None
 
 
 def payload(out: str) -> dict[str, Any] | None:
@@ -166,15 +175,17 @@ def run_smoke(tp: TargetPython, paths: Sequence[Path], script: Path,
     """Run ``script`` as ``__main__`` with the layer (``paths[0]``), the other ``paths`` and
     the script's own folder importable."""
     script = script.resolve()
-    layer, extra = paths[0], (*paths[1:], script.parent)
+    layer, extra = paths[0], (script.parent, *paths[1:])  # the script's folder: /var/task
     arg = json.dumps({
         "paths": [tp.inside(p, layer=layer, paths=extra) for p in [layer, *extra]],
         "script": tp.inside(script, layer=layer, paths=extra),
     })
     proc = tp.run(["-I", "-S", "-B", "-c", _SMOKE, arg], layer=layer, paths=extra,
                   cwd=script.parent, timeout=timeout)
-    output = tail((proc.stdout or "") + "\n" + (proc.stderr or ""), 30)
-    return SmokeResult(str(script), proc.returncode == 0, output)
+    rss = [int(m.group(1)) for m in _RSS_LINE.finditer(proc.stdout or "")]
+    stdout = _RSS_LINE.sub("", proc.stdout or "")
+    output = tail(stdout + "\n" + (proc.stderr or ""), 30)
+    return SmokeResult(str(script), proc.returncode == 0, output, max(rss) if rss else None)
 
 
 def check_loadable(tp: TargetPython, files: Sequence[Path], *,

@@ -260,6 +260,7 @@ def trace_stage(
     granularity: str,
     keep: tuple[str, ...],
     apply: bool = True,
+    timeout: float = 900,
 ) -> TraceOutcome:
     """Trace the workloads, plan the ``trace`` rule, apply it, and prove the trimmed tree.
 
@@ -268,7 +269,7 @@ def trace_stage(
     """
     stand_in = staging.rule_root("runtime-provided")
     extra = [stand_in] if stand_in.is_dir() else []
-    run = run_trace(tp, staging.root, extra, scripts)
+    run = run_trace(tp, staging.root, extra, scripts, timeout)
     if not run.ok:
         script, output = run.failures[0]
         raise VerifyError(
@@ -296,7 +297,7 @@ def trace_stage(
     problems = [f"{m}: {err.strip().splitlines()[-1]}" for m, err in sorted(res.failed.items())]
     if not problems:
         for workload in scripts:
-            smoke = run_smoke(tp, paths, workload)
+            smoke = run_smoke(tp, paths, workload, timeout)
             if not smoke.ok:
                 last = (smoke.output.strip().splitlines() or ["failed"])[-1]
                 problems.append(f"{workload}: {last}")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from lambda_slim.target.sandbox import sandbox_unavailable
 
 RunCli = Callable[..., int]
 STACK = "xgboost-cpu\npandas\nnumpy\nscipy\njoblib\n"
@@ -23,6 +26,10 @@ def test_stack_without_bytecode_fits_target(tmp_path: Path, run_cli: RunCli,
     rep = json.loads((tmp_path / "r.json").read_text())
     assert rep["verify"]["status"] == "passed"
     assert rep["verify"]["modules_checked"] > 50  # public submodules, not just top levels
+    if sandbox_unavailable(os.environ) is None:  # proven in the Lambda-like sandbox, measured
+        assert rep["verify"]["environment"] == "sandbox"
+    assert 0 < rep["verify"]["init_ms"] < 10_000
+    assert rep["verify"]["max_rss_bytes"] > 50 * 2**20
     assert rep["final_bytes"] <= 180_000_000, rep["final_bytes"]
     assert rep["installed_bytes"] > rep["final_bytes"] + 40_000_000
     names = {p["name"] for p in rep["packages"]}

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import ctypes.util
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from lambda_slim.target.sandbox import sandbox_unavailable
 
 RunCli = Callable[..., int]
 
@@ -41,6 +44,26 @@ def test_lightgbm_needs_libgomp(tmp_path: Path, run_cli: RunCli,
 
 def host_has(name: str) -> bool:
     return ctypes.util.find_library(name) is not None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sandbox_unavailable(os.environ) is not None,
+                    reason=f"no sandbox here: {sandbox_unavailable(os.environ)}")
+def test_python_magic_loads_libmagic_with_ctypes(tmp_path: Path, run_cli: RunCli,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    if not host_has("magic"):
+        pytest.skip("libmagic is not installed on this host (.ci/run installs libmagic1): "
+                    "the point is that the sandbox hides it")
+    (tmp_path / "requirements.txt").write_text("python-magic==0.4.27\n")
+    code = run_cli("build", "-o", str(tmp_path / "l.zip"), cwd=tmp_path)
+    err = capsys.readouterr().err
+    assert code == 5, err
+    assert "requested package magic: missing system library libmagic" in err
+    assert "Lambda-like sandbox" in err and "--system-lib" in err
+    assert not (tmp_path / "l.zip").exists()
+    # on this host (where libmagic exists) the same layer would pass: the weaker proof
+    assert run_cli("build", "--no-sandbox", "-o", str(tmp_path / "l.zip"), "-q",
+                   cwd=tmp_path) == 0
 
 
 @pytest.mark.slow
