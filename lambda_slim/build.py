@@ -216,7 +216,8 @@ def build(
     config = fn_pkg.prepare(config)
     st = _start(config, env, runner, progress, isolation, writes=True)
     reqs, tools, notes = st.requirements, st.tools, st.notes
-    key = result_key(config, reqs, tools.strip, tools.interpreter)
+    key = result_key(config, reqs, tools.strip, tools.interpreter,
+                     tools.runnable.isolation.name if tools.runnable else None)
     if config.use_result_cache and not config.refresh and not config.with_project:
         hit = restore_cached(config, key, t0)
         if hit is not None:

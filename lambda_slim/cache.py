@@ -30,8 +30,10 @@ from .tree.function import code_files
 
 
 def result_key(config: BuildConfig, reqs: Requirements, strip: str | None,
-               interpreter: Interpreter | None) -> str:
-    """Everything that can change the layer, hashed: inputs, target, rules, tool version."""
+               interpreter: Interpreter | None, environment: str | None = None) -> str:
+    """Everything that can change the layer or its proof, hashed: inputs, target, rules,
+    tool version, and where layer code runs (a host-verified build does not stand in for a
+    sandbox-verified one)."""
     h = hashlib.sha256()
 
     def add(*parts: object) -> None:
@@ -43,7 +45,7 @@ def result_key(config: BuildConfig, reqs: Requirements, strip: str | None,
         sorted(config.rules), config.keep, config.compile, config.trace_granularity,
         config.zip_level, config.epoch, config.repair, config.installer, strip,
         interpreter.path if interpreter else None, config.system_libs,
-        config.smoke_timeout, config.memory_mb)
+        config.smoke_timeout, config.memory_mb, environment)
     if config.function is not None:  # a function package: its code, layers and handler
         add("function", config.handler, config.with_project, config.budget)
         for rel in code_files(config.function, [config.output]):
