@@ -192,8 +192,8 @@ class Sandbox:
             a += ["--ro-bind", str(d), str(d)]
         for d in self.hidden:
             a += ["--tmpfs", str(d), "--remount-ro", str(d)]
-        for src, dst in view._mounts(layer, paths):
-            a += ["--ro-bind", str(src), dst]
+        for src, dst in view._mounts(layer, paths):  # a missing extra folder is just absent
+            a += ["--ro-bind" if src == layer else "--ro-bind-try", str(src), dst]
         for p in self.extra_ro:
             a += ["--ro-bind", str(p), str(p)]
         a += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",

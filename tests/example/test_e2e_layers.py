@@ -103,7 +103,7 @@ def test_both_layers_verify_in_the_sandbox_with_init_time_and_peak_memory(
         verify = rep["verify"]
         assert verify["status"] == "passed", (name, verify)
         assert verify["environment"] == ("sandbox" if reason is None else "host"), reason
-        assert 0 < verify["init_ms"] < 10_000, (name, verify["init_ms"])
+        assert verify["init_ms"] > 0, (name, verify["init_ms"])
         assert 10 * 2**20 < verify["max_rss_bytes"] < 2**30, (name, verify["max_rss_bytes"])
     # the scoring layer's smoke run trains a model: it needs more memory than the imports
     assert layers.reports["scoring"]["verify"]["smoke"][0]["ok"] is True

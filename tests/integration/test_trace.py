@@ -66,8 +66,11 @@ def test_workload_that_breaks_rolls_the_rule_back(tmp_path: Path, tmp_cache: Pat
         "import tpkg.used\n"
         "if n >= 1:\n    import tpkg.unused\n"
     )
+    # --no-sandbox: the workload keeps a counter in a host file across runs, which the
+    # Lambda-like sandbox (read-only, fresh /tmp per run) rightly does not allow
     code = run_cli("build", str(req), "--trace", str(work), "-o", str(tmp_path / "l.zip"),
-                   "--json", str(tmp_path / "r.json"), "--no-compile", cwd=tmp_path)
+                   "--json", str(tmp_path / "r.json"), "--no-compile", "--no-sandbox",
+                   cwd=tmp_path)
     assert code == 0
     rep = json.loads((tmp_path / "r.json").read_text())
     assert rep["trace"]["applied"] is False
