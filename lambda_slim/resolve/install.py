@@ -34,7 +34,7 @@ from ..target.proc import Runner, tail
 from ..target.python import Interpreter
 from ..target.runtimes import Target
 from .markers import pip_command, target_environment
-from .substitute import resolve_variants
+from .substitute import locked_originals, resolve_variants
 from .variants import Replacement, Variant, replacement_from_json
 
 RESOLVER_VERSION = "3"  # 2: markers judged for the target; 3: variants
@@ -261,8 +261,9 @@ def resolve(
         res = Resolution(tuple(by_path[p] for _n, _v, p in outcome.wheels), key,
                          outcome.replacements, dict(outcome.dropped), dict(outcome.orphans))
     else:
-        res = Resolution(tuple(_download(reqs.pip_path, reqs, target, interp, cache_dir, runner,
-                                         env)), key)
+        wheels = tuple(_download(reqs.pip_path, reqs, target, interp, cache_dir, runner, env))
+        res = Resolution(wheels, key, locked_originals(
+            [(w.name, w.version) for w in wheels], variants or {}, reqs.path))
     payload = {
         "key": key,
         "target": target.to_json(),

@@ -166,3 +166,19 @@ def _names(requires: Sequence[str], name: str) -> list[str]:
         if canonicalize_name(head) == name:
             out.append(line)
     return out
+
+
+def locked_originals(wheels: Sequence[tuple[str, str]], variants: Mapping[str, Variant],
+                     source: Path) -> tuple[Replacement, ...]:
+    """A lock file's pins are installed exactly as locked (hashes included): an original with
+    a variant stays, and the report says how to get the variant."""
+    out = []
+    for name, version in wheels:
+        v = variants.get(str(canonicalize_name(name)))
+        if v is not None:
+            out.append(Replacement(
+                v.original, v.replacement, v.reason, v.source, "locked", f"{name}=={version}",
+                version, skipped=f"{source.name} pins it and is installed as locked; lock "
+                f"{v.replacement} instead (replace {v.original} by {v.replacement} in the "
+                "project's dependencies and re-lock)"))
+    return tuple(out)

@@ -130,3 +130,14 @@ def test_rewrite_requirements_files_with_includes(tmp_path: Path) -> None:
     assert pins.read_text().splitlines() == ["xgboost==3.4.1", "xgboost-cpu==3.4.1"]
     assert sorted((r.original, r.skipped is None) for r in reps) == [
         ("opencv-python", True), ("tensorflow", False), ("xgboost", True)]
+
+
+def test_a_locked_original_is_kept_and_the_report_says_how_to_get_the_variant() -> None:
+    from lambda_slim.resolve.substitute import locked_originals
+
+    (rep,) = locked_originals([("xgboost", "3.4.1"), ("pandas", "2.3.0")], TABLE,
+                              Path("uv.lock"))
+    assert (rep.original, rep.variant, rep.via, rep.version) == (
+        "xgboost", "xgboost-cpu", "locked", "3.4.1")
+    assert rep.skipped is not None and "uv.lock pins it" in rep.skipped
+    assert "re-lock" in rep.skipped
