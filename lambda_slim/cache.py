@@ -45,7 +45,8 @@ def result_key(config: BuildConfig, reqs: Requirements, strip: str | None,
         sorted(config.rules), config.keep, config.compile, config.trace_granularity,
         config.zip_level, config.epoch, config.repair, config.installer, strip,
         interpreter.path if interpreter else None, config.system_libs,
-        config.smoke_timeout, config.memory_mb, environment)
+        config.smoke_timeout, config.memory_mb, environment, config.variants, config.variant,
+        config.overflow, config.budget if config.overflow else None)
     if config.function is not None:  # a function package: its code, layers and handler
         add("function", config.handler, config.with_project, config.budget)
         for rel in code_files(config.function, [config.output]):
