@@ -33,7 +33,7 @@ from .options import over_budget_options, payload_dists
 from .progress import Progress
 from .resolve.install import Resolution
 from .rules.gpu import GpuDecision
-from .target.measure import PEAK_RSS_CODE, parse_measure
+from .target.measure import INIT_LIMIT_MS, PEAK_RSS_CODE, parse_measure
 from .target.proc import Runner, tail
 from .target.python import Interpreter, TargetPython
 from .target.sandbox import LAYER_DIR, Sandbox, make_sandbox, sandbox_unavailable
@@ -248,6 +248,12 @@ def overflow_stage(
                 hint="Rebuild without --overflow, or keep the failing package in the layer "
                 "with --smoke (packages a smoke run imports at start are never packed).")
         outcome.after = after
+        if after.init_ms > INIT_LIMIT_MS:
+            notes.append(
+                f"overflow: init took {after.init_ms / 1000:.1f} s with overflow here "
+                f"({before.init_ms / 1000 if before else 0:.1f} s without), over Lambda's "
+                f"{INIT_LIMIT_MS / 1000:.0f} s init limit; give the function more memory (more "
+                "CPU), or pack less with --budget/--smoke")
     return outcome, notes
 
 
