@@ -145,15 +145,16 @@ def test_a_locked_original_is_kept_and_the_report_says_how_to_get_the_variant() 
 
 def test_variants_and_overflow_are_part_of_the_result_cache_key(tmp_path: Path) -> None:
     from lambda_slim.cache import result_key
+    from lambda_slim.inputs.args import BuildArgs
     from lambda_slim.inputs.config import build_config
     from lambda_slim.inputs.requirements import read_requirements
 
     (tmp_path / "requirements.txt").write_text("xgboost\n")
     reqs = read_requirements(tmp_path / "requirements.txt")
 
-    def key(**cli: object) -> str:
+    def key(cli: BuildArgs) -> str:
         return result_key(build_config(cli, {}, tmp_path), reqs, None, None)
 
-    keys = {key(), key(variants=False), key(variant=["a=b"]), key(overflow=True),
-            key(overflow=True, budget="200MB")}
+    keys = {key(BuildArgs()), key(BuildArgs(variants=False)), key(BuildArgs(variant=("a=b",))),
+            key(BuildArgs(overflow=True)), key(BuildArgs(overflow=True, budget="200MB"))}
     assert len(keys) == 5
