@@ -26,7 +26,8 @@ EXIT_CODES: dict[int, str] = {
     EXIT_RESOLVE: "resolve/install failed: a package has no wheel for the target",
     EXIT_NATIVE: "native file cannot run on the target (arch/glibc/Mach-O/PE), in build or check",
     EXIT_VERIFY: "verification failed: the pruned layer does not import or the smoke test fails",
-    EXIT_TOOL_MISSING: "a required tool is missing (strip, target interpreter with --require-verify)",
+    EXIT_TOOL_MISSING: "a required tool is missing (strip, target interpreter with --require-verify; "
+                       "QEMU or an aarch64 interpreter for a cross-architecture one)",
     EXIT_AWS: "AWS error while publishing (credentials, access, throttling, bucket, name)",
     EXIT_GROWTH: "the layer grew more than `diff --fail-on-growth` allows (not over budget)",
     EXIT_INTERNAL: "internal error: please report it (traceback with -v or LAMBDA_SLIM_DEBUG=1)",
