@@ -22,6 +22,7 @@ from .artifact.zipwrite import write_layer_zip
 from .cache import restore_cached, result_key, store_cached, write_sidecars
 from .errors import LambdaSlimError, ToolMissingError
 from .fit import fit_stage, verify_borrowed
+from .guard import guard_build
 from .inputs.config import BuildConfig
 from .inputs.locks import read_dependencies
 from .inputs.requirements import Requirements
@@ -189,6 +190,7 @@ def _start(config: BuildConfig, env: Mapping[str, str], runner: Runner,
     """Everything that can fail fast, before any work: inputs, variants, tools, outputs."""
     reqs = read_dependencies(config.requirements, config.target, config.selection,
                              config.cache_dir)
+    guard_build(config, reqs.files, writes=writes)  # outputs writable, never over an input
     variants = variant_table(config.variant, enabled=config.variants)  # a bad pair: exit 2
     tools, notes = check_tools(config, env, runner, isolation, writes=writes)
     notes += reqs.notes

@@ -14,8 +14,12 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .inputs.config import BuildConfig
 
 #: (what the user called it, path): "--json", "-o", "REQUIREMENTS", ...
 Named = tuple[str, Path]
@@ -103,3 +107,25 @@ def check_outputs(inputs: Sequence[Named], outputs: Sequence[Named],
     distinct_outputs(inputs, outputs)
     for what, out in outputs:
         writable_file(what, out, create_parent=out in create_parents)
+
+
+def build_inputs(config: BuildConfig, includes: Sequence[Path] = ()) -> list[Named]:
+    """What a build reads that an output could destroy."""
+    named: list[Named] = [("REQUIREMENTS", config.requirements)]
+    named += [("included requirements file", p) for p in includes]
+    named += [("--smoke", p) for p in config.smoke] + [("--trace", p) for p in config.trace]
+    return named
+
+
+def guard_build(config: BuildConfig, includes: Sequence[Path] = (), *,
+                writes: bool = True) -> None:
+    """Every output of a build writable and clobbering nothing, before any work (``writes``:
+    False for a plan or a trace preview, which write no zip)."""
+    outputs: list[Named] = []
+    if writes:
+        outputs += [("-o", config.output), ("the manifest", config.manifest_path())]
+    if config.json_path is not None:
+        outputs.append(("--json", config.json_path))
+    creatable = [config.output, config.manifest_path()] if config.create_output_dir else []
+    check_outputs(build_inputs(config, includes), outputs, create_parents=creatable)
+    writable_folder("--cache-dir", config.cache_dir)

@@ -26,7 +26,7 @@ from .resolve.install import Resolution, install, resolve
 from .resolve.variants import Variant
 from .rules import PruneContext
 from .rules.gpu import GpuDecision
-from .rules.plan import make_plan
+from .rules.plan import make_plan, unmatched_keeps
 from .target.proc import Runner
 from .target.syslibs import runtime_syslibs
 from .tools import Tools
@@ -105,6 +105,8 @@ def plan_tree(config: BuildConfig, reqs: Requirements, tools: Tools, env: Mappin
                              env, refresh=config.refresh, variants=variants)
         if config.with_project:
             resolution = fn_pkg.add_project(config, resolution, tools.pip_python, runner, env)
+    for note in resolution.notes:
+        progress.note(note)
     progress.stage("install")
     with timed(timings, "install"):
         install(resolution, config.target, tools.pip_python, root, runner, env,
@@ -117,6 +119,9 @@ def plan_tree(config: BuildConfig, reqs: Requirements, tools: Tools, env: Mappin
         ctx = PruneContext(inv, reqs.requested, work / "scratch", keep=config.keep,
                            orphans=resolution.orphans)
         plan = make_plan(ctx, config.rules, config.keep)
+    for glob in unmatched_keeps(inv.sizes, config.keep):
+        progress.note(f"--keep {glob!r} matched nothing in the layer; check the pattern "
+                      "(globs match paths below python/, e.g. 'pandas/io/*').")
     with timed(timings, "native"):
         gone = {e.rel for e in plan if e.replacement is None}
         remaining = [(rel, owner) for rel in sorted(inv.sizes) if rel not in gone

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from .errors import InputError
 
@@ -12,6 +13,8 @@ DEFAULT_BUDGET = 262_144_000
 DIRECT_UPLOAD_LIMIT = 52_428_800
 #: Lambda attaches at most five layers to one function.
 MAX_LAYERS = 5
+#: Larger sizes are typos: no budget or file of a Lambda layer comes near 1 PiB.
+MAX_SIZE = 1 << 50
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 _UNITS = {
@@ -23,20 +26,26 @@ _UNITS = {
 
 def parse_size(text: str | int) -> int:
     """``262144000``, ``250MiB``, ``262.1MB``, ``1GiB`` -> bytes (MB = 10^6, MiB = 2^20)."""
+    if isinstance(text, bool) or not isinstance(text, (str, int)):
+        raise InputError(f"Cannot read the size {text!r}: give bytes or a size string.",
+                         hint="Write bytes (262144000) or a quoted size: \"250MiB\".")
     if isinstance(text, int):
-        if text <= 0:
-            raise InputError(f"Size {text} must be positive.")
-        return text
-    m = _SIZE.match(str(text))
-    unit = m.group(2).lower() if m else ""
-    if not m or unit not in _UNITS:
-        raise InputError(
-            f"Cannot read the size {text!r}.",
-            hint="Write bytes (262144000) or a number with a unit: 250MiB, 262MB, 1GiB.",
-        )
-    value = int(float(m.group(1)) * _UNITS[unit])
+        value = text
+    else:
+        m = _SIZE.match(text)
+        unit = m.group(2).lower() if m else ""
+        if not m or unit not in _UNITS:
+            raise InputError(
+                f"Cannot read the size {text!r}.",
+                hint="Write bytes (262144000) or a number with a unit: 250MiB, 262MB, 1GiB.",
+            )
+        value = int(Decimal(m.group(1)) * _UNITS[unit])  # exact: no float overflow
     if value <= 0:
         raise InputError(f"Size {text!r} must be positive.")
+    if value > MAX_SIZE:
+        raise InputError(f"Size {str(text)[:40]!r}{'…' if len(str(text)) > 40 else ''} is too "
+                         f"large (over {MAX_SIZE:,} bytes, 1 PiB).",
+                         hint="Lambda's limit is 262144000 bytes (250MiB); write a size near it.")
     return value
 
 

@@ -53,6 +53,10 @@ class ArchiveResult:
     compressed: Mapping[str, int] = field(default_factory=dict)
 
 
+#: 2107-12-31T23:59:58Z: a zip's DOS date field holds no later time.
+DOS_LAST = 4354819198
+
+
 def source_date_epoch(env: Mapping[str, str]) -> int:
     raw = env.get("SOURCE_DATE_EPOCH")
     if not raw:
@@ -64,6 +68,11 @@ def source_date_epoch(env: Mapping[str, str]) -> int:
             f"SOURCE_DATE_EPOCH={raw!r} is not an integer number of seconds.",
             hint="Unset it or set it to a Unix timestamp such as 315532800.",
         ) from None
+    if value > DOS_LAST:
+        raise InputError(
+            f"SOURCE_DATE_EPOCH={raw[:30]!r} is after 2107-12-31, the last time a zip can hold.",
+            hint="Unset it or set it to a Unix timestamp such as 315532800 (1980-01-01).",
+        )
     return max(value, DOS_EPOCH)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..sizes import human
 from .model import CheckReport, verdict_of
 
@@ -14,15 +16,29 @@ def _escape_prop(s: str) -> str:
     return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
+def annotation(level: str, code: str, message: str, path: str | None = None) -> str:
+    """One ``::error``/``::warning`` workflow command, escaped as GitHub requires."""
+    props = f"title={_escape_prop('lambda-slim check: ' + code)}"
+    if path:
+        props = f"file={_escape_prop(path)}," + props
+    return f"::{level} {props}::{_escape_data(message)}"
+
+
 def github_annotations(report: CheckReport) -> list[str]:
     """``::error``/``::warning`` workflow commands, one per finding."""
-    out = []
-    for f in report.all_findings:
-        props = f"title={_escape_prop('lambda-slim check: ' + f.code)}"
-        if f.path:
-            props = f"file={_escape_prop(f.path)}," + props
-        out.append(f"::{f.level} {props}::{_escape_data(f.message)}")
-    return out
+    return [annotation(f.level, f.code, f.message, f.path) for f in report.all_findings]
+
+
+def append_step_summary(path: Path, text: str) -> str | None:
+    """Append to ``$GITHUB_STEP_SUMMARY``; a summary that cannot be written is a warning
+    (returned), never a failed gate: the verdict is the exit code's."""
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        return (f"cannot append the summary to GITHUB_STEP_SUMMARY={path} "
+                f"({exc.strerror or exc}); the verdict is unaffected")
+    return None
 
 
 def _md(s: str) -> str:

@@ -160,17 +160,23 @@ def _scan_dir(path: Path, target: Target, kind_hint: str | None,
     kind = kind_hint or _classify([f.name for f in files], False)
     findings: list[Finding] = []
     for (rel, p), f in zip(pairs, files, strict=True):
-        if f.name.endswith(".dist-info/RECORD") and f.size < MAX_RECORD_READ:
-            found.add_record(f.name, p.read_bytes())
-        if f.size < _MIN_NATIVE:
-            continue
-        with open(p, "rb") as fh:
-            head = fh.read(4)
-            nkind = sniff(head, p.name)
-            if nkind is None:
+        try:
+            if f.name.endswith(".dist-info/RECORD") and f.size < MAX_RECORD_READ:
+                found.add_record(f.name, p.read_bytes())
+            if f.size < _MIN_NATIVE:
                 continue
-            fh.seek(0)
-            data = fh.read() if nkind == "elf" and f.size <= MAX_NATIVE_READ else b""
+            with open(p, "rb") as fh:
+                head = fh.read(4)
+                nkind = sniff(head, p.name)
+                if nkind is None:
+                    continue
+                fh.seek(0)
+                data = fh.read() if nkind == "elf" and f.size <= MAX_NATIVE_READ else b""
+        except OSError as exc:
+            raise InputError(f"{p} is not readable ({exc.strerror or exc}); check cannot "
+                             "judge a folder it cannot read.",
+                             hint=f"Fix its permissions (chmod a+r {p}) or check the zip "
+                                  "instead.") from None
         info, err = _inspect(nkind, data)
         found.add_elf(f.name, info)
         prob = _native_problem(nkind, info, err, target, f.name,
@@ -230,6 +236,10 @@ def check_paths(
             raise InputError(f"{p} does not exist.",
                              hint="Build it first (lambda-slim build … -o layer.zip) or fix "
                                   "the path.")
+        if not p.is_dir() and not p.is_file():
+            raise InputError(f"{p} is not a regular file or a folder (a FIFO, socket or "
+                             "device); check reads zips and folders.",
+                             hint="Pass the layer zip or the folder that holds python/.")
         if p.resolve() in seen:
             raise InputError(f"{p} is given twice.", hint="Pass each zip or folder once.")
         seen.add(p.resolve())

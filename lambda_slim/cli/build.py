@@ -10,6 +10,7 @@ import click
 from ..artifact.atomic import require_parent
 from ..build import build, plan_build
 from ..errors import EXIT_OK, EXIT_OVER_BUDGET, InputError
+from ..guard import build_inputs, distinct_outputs
 from ..inputs.args import BuildArgs
 from ..inputs.config import (
     COMPILE_MODES,
@@ -68,9 +69,12 @@ Examples:
 Outputs: the zip (a layer: everything under python/; a function: at its root), its
 removal manifest (<zip name>.manifest.json), with --json the versioned report and with
 --html the self-contained HTML report (treemap of where the bytes go).
-Exit codes: 0 ok, 1 over budget (zip still written), 2 bad input,
-3 no wheel for the target, 4 native file can't run on the target,
-5 verification failed, 6 tool missing, 130 interrupted.""",
+Exit codes: 0 ok, 1 over budget (zip still written), 2 bad input (also:
+an output naming an input or not writable, checked before any work),
+3 no wheel for the target (or a spoiled cached wheel), 4 native file
+can't run on the target, 5 verification failed, 6 tool missing,
+70 internal error (please report; -v shows the traceback),
+130 interrupted, 143 terminated (SIGTERM; temp files removed).""",
 )
 @requirements_argument
 @click.option("--group", "groups", multiple=True, metavar="NAME",
@@ -242,6 +246,11 @@ def build_cmd(requirements: Path | None, json_path: Path | None, html_out: Path 
         if html_out is not None and not (config.create_output_dir
                                          and html_out.resolve().parent == config.output.parent):
             require_parent(html_out, "--html")  # before the build, unless the build makes it
+        if html_out is not None:
+            distinct_outputs(build_inputs(config), [
+                ("-o", config.output), ("the manifest", config.manifest_path()),
+                *([("--json", config.json_path)] if config.json_path else []),
+                ("--html", html_out)])
         with RichProgress(quiet) as progress:
             outcome = (plan_build(config, env, progress=progress) if dry_run
                        else build(config, env, progress=progress))

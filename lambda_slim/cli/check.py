@@ -7,16 +7,20 @@ import os
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
-from ..artifact.atomic import atomic_write_text, require_parent
+from ..artifact.atomic import atomic_write_text
 from ..check import (
     CheckReport,
+    annotation,
+    append_step_summary,
     check_paths,
     github_annotations,
     markdown_summary,
     verdict_of,
 )
+from ..guard import check_outputs
 from ..sizes import DEFAULT_BUDGET, human, parse_size
 from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
 from . import main_group
@@ -38,7 +42,7 @@ def _render(report: CheckReport) -> None:
         v = verdict_of(r.findings)
         pk = ", ".join(f"{p.name} {human(p.unzipped)}" for p in r.packages[:5])
         table.add_row(
-            f"{r.path} [dim]({r.kind})[/]" + (f"\n[dim]  {pk}[/]" if pk else ""),
+            f"{escape(r.path)} [dim]({r.kind})[/]" + (f"\n[dim]  {escape(pk)}[/]" if pk else ""),
             human(r.unzipped), human(r.zipped) if r.zipped is not None else "–",
             f"{r.files:,}", f"{r.share(report.budget):.1%}", f"[{_STYLE[v]}]{v}[/]",
         )
@@ -51,9 +55,10 @@ def _render(report: CheckReport) -> None:
     )
     console.print(table)
     for f in report.all_findings:
-        where = f" {f.path}:" if f.path else ""
+        where = f" {escape(f.path)}:" if f.path else ""
         style = "red" if f.level == "error" else "yellow"
-        err_console.print(f"[bold {style}]{f.level}:[/]{where} {f.message}", highlight=False,
+        err_console.print(f"[bold {style}]{f.level}:[/]{where} {escape(f.message)}",
+                          highlight=False,
                           soft_wrap=True)
 
 
@@ -110,7 +115,8 @@ def check_command(paths: tuple[Path, ...], function: Path | None, budget: str,
     runtime nor any PATH provides (the loader's search, followed statically).
     """
     if json_out is not None:
-        require_parent(json_out, "--json")
+        inputs = [("PATH", p) for p in paths] + ([("--function", function)] if function else [])
+        check_outputs(inputs, [("--json", json_out)])
     report = check_paths(list(paths), function=function, budget=parse_size(budget),
                          runtime=runtime, arch=arch, system_libs=system_libs)
     _render(report)
@@ -120,7 +126,8 @@ def check_command(paths: tuple[Path, ...], function: Path | None, budget: str,
         for line in github_annotations(report):
             click.echo(line)
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
-        if summary:
-            with open(summary, "a", encoding="utf-8") as fh:
-                fh.write(markdown_summary(report))
+        problem = append_step_summary(Path(summary), markdown_summary(report)) if summary else None
+        if problem:
+            err_console.print(f"[bold yellow]warning:[/] {escape(problem)}", highlight=False)
+            click.echo(annotation("warning", "step-summary", problem))
     return report.exit_code

@@ -61,7 +61,7 @@ class RichProgress:
             self.bar.advance(self.task, n)
 
     def note(self, message: str) -> None:
-        err_console.print(f"[yellow]note:[/] {message}")
+        err_console.print(f"[yellow]note:[/] {escape(message)}")
 
 
 def render_error(exc: LambdaSlimError) -> None:
@@ -91,7 +91,7 @@ def render(rep: LayerReport, top: int = 25) -> RenderableType:
     tgt = rep.target
     glibc = ".".join(map(str, tgt.glibc))
     title = (f"Layer for {tgt.runtime.name} {tgt.arch} ({tgt.runtime.os}, glibc {glibc})"
-             + ("  [reused from the result cache]" if rep.cached else ""))
+             + ("  \\[reused from the result cache]" if rep.cached else ""))
     t = Table(title=title, title_justify="left")
     for col, just in (("package", "left"), ("version", "left"), ("installed", "right"),
                       ("final", "right"), ("saved", "right"), ("of budget", "right")):
@@ -121,7 +121,7 @@ def render(rep: LayerReport, top: int = 25) -> RenderableType:
     lt.add_column("package")
     lt.add_column("size", justify="right")
     for f in rep.largest_files[:8]:
-        lt.add_row(f.path, f.package, human(f.bytes))
+        lt.add_row(Text(f.path), Text(f.package), human(f.bytes))
 
     parts: list[RenderableType] = [t, rt, lt, *_fit_lines(rep)]
     v = rep.verify

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..artifact.atomic import atomic_write_text, require_parent
+from ..artifact.atomic import atomic_write_text
 from ..build import trace_preview
 from ..errors import InputError
 from ..inputs.args import BuildArgs
@@ -66,13 +66,12 @@ def trace_cmd(requirements: Path | None, scripts: tuple[Path, ...], runtime: str
         if not s.is_file():
             raise InputError(f"Workload script {s} does not exist.",
                              hint="Pass the path of a Python script that exercises your function.")
-    if json_path is not None:
-        require_parent(json_path, "--json")
     env = env_snapshot()
     args = BuildArgs(
         requirements=str(requirements) if requirements else None, runtime=runtime, arch=arch,
         trace=tuple(str(s) for s in scripts), trace_granularity=trace_granularity,
         keep=keep, compile="none", result_cache=False,
+        json=str(json_path) if json_path else None,  # checked against the inputs first
     )
     config = build_config(args, env, Path.cwd(), layer=layer)
     with RichProgress(quiet) as progress:

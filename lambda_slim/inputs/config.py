@@ -156,7 +156,11 @@ def load_pyproject(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{path} is not valid TOML: {exc}", hint="Fix the syntax error it names."
         ) from None
-    table = data.get("tool", {}).get("lambda-slim", {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"[tool] in {path} must be a table, not {tool!r}.",
+                          hint="Settings go in a [tool.lambda-slim] table.")
+    table = tool.get("lambda-slim", {})
     if not isinstance(table, dict):
         raise ConfigError(f"[tool.lambda-slim] in {path} must be a table.")
     table = _norm_keys(table, TOP_KEYS, f"[tool.lambda-slim] of {path}")
@@ -190,10 +194,31 @@ def _as_bool(value: Any, key: str) -> bool:
 
 
 def _as_int(value: Any, key: str) -> int:
+    if isinstance(value, (bool, float)):
+        raise ConfigError(f"`{key}` must be a whole number, not {value!r}.")
     try:
         return int(value)
     except (TypeError, ValueError):
         raise ConfigError(f"`{key}` must be a whole number, not {value!r}.") from None
+
+
+def _as_jobs(value: Any) -> int:
+    """0 (not given) means one worker per CPU; given, it must be at least 1."""
+    if value is None:
+        return 0
+    jobs = _as_int(value, "jobs")
+    if jobs < 1:
+        raise ConfigError(f"`jobs` must be a whole number of 1 or more, not {jobs} "
+                          "(from --jobs, LAMBDA_SLIM_JOBS or jobs in pyproject.toml).",
+                          hint="Leave it out to use one worker per CPU.")
+    return jobs
+
+
+def _as_size(value: Any, key: str) -> int:
+    if isinstance(value, (bool, float)):
+        raise ConfigError(f"`{key}` must be bytes or a size string such as \"250MiB\", "
+                          f"not {value!r}.")
+    return parse_size(value)
 
 
 def _as_float(value: Any, key: str) -> float:
@@ -262,6 +287,9 @@ def build_config(
         raw, origin = merged.get(key, (default, cwd))
         if raw is None:
             return None
+        if not isinstance(raw, (str, os.PathLike)):
+            raise ConfigError(f"`{key}` must be a string (one path), not {raw!r}.",
+                              hint=f'For example {key} = "build/layer.zip".')
         p = Path(str(raw)).expanduser()
         return p if p.is_absolute() else origin / p
 
@@ -316,7 +344,7 @@ def build_config(
         requirements=requirements,
         target=target,
         output=output,
-        budget=parse_size(get("budget", DEFAULT_BUDGET)),
+        budget=_as_size(get("budget", DEFAULT_BUDGET), "budget"),
         json_path=json_path,
         keep=tuple(_as_list(get("keep"), "keep")),
         rules=frozenset(set(RULES) - disabled),
@@ -328,7 +356,7 @@ def build_config(
         require_verify=_as_bool(get("require-verify", False), "require-verify"),
         python=str(get("python")) if get("python") else None,
         cache_dir=Path(cli.cache_dir) if cli.cache_dir else default_cache_dir(env),
-        jobs=_as_int(get("jobs", 0), "jobs"),
+        jobs=_as_jobs(get("jobs")),
         zip_level=zip_level,
         refresh=bool(get("refresh", False)),
         epoch=source_date_epoch(env),

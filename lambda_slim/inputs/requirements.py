@@ -8,12 +8,15 @@ asked for (the ``runtime-provided`` rule never removes those).
 from __future__ import annotations
 
 import hashlib
+import re
 import shlex
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from ..errors import InputError
 
@@ -38,10 +41,51 @@ class Requirements:
     no_deps: bool = False
     kind: str = "requirements.txt"
     notes: tuple[str, ...] = ()
+    #: ``--hash=sha256:…`` pins per canonical project name: a wheel used for that project must
+    #: have one of these digests, every time it is taken from the cache.
+    pins: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: Every file read: this one and its -r/-c includes.
+    files: tuple[Path, ...] = ()
 
     @property
     def pip_path(self) -> Path:
         return self.pip_file or self.path
+
+
+_HASH = re.compile(r"--hash[= ]sha256:([0-9a-fA-F]{64})")
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_SOURCE_HINT = ("Build a wheel first (pip wheel --no-deps -w dist/ PATH) and list the wheel "
+                "file (./dist/NAME-VERSION-….whl), or a released version. lambda-slim never "
+                "runs a project's build (setup.py) on this machine: it installs wheels only.")
+
+
+def _local_path(ref: str, base: Path) -> Path | None:
+    """The local file a requirement points at (``./x``, ``/x``, ``file://…``), else None."""
+    if ref.startswith("file:"):
+        return Path(unquote(urlsplit(ref).path))
+    if _URL.match(ref):
+        return None
+    if ref.startswith((".", "/", "~")) or "/" in ref or ref.endswith(".whl"):
+        p = Path(ref).expanduser()
+        return p if p.is_absolute() else base / p
+    return None
+
+
+def _direct_reference(ref: str, where: str, base: Path) -> str:
+    """Project name of a wheel given by path or URL; refuse anything that pip would build."""
+    local = _local_path(ref, base)
+    if local is not None and local.is_dir():
+        raise InputError(f"{where}: {ref!r} is a source folder; pip would build it by running "
+                         "its setup.py here, and a layer can only hold wheels.",
+                         hint=_SOURCE_HINT)
+    name = urlsplit(ref).path.rsplit("/", 1)[-1] if local is None else local.name
+    if not name.endswith(".whl"):
+        raise InputError(f"{where}: {ref!r} is not a wheel (.whl); pip would build it from "
+                         "source on this machine.", hint=_SOURCE_HINT)
+    try:
+        return str(parse_wheel_filename(unquote(name))[0])
+    except InvalidWheelFilename as exc:
+        raise InputError(f"{where}: {ref!r} is not a valid wheel file name ({exc}).") from None
 
 
 def _read(path: Path, origin: str | None) -> str:
@@ -98,16 +142,26 @@ def _strip_comment(line: str) -> str:
 
 
 def read_requirements(path: Path) -> Requirements:
-    """Validate ``path`` (and its ``-r``/``-c`` includes); raise InputError on the first bad line."""
+    """Validate ``path`` (and its ``-r``/``-c`` includes); raise InputError on the first bad line.
+
+    Refused before pip ever runs: include loops, source folders and archives (pip would run
+    their build here), and a file that lists no package at all (an empty layer).
+    """
     requested: set[str] = set()
     lines: list[str] = []
+    pins: dict[str, set[str]] = {}
     sha = hashlib.sha256()
     seen: set[Path] = set()
+    base = path.resolve().parent  # pip runs there, so bare relative paths are relative to it
 
-    def visit(p: Path, origin: str | None, constraints: bool) -> None:
+    def visit(p: Path, origin: str | None, constraints: bool, stack: tuple[Path, ...]) -> None:
         real = p.resolve()
+        if real in stack:
+            chain = " -> ".join(str(s.name) for s in (*stack, real))
+            raise InputError(f"{origin}: include loop ({chain}): pip would recurse forever.",
+                             hint=f"Remove the -r/-c line at {origin}.")
         if real in seen:
-            return
+            return  # included twice along different paths: harmless, read once
         seen.add(real)
         text = _read(p, origin)
         sha.update(str(p.name).encode() + b"\0" + text.encode() + b"\0")
@@ -139,19 +193,37 @@ def read_requirements(path: Path) -> Requirements:
                     raise InputError(f"{where}: option {opt} needs a value.")
                 if opt in ("-r", "--requirement", "-c", "--constraint"):
                     inc = (p.parent / arg) if not Path(arg).is_absolute() else Path(arg)
-                    visit(inc, where, constraints or opt in ("-c", "--constraint"))
+                    visit(inc, where, constraints or opt in ("-c", "--constraint"),
+                          (*stack, real))
                 continue
-            spec = line.split(" --hash", 1)[0].strip()
+            spec = line.split(" --", 1)[0].strip()
             try:
                 req = Requirement(spec)
+                name = canonicalize_name(req.name)
+                if req.url:
+                    _direct_reference(req.url, where, base)
             except InvalidRequirement as exc:
-                raise InputError(
-                    f"{where}: malformed requirement {spec!r}: {exc}",
-                    hint="Use PEP 508 syntax, e.g. `pandas==2.2.3` or `xgboost-cpu>=3,<4`.",
-                ) from None
+                if _URL.match(spec) or _local_path(spec, base) is not None:
+                    name = canonicalize_name(_direct_reference(spec, where, base))
+                else:
+                    raise InputError(
+                        f"{where}: malformed requirement {spec!r}: {exc}",
+                        hint="Use PEP 508 syntax, e.g. `pandas==2.2.3` or `xgboost-cpu>=3,<4`.",
+                    ) from None
+            digests = {h.lower() for h in _HASH.findall(line)}
+            if digests:
+                pins.setdefault(name, set()).update(digests)
             if not constraints:
-                requested.add(canonicalize_name(req.name))
+                requested.add(name)
                 lines.append(spec)
 
-    visit(path, None, False)
-    return Requirements(path, frozenset(requested), tuple(lines), sha.hexdigest())
+    visit(path, None, False, ())
+    if not requested:
+        raise InputError(
+            f"{path} lists no packages (only comments, options or constraints): the layer "
+            "would be an empty layer.",
+            hint="Add the packages your function imports, one per line (e.g. `pandas==2.2.3`).",
+        )
+    return Requirements(path, frozenset(requested), tuple(lines), sha.hexdigest(),
+                        pins={k: frozenset(v) for k, v in pins.items()},
+                        files=tuple(sorted(seen)))

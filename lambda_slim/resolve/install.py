@@ -10,20 +10,15 @@ their includes) and the target, so a rebuild needs no network. ``refresh`` forge
 from __future__ import annotations
 
 import contextlib
-import csv
+import dataclasses
 import hashlib
-import io
 import json
 import os
-import re
 import shutil
-import stat
 import tempfile
-import zipfile
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
@@ -33,11 +28,14 @@ from ..inputs.requirements import Requirements
 from ..target.proc import Runner, tail
 from ..target.python import Interpreter
 from ..target.runtimes import Target
+from . import wheelcache
+from .explain import resolve_error
 from .markers import pip_command, target_environment
 from .substitute import locked_originals, resolve_variants
+from .unpack import unpack_wheels
 from .variants import Replacement, Variant, replacement_from_json
 
-RESOLVER_VERSION = "3"  # 2: markers judged for the target; 3: variants
+RESOLVER_VERSION = "4"  # 2: markers for the target; 3: variants; 4: content-addressed wheels
 
 
 @dataclass(frozen=True)
@@ -65,6 +63,8 @@ class Resolution:
     dropped: Mapping[str, str] = field(default_factory=dict)
     #: requirement lines only a replaced original needed: name -> why (the gpu rule drops them)
     orphans: Mapping[str, str] = field(default_factory=dict)
+    #: Cached wheels found spoiled (changed on disk) and fetched again, for the user to see.
+    notes: tuple[str, ...] = ()
 
 
 def target_pip_args(target: Target) -> list[str]:
@@ -87,81 +87,71 @@ def resolution_key(reqs: Requirements, target: Target,
     return h.hexdigest()[:32]
 
 
-_NO_MATCH = re.compile(r"No matching distribution found for ([^\s]+)")
-_NO_VERSION = re.compile(
-    r"Could not find a version that satisfies the requirement ([^\s]+)(?: \(from versions: ([^)]*)\))?"
-)
-
-
-def _advice(name: str, target: Target) -> str:
-    n = canonicalize_name(re.split(r"[<>=!~;\[ @]", name, maxsplit=1)[0])
-    tips = []
-    if n == "xgboost" and target.glibc < (2, 28):
-        tips.append(
-            "xgboost>=3.1 ships no manylinux2014 wheel, so it cannot run on "
-            f"{target.runtime.name} (glibc {target.glibc[0]}.{target.glibc[1]}); pin "
-            "xgboost<3.1 (3.0.5 is the last such release) or use python3.12+."
-        )
-    if n == "xgboost-cpu" and target.glibc < (2, 28):
-        tips.append("xgboost-cpu>=3.1 wheels need glibc 2.28: pin xgboost-cpu<3.1 (3.0.5 has "
-                    "manylinux2014 wheels) or use python3.12+ (glibc 2.34).")
-    tips.append(
-        "A package without a manylinux wheel for this target would need compiling on Amazon "
-        "Linux; pin a version that has one (check its files on PyPI) or pick another runtime/arch."
-    )
-    return " ".join(tips)
-
-
-def _resolve_error(proc_out: str, target: Target, reqs: Requirements) -> ResolveError:
-    m = _NO_MATCH.search(proc_out) or _NO_VERSION.search(proc_out)
-    tags = target.platform_tags()
-    tagline = (
-        f"cp{target.runtime.python[0]}{target.runtime.python[1]} on {tags[0]} … {tags[-1]} "
-        f"({len(tags)} manylinux tags)"
-    )
-    if m:
-        pkg = m.group(1)
-        return ResolveError(
-            f"No wheel of {pkg} (from {reqs.path}) fits {target.describe()}: the target accepts "
-            f"binary wheels for {tagline}.\n\npip said:\n{tail(proc_out, 12)}",
-            hint=_advice(pkg, target),
-        )
-    return ResolveError(
-        f"pip could not resolve {reqs.path} for {target.describe()}.\n\npip said:\n"
-        f"{tail(proc_out)}",
-        hint="Fix the requirement pip names above; if the network is down, a previous "
-        "resolution of the same file is reused from the cache automatically.",
-    )
-
-
-def _load_cached(index: Path, wheels_dir: Path, key: str) -> Resolution | None:
+def _load_cached(index: Path, cache_dir: Path, key: str, reqs: Requirements
+                 ) -> tuple[Resolution | None, list[str]]:
+    """The recorded resolution, each wheel re-hashed against its record and the pins.
+    (None, problems) when a wheel is missing or spoiled (spoiled ones are evicted)."""
     try:
         data = json.loads(index.read_text())
-    except (OSError, ValueError):
-        return None
-    out = []
-    for w in data.get("wheels", []):
-        p = wheels_dir / w["filename"]
-        if not p.is_file() or p.stat().st_size != w.get("size"):
-            return None
-        out.append(ResolvedWheel(w["name"], w["version"], w["filename"], w["sha256"], p))
-    reps = tuple(replacement_from_json(r) for r in data.get("replacements", []))
+        out = [ResolvedWheel(w["name"], w["version"], w["filename"], w["sha256"],
+                             wheelcache.path_for(cache_dir, w["sha256"], w["filename"]))
+               for w in data.get("wheels", [])]
+        reps = tuple(replacement_from_json(r) for r in data.get("replacements", []))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, []
+    if not all(w.path.is_file() for w in out):
+        return None, []
+    problems = wheelcache.verify([(w.name, w.filename, w.sha256, w.path) for w in out],
+                                 reqs.pins)
+    if problems:
+        return None, problems
     return Resolution(tuple(out), key, reps, dict(data.get("dropped", {})),
-                      dict(data.get("orphans", {})))
+                      dict(data.get("orphans", {}))), []
 
 
 def _download(
     req_file: Path, reqs: Requirements, target: Target, interp: Interpreter, cache_dir: Path,
     runner: Runner, env: Mapping[str, str],
 ) -> list[ResolvedWheel]:
-    """``pip download`` of ``req_file`` for the target into the wheel cache."""
-    wheels_dir = cache_dir / "wheels"
+    """``pip download`` of ``req_file`` for the target, each wheel then stored by content.
+
+    The user's own sources come first: the cache is not offered to pip then, so a local wheel
+    rebuilt under its old name is picked up. Only when they fail (the index is unreachable)
+    is pip run again with the cache as a find-links folder, and every wheel it takes from
+    there must still hash to the address it is stored under.
+    """
+    try:
+        return _pip_download(req_file, reqs, target, interp, cache_dir, runner, env, None)
+    except ResolveError as first:
+        if first.message.startswith(_NO_PIP):
+            raise
+        with tempfile.TemporaryDirectory(prefix="offline-", dir=cache_dir) as links:
+            if not wheelcache.offer(cache_dir, Path(links)):
+                raise
+            try:
+                return _pip_download(req_file, reqs, target, interp, cache_dir, runner, env,
+                                     Path(links))
+            except ResolveError as second:
+                if second.message.startswith(_SPOILED):
+                    raise
+                raise first from None
+
+
+_NO_PIP = "The target interpreter"
+_SPOILED = "cached wheel"
+
+
+def _pip_download(
+    req_file: Path, reqs: Requirements, target: Target, interp: Interpreter, cache_dir: Path,
+    runner: Runner, env: Mapping[str, str], links: Path | None,
+) -> list[ResolvedWheel]:
     with tempfile.TemporaryDirectory(prefix="download-", dir=cache_dir) as tmp:
         markers = target_environment(target.machine, target.runtime.python)
         cmd = [
             *pip_command(str(interp.path), markers), "download", "--disable-pip-version-check",
             "--no-input", "--progress-bar", "off", *target_pip_args(target),
-            "--find-links", str(wheels_dir), "-d", tmp, "-r", str(req_file.resolve()),
+            *(["--find-links", str(links)] if links else []),
+            "-d", tmp, "-r", str(req_file.resolve()),
             *(["--no-deps"] if reqs.no_deps else []),
         ]
         proc = runner(cmd, cwd=reqs.path.resolve().parent, env=env)
@@ -169,10 +159,10 @@ def _download(
         if proc.returncode != 0:
             if "No module named pip" in out:
                 raise ResolveError(
-                    f"The target interpreter {interp.path} has no pip.",
+                    f"{_NO_PIP} {interp.path} has no pip.",
                     hint=f"Run `{interp.path} -m ensurepip` or point --python at another one.",
                 )
-            raise _resolve_error(out, target, reqs)
+            raise resolve_error(out, target, reqs, cache_dir)
         wheels = []
         for name in sorted(os.listdir(tmp)):
             src = Path(tmp) / name
@@ -183,8 +173,14 @@ def _download(
                 )
             dist, version, _build, _tags = parse_wheel_filename(name)
             digest = sha256_file(src)
-            dst = wheels_dir / name
-            os.replace(src, dst)  # same filesystem (the download dir is in the cache): atomic
+            if links is not None and (links / name).exists() \
+                    and not wheelcache.path_for(cache_dir, digest, name).is_file():
+                raise ResolveError(
+                    f"{_SPOILED} {name} does not match the sha256 it is stored under: it "
+                    "was changed or corrupted on disk.",
+                    hint="Delete the cache folder (~/.cache/lambda-slim/wheels) and rerun with "
+                         "the index reachable.")
+            dst = wheelcache.store(cache_dir, src, digest)  # same filesystem: atomic
             wheels.append(ResolvedWheel(str(dist), str(version), name, digest, dst))
     return wheels
 
@@ -235,16 +231,50 @@ def resolve(
     With ``variants``, requirement lines and dependencies naming an original are satisfied by
     its variant (see :mod:`lambda_slim.resolve.substitute`).
     """
-    wheels_dir = cache_dir / "wheels"
     index_dir = cache_dir / "resolutions"
-    wheels_dir.mkdir(parents=True, exist_ok=True)
     index_dir.mkdir(parents=True, exist_ok=True)
     key = resolution_key(reqs, target, variants)
     index = index_dir / f"{key}.json"
+    spoiled: list[str] = []
     if not refresh:
-        cached = _load_cached(index, wheels_dir, key)
+        cached, spoiled = _load_cached(index, cache_dir, key, reqs)
         if cached is not None:
             return cached
+    try:
+        res = _fetch(reqs, target, interp, cache_dir, runner, env, key, variants)
+    except ResolveError as exc:
+        if not spoiled:
+            raise
+        raise ResolveError(
+            "; ".join(spoiled) + ". It was removed from the cache, and fetching it again "
+            f"failed: {exc.message}",
+            hint="Restore the wheel's source (index or --find-links folder) and rerun; never "
+                 "ship a wheel that changed after it was downloaded.") from None
+    pinned = [p for w in res.wheels
+              if (p := wheelcache.pin_problem(w.name, w.filename, w.sha256, reqs.pins))]
+    if pinned:
+        raise ResolveError("; ".join(pinned) + ".",
+                           hint="Fix the pin or the wheel's source; a wheel that does not "
+                                "match its --hash pin is never installed.")
+    payload = {
+        "key": key,
+        "target": target.to_json(),
+        "requirements": str(reqs.path),
+        "wheels": [dict(w.to_json(), size=w.path.stat().st_size) for w in res.wheels],
+        "replacements": [r.to_json() for r in res.replacements],
+        "dropped": res.dropped,
+        "orphans": res.orphans,
+    }
+    fd, tmpname = tempfile.mkstemp(dir=index_dir, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(payload, fh, indent=1)
+    os.replace(tmpname, index)
+    return dataclasses.replace(res, notes=tuple(f"{p}; fetched it again" for p in spoiled))
+
+
+def _fetch(reqs: Requirements, target: Target, interp: Interpreter, cache_dir: Path,
+           runner: Runner, env: Mapping[str, str], key: str,
+           variants: Mapping[str, Variant] | None) -> Resolution:
     by_path: dict[Path, ResolvedWheel] = {}
 
     def download(req_file: Path) -> Sequence[tuple[str, str, Path]]:
@@ -264,19 +294,6 @@ def resolve(
         wheels = tuple(_download(reqs.pip_path, reqs, target, interp, cache_dir, runner, env))
         res = Resolution(wheels, key, locked_originals(
             [(w.name, w.version) for w in wheels], variants or {}, reqs.path))
-    payload = {
-        "key": key,
-        "target": target.to_json(),
-        "requirements": str(reqs.path),
-        "wheels": [dict(w.to_json(), size=w.path.stat().st_size) for w in res.wheels],
-        "replacements": [r.to_json() for r in res.replacements],
-        "dropped": res.dropped,
-        "orphans": res.orphans,
-    }
-    fd, tmpname = tempfile.mkstemp(dir=index_dir, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(payload, fh, indent=1)
-    os.replace(tmpname, index)
     return res
 
 
@@ -317,70 +334,3 @@ def install(
             f"{tail((proc.stdout or '') + (proc.stderr or ''))}",
             hint="Run again with --refresh to re-resolve; if it persists, report the pip output.",
         )
-
-
-def _wheel_target(name: str) -> str | None:
-    """Where a wheel member goes in a ``--target`` tree; None for members a layer never
-    needs (``.data/headers`` and ``.data/data``, which pip puts outside site-packages)."""
-    parts = name.split("/")
-    if len(parts) > 2 and parts[0].endswith(".data"):
-        kind, rest = parts[1], "/".join(parts[2:])
-        if kind in ("purelib", "platlib"):
-            return rest
-        if kind == "scripts":
-            return "bin/" + rest
-        return None
-    return name
-
-
-def _unpack_one(whl: Path, dest: Path) -> None:
-    with zipfile.ZipFile(whl) as zf:
-        record_name = None
-        for info in zf.infolist():
-            name = info.filename
-            if name.endswith("/"):
-                continue
-            parts = PurePosixPath(name).parts
-            if name.startswith("/") or ".." in parts or "\\" in name:
-                raise ResolveError(
-                    f"{whl.name} contains an unsafe member {name!r}; refusing to install it.",
-                    hint="The wheel is corrupt or hostile: delete it from the cache "
-                    "(~/.cache/lambda-slim/wheels) and report it to the package's maintainers.",
-                )
-            if parts[0].endswith(".dist-info") and parts[-1] == "RECORD" and len(parts) == 2:
-                record_name = name
-            target = _wheel_target(name)
-            if target is None:
-                continue
-            out = dest / target
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
-            with zf.open(info) as src, open(tmp, "wb") as fh:
-                shutil.copyfileobj(src, fh, 1 << 20)
-            mode = (info.external_attr >> 16) & 0o777
-            os.chmod(tmp, 0o755 if mode & stat.S_IXUSR else 0o644)
-            os.replace(tmp, out)
-        if record_name is not None:
-            rows = list(csv.reader(io.StringIO(zf.read(record_name).decode("utf-8"))))
-            fixed = []
-            for row in rows:
-                if row and row[0]:
-                    target = _wheel_target(row[0])
-                    if target is None:
-                        continue
-                    row = [target, *row[1:]]
-                fixed.append(row)
-            buf = io.StringIO()
-            csv.writer(buf, lineterminator="\n").writerows(fixed)
-            (dest / record_name).write_text(buf.getvalue(), encoding="utf-8")
-            (dest / record_name).with_name("INSTALLER").write_text("lambda-slim\n")
-
-
-def unpack_wheels(wheels: list[Path], dest: Path, jobs: int) -> None:
-    """Install wheels by unpacking them in parallel (no deps, no scripts rewriting)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    # Largest first so the long ones start early.
-    order = sorted(wheels, key=lambda p: -p.stat().st_size)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for fut in [pool.submit(_unpack_one, w, dest) for w in order]:
-            fut.result()

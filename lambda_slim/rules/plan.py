@@ -19,6 +19,16 @@ def is_kept(rel: str, keep: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(c, g.rstrip("/")) for g in keep for c in cands)
 
 
+def unmatched_keeps(files: Iterable[str], keep: tuple[str, ...]) -> list[str]:
+    """The ``--keep`` globs that match no installed file (a typo protects nothing)."""
+    left = list(dict.fromkeys(keep))
+    for rel in files:
+        if not left:
+            break
+        left = [g for g in left if not is_kept(rel, (g,))]
+    return left
+
+
 def make_plan(ctx: PruneContext, enabled: Iterable[str], keep: tuple[str, ...]) -> list[PlanEntry]:
     """Run the enabled file rules in their fixed order; a path is claimed by the first rule."""
     enabled = set(enabled)
