@@ -95,3 +95,32 @@ def test_the_action_builds_checks_and_summarises(tmp_path: Path, tmp_cache: Path
     assert "| handler | `app.handler` loads" in summary
     fn = json.loads((tmp_path / outputs["build"]["report"]).read_text())["function"]
     assert fn["provided_by_layers"] == ["tiny==1.0"]
+
+
+def test_the_action_posts_a_size_diff_and_fails_on_growth(tmp_path: Path, tmp_cache: Path) -> None:
+    make_wheel(tmp_path / "house", "tiny", "1.0", {"tiny/__init__.py": "T = 1\n"})
+    make_wheel(tmp_path / "house", "extra", "2.0", {"extra/__init__.py": "X = '" + "x" * 5000 + "'\n"})
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
+               LAMBDA_SLIM_CACHE_DIR=str(tmp_cache))
+    wheelhouse_requirements(tmp_path / "requirements.txt", tmp_path / "house", "tiny")
+    base, _ = run_action({"path": "requirements.txt", "output": "base/layer.zip"}, tmp_path, env)
+    assert base["diff"] == {}  # no diff-against: the step does nothing
+    base_report = base["build"]["report"]
+    wheelhouse_requirements(tmp_path / "requirements.txt", tmp_path / "house", "tiny", "extra")
+    (tmp_path / "summary.md").unlink(missing_ok=True)
+    pr, summary = run_action({"path": "requirements.txt", "output": "pr/layer.zip",
+                              "diff-against": base_report}, tmp_path, env)
+    assert pr["diff"]["code"] == "0"
+    md = (tmp_path / pr["diff"]["markdown"]).read_text()
+    old = json.loads((tmp_path / base_report).read_text())["final_bytes"]
+    new = json.loads((tmp_path / pr["build"]["report"]).read_text())["final_bytes"]
+    assert "extra" in md and f"{new - old:+,}" in md, md
+    assert "extra" in summary  # `diff` appended its table to the job summary
+    # growth over the threshold: the diff step records exit 8, the last step fails the job
+    try:
+        run_action({"path": "requirements.txt", "output": "pr2/layer.zip",
+                    "diff-against": base_report, "fail-on-growth": "1%"}, tmp_path, env)
+    except AssertionError as exc:
+        assert str(exc).startswith("Fail on size growth:"), exc
+    else:
+        raise AssertionError("growth over --fail-on-growth did not fail the action")
