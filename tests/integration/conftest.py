@@ -9,6 +9,7 @@ import pytest
 from lambda_slim.cli import main
 from lambda_slim.target.python import find_interpreter
 from tests.lockprojects import POETRY_PYPROJECT, UV_PYPROJECT, locked_project
+from tests.wheels import make_wheel, wheelhouse_requirements
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +39,17 @@ def tmp_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     cache = tmp_path / "cache"
     monkeypatch.setenv("LAMBDA_SLIM_CACHE_DIR", str(cache))
     return cache
+
+
+@pytest.fixture
+def project(tmp_path: Path, tmp_cache: Path) -> Path:
+    """A folder with requirements.txt resolving ``tiny`` from a local wheelhouse."""
+    house = tmp_path / "house"
+    make_wheel(house, "tiny", "1.0", {"tiny/__init__.py": "T = 1\n"})
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    wheelhouse_requirements(proj / "requirements.txt", house, "tiny")
+    return proj
 
 
 def have_strip() -> bool:

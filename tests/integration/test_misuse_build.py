@@ -17,17 +17,6 @@ from tests.wheels import make_wheel, wheelhouse_requirements
 RunCli = Callable[..., int]
 
 
-@pytest.fixture
-def project(tmp_path: Path, tmp_cache: Path) -> Path:
-    """A folder with requirements.txt resolving ``tiny`` from a local wheelhouse."""
-    house = tmp_path / "house"
-    make_wheel(house, "tiny", "1.0", {"tiny/__init__.py": "T = 1\n"})
-    proj = tmp_path / "proj"
-    proj.mkdir()
-    wheelhouse_requirements(proj / "requirements.txt", house, "tiny")
-    return proj
-
-
 def _nothing_resolved(cache: Path) -> bool:
     return not (cache / "wheels").exists() or not any((cache / "wheels").iterdir())
 

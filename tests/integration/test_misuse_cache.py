@@ -19,16 +19,6 @@ RunCli = Callable[..., int]
 REUSED = "[reused from the result cache]"
 
 
-@pytest.fixture
-def project(tmp_path: Path, tmp_cache: Path) -> Path:
-    house = tmp_path / "house"
-    make_wheel(house, "tiny", "1.0", {"tiny/__init__.py": "T = 1\n"})
-    proj = tmp_path / "proj"
-    proj.mkdir()
-    wheelhouse_requirements(proj / "requirements.txt", house, "tiny")
-    return proj
-
-
 def _cached_wheels(cache: Path) -> list[Path]:
     return sorted((cache / "wheels").rglob("tiny-*.whl"))
 
