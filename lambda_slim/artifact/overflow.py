@@ -312,3 +312,34 @@ def lambda_start_code(layer: str) -> str:
         "sys.path.insert(0, _l); sys.path.insert(0, _s)\n"
         "site.addsitedir(_s); site.addsitedir(_l)\n"
     )
+
+
+@dataclass(frozen=True)
+class StartRun:
+    init_ms: float
+    max_rss_bytes: int
+    overflow_state: str
+
+
+@dataclass
+class OverflowOutcome:
+    plan: OverflowPlan
+    environment: str
+    startup: list[str] | None
+    before: StartRun | None = None
+    after: StartRun | None = None
+    samples_before: list[float] = field(default_factory=list)
+    samples_after: list[float] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        d = self.plan.to_json()
+        d.update({
+            "environment": self.environment, "startup_modules": self.startup,
+            "init_ms_without": self.before.init_ms if self.before else None,
+            "init_ms_with": self.after.init_ms if self.after else None,
+            "samples_ms_without": self.samples_before, "samples_ms_with": self.samples_after,
+            "max_rss_bytes_with": self.after.max_rss_bytes if self.after else None,
+            "verified": self.after is not None and self.after.overflow_state == "unpacked",
+        })
+        return d

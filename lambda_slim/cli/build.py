@@ -9,8 +9,8 @@ import click
 
 from ..artifact.atomic import require_parent
 from ..build import build, plan_build
+from ..build.guard import build_inputs, distinct_outputs
 from ..errors import EXIT_OK, EXIT_OVER_BUDGET, InputError
-from ..guard import build_inputs, distinct_outputs
 from ..inputs.args import BuildArgs
 from ..inputs.config import (
     COMPILE_MODES,

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..artifact.atomic import atomic_write_text
+from ..build.guard import check_outputs
 from ..check import (
     CheckReport,
     annotation,
@@ -20,7 +21,6 @@ from ..check import (
     markdown_summary,
     verdict_of,
 )
-from ..guard import check_outputs
 from ..sizes import DEFAULT_BUDGET, human, parse_size
 from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
 from . import main_group

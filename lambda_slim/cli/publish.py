@@ -12,8 +12,8 @@ import click
 
 from .. import __version__
 from ..artifact.atomic import atomic_write_text
+from ..build.guard import check_outputs
 from ..errors import InputError
-from ..guard import check_outputs
 from ..publish import DEFAULT_DEADLINE, PublishOutcome, RegionClients, plan_publish, publish
 from . import main_group
 from .render import console, err_console

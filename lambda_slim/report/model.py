@@ -1,7 +1,7 @@
 """The typed results of a build, and the report every output is made from.
 
-:func:`lambda_slim.build.build` returns a :class:`BuildResult` (a fresh build) or a
-:class:`CachedBuild` (an identical earlier build reused); :func:`lambda_slim.build.plan_build`
+:func:`lambda_slim.build.job.build` returns a :class:`BuildResult` (a fresh build) or a
+:class:`CachedBuild` (an identical earlier build reused); :func:`lambda_slim.build.job.plan_build`
 returns a :class:`BuildPlan` (``--dry-run`` and ``lambda-slim trace``). Each carries a typed
 :class:`LayerReport` (or the plan); the versioned JSON is written from these by
 :mod:`lambda_slim.report.jsonio` alone, and the CLI renders them without reading a dict.

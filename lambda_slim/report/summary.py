@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from ..artifact.overflow import is_overflow_file
+from ..artifact.overflow import OverflowOutcome, is_overflow_file
 from ..artifact.zipwrite import ArchiveResult
-from ..fit import OverflowOutcome
 from ..inputs.config import BuildConfig
 from ..inputs.requirements import Requirements
 from ..native.borrow import Borrowed

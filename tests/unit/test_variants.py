@@ -144,7 +144,7 @@ def test_a_locked_original_is_kept_and_the_report_says_how_to_get_the_variant() 
 
 
 def test_variants_and_overflow_are_part_of_the_result_cache_key(tmp_path: Path) -> None:
-    from lambda_slim.cache import result_key
+    from lambda_slim.build.cache import result_key
     from lambda_slim.inputs.args import BuildArgs
     from lambda_slim.inputs.config import build_config
     from lambda_slim.inputs.requirements import read_requirements

@@ -14,12 +14,9 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .errors import InputError
-
-if TYPE_CHECKING:
-    from .inputs.config import BuildConfig
+from ..errors import InputError
+from ..inputs.config import BuildConfig
 
 #: (what the user called it, path): "--json", "-o", "REQUIREMENTS", ...
 Named = tuple[str, Path]

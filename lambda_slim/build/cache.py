@@ -18,16 +18,16 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from . import __version__
-from .artifact.atomic import atomic_copy, atomic_write_text, require_parent, sha256_file
-from .errors import LambdaSlimError
-from .inputs.config import BuildConfig
-from .inputs.requirements import Requirements
-from .report.jsonio import REPORT_REVISION, dumps_report, report_from_json, report_json
-from .report.model import CachedBuild, LayerReport
-from .resolve.install import RESOLVER_VERSION
-from .target.python import Interpreter
-from .tree.function import code_files
+from .. import __version__
+from ..artifact.atomic import atomic_copy, atomic_write_text, require_parent, sha256_file
+from ..errors import LambdaSlimError
+from ..inputs.config import BuildConfig
+from ..inputs.requirements import Requirements
+from ..report.jsonio import REPORT_REVISION, dumps_report, report_from_json, report_json
+from ..report.model import CachedBuild, LayerReport
+from ..resolve.install import RESOLVER_VERSION
+from ..target.python import Interpreter
+from ..tree.function import code_files
 
 #: Files in a workload's folder larger than this are keyed by size and mtime, not content.
 _HASH_LIMIT = 16 << 20

@@ -9,18 +9,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .artifact.atomic import require_parent
-from .errors import LambdaSlimError, ToolMissingError
-from .inputs.config import BuildConfig
-from .native.strip import find_strip
-from .target.emulated_sandbox import make_emulated_sandbox, sandbox_blocker
-from .target.emulation import Missing, detect, elf_facts
-from .target.proc import Runner
-from .target.proc import run as default_runner
-from .target.python import HOST, Interpreter, Isolation, TargetPython, find_interpreter
-from .target.runtimes import host_machine
-from .target.sandbox import DEFAULT_MEMORY_MB, make_sandbox, sandbox_unavailable
-from .target.syslibs import runtime_syslibs
+from ..artifact.atomic import require_parent
+from ..errors import LambdaSlimError, ToolMissingError
+from ..inputs.config import BuildConfig
+from ..native.strip import find_strip
+from ..target.emulated_sandbox import make_emulated_sandbox, sandbox_blocker
+from ..target.emulation import Missing, detect, elf_facts
+from ..target.proc import Runner
+from ..target.proc import run as default_runner
+from ..target.python import HOST, Interpreter, Isolation, TargetPython, find_interpreter
+from ..target.runtimes import host_machine
+from ..target.sandbox import DEFAULT_MEMORY_MB, make_sandbox, sandbox_unavailable
+from ..target.syslibs import runtime_syslibs
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,16 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from .artifact.zipread import read_zip_listing
-from .errors import InputError, VerifyError
-from .inputs.config import BuildConfig
-from .resolve.install import Resolution
-from .resolve.project import build_project_wheel, project_dir, with_project
-from .target.proc import Runner
-from .target.python import Interpreter
-from .target.sandbox import Sandbox, make_sandbox, sandbox_unavailable
-from .target.syslibs import runtime_syslibs
-from .tree.function import (
+from ..artifact.zipread import read_zip_listing
+from ..errors import InputError, VerifyError
+from ..inputs.config import BuildConfig
+from ..resolve.install import Resolution
+from ..resolve.project import build_project_wheel, project_dir, with_project
+from ..target.proc import Runner
+from ..target.python import Interpreter
+from ..target.sandbox import Sandbox, make_sandbox, sandbox_unavailable
+from ..target.syslibs import runtime_syslibs
+from ..tree.function import (
     FunctionTree,
     check_function_dir,
     code_files,
@@ -27,7 +27,7 @@ from .tree.function import (
     extract_layers,
     keep_globs,
 )
-from .verify.handler import HandlerResult, run_handler, validate_handler
+from ..verify.handler import HandlerResult, run_handler, validate_handler
 
 
 def _own_outputs(config: BuildConfig) -> list[Path]:

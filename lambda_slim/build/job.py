@@ -18,19 +18,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import function as fn_pkg
-from .artifact.zipwrite import write_layer_zip
+from ..artifact.zipwrite import write_layer_zip
 from .cache import restore_cached, result_key, store_cached, write_sidecars
-from .errors import LambdaSlimError, ToolMissingError
+from ..errors import LambdaSlimError, ToolMissingError
 from .fit import fit_stage, verify_borrowed
 from .guard import guard_build
-from .inputs.config import BuildConfig
-from .inputs.locks import read_dependencies
-from .inputs.requirements import Requirements
-from .native.strip import strip_candidates, strip_stage
-from .planning import Planned, plan_tree, timed, workspace
-from .progress import NullProgress, Progress
-from .report.jsonio import manifest_extra, manifest_json
-from .report.model import (
+from ..inputs.config import BuildConfig
+from ..inputs.locks import read_dependencies
+from ..inputs.requirements import Requirements
+from ..native.strip import strip_candidates, strip_stage
+from .plan import Planned, plan_tree, timed, workspace
+from ..progress import NullProgress, Progress
+from ..report.jsonio import manifest_extra, manifest_json
+from ..report.model import (
     BuildPlan,
     BuildResult,
     CachedBuild,
@@ -38,18 +38,18 @@ from .report.model import (
     IdenticalGroup,
     TraceSummary,
 )
-from .report.summary import LayerFacts, layer_report
-from .resolve.variants import Variant, variant_table
-from .target.proc import Runner
-from .target.proc import run as default_runner
-from .target.python import HOST, Isolation
+from ..report.summary import LayerFacts, layer_report
+from ..resolve.variants import Variant, variant_table
+from ..target.proc import Runner
+from ..target.proc import run as default_runner
+from ..target.python import HOST, Isolation
 from .tools import Tools, check_tools
-from .tree.compile import compile_tree
-from .tree.inventory import owner_of, walk
-from .tree.staging import PlanEntry
-from .verify.diagnose import verify_tree
-from .verify.probes import VerifyReport, check_loadable
-from .verify.trace import TraceInfo, identical_files, trace_stage
+from ..tree.compile import compile_tree
+from ..tree.inventory import owner_of, walk
+from ..tree.staging import PlanEntry
+from ..verify.diagnose import verify_tree
+from ..verify.probes import VerifyReport, check_loadable
+from ..verify.trace import TraceInfo, identical_files, trace_stage
 
 
 def _strip_candidates(config: BuildConfig, planned: Planned) -> list[str]:
@@ -95,7 +95,7 @@ def _potential(config: BuildConfig, tools: Tools, planned: Planned) -> TraceInfo
             return None
 
 
-def _build_fromplan_tree(config: BuildConfig, planned: Planned, tools: Tools, notes: list[str],
+def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes: list[str],
                      env: Mapping[str, str], progress: Progress) -> LayerFacts:
     """prune -> strip -> trace -> compile -> verify (and the handler) -> overflow -> zip,
     from an audited plan."""
@@ -226,7 +226,7 @@ def build(
             return hit
     with workspace(config) as work:
         planned = plan_tree(config, reqs, tools, env, runner, progress, work, st.variants)
-        facts = _build_fromplan_tree(config, planned, tools, notes, env, progress)
+        facts = _build_from_plan(config, planned, tools, notes, env, progress)
     report = layer_report(facts)
     report = replace(report, timings={**report.timings,
                                       "total": round(time.perf_counter() - t0, 3)})

@@ -14,17 +14,13 @@ import time
 import zipfile
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .artifact.overflow import candidates, plan_overflow
-from .inputs.config import BuildConfig
-from .resolve.depgraph import DistMeta, dependency_graph, marker_environment
-from .resolve.variants import Replacement, variant_table
-from .rules.gpu import GpuDecision
-from .tree.inventory import Inventory
-
-if TYPE_CHECKING:
-    from .fit import OverflowOutcome
+from ..artifact.overflow import OverflowOutcome, candidates, plan_overflow
+from ..inputs.config import BuildConfig
+from ..resolve.depgraph import DistMeta, dependency_graph, marker_environment
+from ..resolve.variants import Replacement, variant_table
+from ..rules.gpu import GpuDecision
+from ..tree.inventory import Inventory
 
 
 def payload_dists(inv: Inventory, final: Mapping[str, int]) -> list[tuple[str, str, str, list[str]]]:

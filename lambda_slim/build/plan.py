@@ -1,7 +1,7 @@
 """Planning a build: resolve -> install -> inventory -> the rules' plan -> native audit.
 
 Shared by a real build, ``--dry-run`` and ``lambda-slim trace``; nothing in the tree is
-changed here (the plan is applied by :mod:`lambda_slim.build`). The work folder lives in the
+changed here (the plan is applied by :mod:`lambda_slim.build.job`). The work folder lives in the
 cache (same filesystem as the wheels) and is always removed.
 """
 
@@ -15,24 +15,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import function as fn_pkg
-from .errors import NativeError
-from .inputs.config import BuildConfig
-from .inputs.requirements import Requirements
-from .native.borrow import Borrowed, satisfy_from_layer
-from .native.closure import audit_natives, closure_error
-from .native.elf import NativeFile, audit, scan_native
-from .progress import Progress
-from .resolve.install import Resolution, install, resolve
-from .resolve.variants import Variant
-from .rules import PruneContext
-from .rules.gpu import GpuDecision
-from .rules.plan import make_plan, unmatched_keeps
-from .target.proc import Runner
-from .target.syslibs import runtime_syslibs
+from ..errors import NativeError
+from ..inputs.config import BuildConfig
+from ..inputs.requirements import Requirements
+from ..native.borrow import Borrowed, satisfy_from_layer
+from ..native.closure import audit_natives, closure_error
+from ..native.elf import NativeFile, audit, scan_native
+from ..progress import Progress
+from ..resolve.install import Resolution, install, resolve
+from ..resolve.variants import Variant
+from ..rules import PruneContext
+from ..rules.gpu import GpuDecision
+from ..rules.plan import make_plan, unmatched_keeps
+from ..target.proc import Runner
+from ..target.syslibs import runtime_syslibs
 from .tools import Tools
-from .tree.function import FunctionTree
-from .tree.inventory import UNOWNED, Inventory, read_inventory
-from .tree.staging import PlanEntry, Staging, remove_tree
+from ..tree.function import FunctionTree
+from ..tree.inventory import UNOWNED, Inventory, read_inventory
+from ..tree.staging import PlanEntry, Staging, remove_tree
 
 
 @contextlib.contextmanager

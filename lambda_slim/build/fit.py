@@ -23,22 +23,30 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .artifact.overflow import OverflowPlan, apply_overflow, candidates, lambda_start_code, plan_overflow
-from .errors import NativeError, VerifyError
-from .inputs.config import BuildConfig
-from .native.borrow import Borrowed, satisfy_from_layer
-from .native.closure import ClosureResult, closure_error
-from .native.elf import NativeFile
-from .options import over_budget_options, payload_dists
-from .progress import Progress
-from .resolve.install import Resolution
-from .rules.gpu import GpuDecision
-from .target.measure import INIT_LIMIT_MS, PEAK_RSS_CODE, parse_measure
-from .target.proc import Runner, tail
-from .target.python import Interpreter, TargetPython
-from .target.sandbox import LAYER_DIR, Sandbox, make_sandbox, sandbox_unavailable
-from .target.syslibs import SystemLibraries, runtime_syslibs
-from .tree.inventory import Inventory, walk
+from ..artifact.overflow import (
+    OverflowOutcome,
+    OverflowPlan,
+    StartRun,
+    apply_overflow,
+    candidates,
+    lambda_start_code,
+    plan_overflow,
+)
+from ..errors import NativeError, VerifyError
+from ..inputs.config import BuildConfig
+from ..native.borrow import Borrowed, satisfy_from_layer
+from ..native.closure import ClosureResult, closure_error
+from ..native.elf import NativeFile
+from .alternatives import over_budget_options, payload_dists
+from ..progress import Progress
+from ..resolve.install import Resolution
+from ..rules.gpu import GpuDecision
+from ..target.measure import INIT_LIMIT_MS, PEAK_RSS_CODE, parse_measure
+from ..target.proc import Runner, tail
+from ..target.python import Interpreter, TargetPython
+from ..target.sandbox import LAYER_DIR, Sandbox, make_sandbox, sandbox_unavailable
+from ..target.syslibs import SystemLibraries, runtime_syslibs
+from ..tree.inventory import Inventory, walk
 
 #: Started as ``python -I -S -B -c CODE ARGS``: Lambda's sys.path setup for the layer (which
 #: runs the overflow .pth), then the imports, timed from before the setup.
@@ -69,37 +77,6 @@ try:
 finally:
     print("\n@@LAMBDA_SLIM_STARTUP@@" + json.dumps(sorted({m.partition(".")[0] for m in sys.modules})))
 """
-
-
-@dataclass(frozen=True)
-class StartRun:
-    init_ms: float
-    max_rss_bytes: int
-    overflow_state: str
-
-
-@dataclass
-class OverflowOutcome:
-    plan: OverflowPlan
-    environment: str
-    startup: list[str] | None
-    before: StartRun | None = None
-    after: StartRun | None = None
-    samples_before: list[float] = field(default_factory=list)
-    samples_after: list[float] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, object]:
-        d = self.plan.to_json()
-        d.update({
-            "environment": self.environment, "startup_modules": self.startup,
-            "init_ms_without": self.before.init_ms if self.before else None,
-            "init_ms_with": self.after.init_ms if self.after else None,
-            "samples_ms_without": self.samples_before, "samples_ms_with": self.samples_after,
-            "max_rss_bytes_with": self.after.max_rss_bytes if self.after else None,
-            "verified": self.after is not None and self.after.overflow_state == "unpacked",
-        })
-        return d
 
 
 class _Starter:
