@@ -17,9 +17,10 @@ from pathlib import Path
 
 from ..artifact.overflow import OverflowOutcome, candidates, plan_overflow
 from ..inputs.config import BuildConfig
-from ..resolve.depgraph import DistMeta, dependency_graph, marker_environment
+from ..resolve.depgraph import DistMeta, dependency_graph
 from ..resolve.variants import Replacement, variant_table
 from ..rules.gpu import GpuDecision
+from ..target.runtimes import Target
 from ..tree.inventory import Inventory
 
 
@@ -42,7 +43,7 @@ def payload_dists(inv: Inventory, final: Mapping[str, int]) -> list[tuple[str, s
 
 
 def _exclusive_bytes(inv: Inventory, final: Mapping[str, int], requested: Collection[str],
-                     python: tuple[int, int], machine: str) -> list[tuple[str, int, list[str]]]:
+                     target: Target) -> list[tuple[str, int, list[str]]]:
     """Per requested distribution: the bytes of it and of what only it needs (what a second
     function could take out of this layer)."""
     metas = []
@@ -54,7 +55,7 @@ def _exclusive_bytes(inv: Inventory, final: Mapping[str, int], requested: Collec
         reqs = tuple(ln.split(":", 1)[1].strip() for ln in text.splitlines()
                      if ln.startswith("Requires-Dist:"))
         metas.append(DistMeta(d.name, d.version, reqs))
-    env = marker_environment(python, machine)
+    env = target.marker_environment()
     by_owner: dict[str, int] = {}
     for rel, size in final.items():
         o = inv.owner.get(rel)
@@ -113,8 +114,7 @@ def over_budget_options(
                          f"{plan.after_bytes:,} bytes ({'fits' if plan.fits else 'still over'}); "
                          f"needs {plan.ephemeral.needed_bytes:,} bytes of /tmp; unpacking took "
                          f"{unpack_ms:.0f} ms here (added to init time)")})
-    for name, size, only in _exclusive_bytes(inv, final, requested, config.target.runtime.python,
-                                             config.target.machine)[:3]:
+    for name, size, only in _exclusive_bytes(inv, final, requested, config.target)[:3]:
         opts.append({"option": "second function", "bytes": size,
                      "how": f"move {name} to another function",
                      "detail": f"{name} and what only it needs ({', '.join(only)})"})

@@ -17,7 +17,7 @@ from packaging.markers import InvalidMarker, Marker, UndefinedComparison, Undefi
 from packaging.utils import canonicalize_name
 
 from ..errors import InputError
-from ..target.runtimes import target_environment
+from ..target.runtimes import Target, python_target
 
 Machine = Literal["x86_64", "aarch64"]
 Kind = Literal["uv.lock", "pylock.toml", "poetry.lock", "Pipfile.lock", "pyproject.toml"]
@@ -30,22 +30,19 @@ class LockTarget:
 
     python: tuple[int, int]
     machine: Machine
-    #: Lambda does not promise a patch release; ``.0`` judges ``python_full_version`` markers for
-    #: the minor version (override when you know better).
-    python_patch: int = 0
+
+    @property
+    def target(self) -> Target:
+        """The runtime target whose :meth:`~Target.marker_environment` judges the lock."""
+        return python_target(self.python, self.machine)
 
     @property
     def python_version(self) -> str:
-        return f"{self.python[0]}.{self.python[1]}"
+        return self.target.marker_environment()["python_version"]
 
     @property
     def python_full_version(self) -> str:
-        return f"{self.python_version}.{self.python_patch}"
-
-    def environment(self) -> dict[str, str]:
-        """The PEP 508 marker environment of the target (kernel fields empty: not documented)."""
-        env = target_environment(self.machine, self.python, self.python_full_version)
-        return {**env, "platform_release": "", "platform_version": "", "extra": ""}
+        return self.target.marker_environment()["python_full_version"]
 
 
 @dataclass(frozen=True)
@@ -132,7 +129,7 @@ def judge(marker: str | Marker | None, target: LockTarget, where: str,
         m = marker if isinstance(marker, Marker) else Marker(marker)
     except InvalidMarker as exc:
         raise InputError(f"{where}: malformed marker {marker!r}: {exc}") from None
-    env = target.environment()
+    env = target.target.marker_environment()
     try:
         for extra in ("", *sorted(canonicalize_name(e) for e in extras)):
             env["extra"] = extra

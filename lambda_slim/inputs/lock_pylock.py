@@ -108,8 +108,7 @@ def _holds(entry: _Entry, target: LockTarget, extras: frozenset[str], groups: fr
             f"{where}: marker {entry.marker!r} uses `extras`/`dependency_groups`, which needs "
             "packaging 26.1 or newer to judge.",
             hint="pip install -U 'packaging>=26.1' in lambda-slim's environment.")
-    env: dict[str, str | frozenset[str]] = dict(target.environment())
-    env.pop("extra")
+    env: dict[str, str | frozenset[str]] = dict(target.target.marker_environment())
     env.update(extras=extras, dependency_groups=groups)
     return Marker(entry.marker).evaluate(env, context="lock_file")  # type: ignore[arg-type,call-arg]
 

@@ -17,7 +17,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from ..errors import InputError
-from ..resolve.depgraph import DistMeta, dependency_graph, marker_environment
+from ..resolve.depgraph import DistMeta, dependency_graph
 from ..resolve.variants import VARIANTS
 from ..suggest import did_you_mean
 from ..target.runtimes import RUNTIME_PROVIDED
@@ -126,7 +126,7 @@ def explain(rep: LayerReport, name: str, limit: int = 10) -> Why:
     requires: dict[str, list[str]] = {canonicalize_name(k): list(v)
                                       for k, v in rep.requires.items()}
     lines = list(rep.requirement_lines)
-    env = marker_environment(rep.target.runtime.python, rep.target.machine)
+    env = rep.target.marker_environment()
     dists = [DistMeta(k, rows[k].version, tuple(requires.get(k, ()))) for k in rows]
     roots = _roots(lines)
     reach, rev = dependency_graph(dists, lines, env)

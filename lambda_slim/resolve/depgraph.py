@@ -18,8 +18,6 @@ from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from .markers import target_environment
-
 
 @dataclass(frozen=True)
 class DistMeta:
@@ -28,11 +26,6 @@ class DistMeta:
     name: str
     version: str
     requires: tuple[str, ...]
-
-
-def marker_environment(python: tuple[int, int], machine: str) -> dict[str, str]:
-    """PEP 508 marker values of a Lambda Python runtime (CPython on Linux)."""
-    return target_environment(machine, python, f"{python[0]}.{python[1]}.0")
 
 
 def applicable(req: Requirement, env: Mapping[str, str], extras: Iterable[str]) -> bool:

@@ -30,7 +30,7 @@ from ..target.python import Interpreter
 from ..target.runtimes import Target
 from . import wheelcache
 from .explain import resolve_error
-from .markers import pip_command, target_environment
+from .markers import pip_command
 from .substitute import locked_originals, resolve_variants
 from .unpack import unpack_wheels
 from .variants import Replacement, Variant, replacement_from_json
@@ -146,7 +146,7 @@ def _pip_download(
     runner: Runner, env: Mapping[str, str], links: Path | None,
 ) -> list[ResolvedWheel]:
     with tempfile.TemporaryDirectory(prefix="download-", dir=cache_dir) as tmp:
-        markers = target_environment(target.machine, target.runtime.python)
+        markers = target.marker_environment()
         cmd = [
             *pip_command(str(interp.path), markers), "download", "--disable-pip-version-check",
             "--no-input", "--progress-bar", "off", *target_pip_args(target),
@@ -202,7 +202,7 @@ def original_requires(
         report = Path(tmp) / "report.json"
         req = Path(tmp) / "requirements.txt"
         req.write_text("\n".join([*opts, f"{name}=={version}"]) + "\n")
-        markers = target_environment(target.machine, target.runtime.python)
+        markers = target.marker_environment()
         cmd = [
             *pip_command(str(interp.path), markers), "install", "--dry-run", "--no-deps",
             "--ignore-installed", "--disable-pip-version-check", "--no-input", "--quiet",

@@ -20,29 +20,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from ..target.runtimes import TARGET_KEYS, target_environment
-
-__all__ = ["BOOTSTRAP", "TARGET_KEYS", "pip_command", "target_environment"]
+__all__ = ["BOOTSTRAP", "pip_command"]
 
 #: Runs as ``python -c BOOTSTRAP ENV_JSON pip-args...``; kept free of anything but stdlib and
 #: pip so it works in any interpreter that has pip.
 BOOTSTRAP = r"""
-import json, platform, runpy, sys
+import json, runpy, sys
 target = json.loads(sys.argv[1])
 sys.argv = ["pip", *sys.argv[2:]]
 from pip._vendor.packaging import markers
 _host = markers.default_environment
-if "python_full_version" not in target:
-    same = "%d.%d" % sys.version_info[:2] == target["python_version"]
-    full = platform.python_version() if same else target["python_version"] + ".0"
-    target["python_full_version"] = target["implementation_version"] = full
-def default_environment():
-    env = dict(_host())
-    env.update(target)
-    return env
-markers.default_environment = default_environment
-probe = 'platform_machine == "%s" and python_version == "%s" and sys_platform == "linux"' % (
-    target["platform_machine"], target["python_version"])
+markers.default_environment = lambda: {**_host(), **target}
+probe = " and ".join('%s == "%s"' % kv for kv in sorted(target.items()))
 if not markers.Marker(probe).evaluate():
     sys.stderr.write("lambda-slim: could not point pip's environment markers at the target\n")
     sys.exit(3)
@@ -51,7 +40,8 @@ runpy.run_module("pip", run_name="__main__", alter_sys=True)
 """
 
 
-def pip_command(python: str, environment: Mapping[str, str]) -> list[str]:
-    """argv prefix running ``python -m pip`` with markers judged for ``environment``;
-    append pip's own arguments (``download ...``)."""
-    return [python, "-c", BOOTSTRAP, json.dumps(dict(environment), sort_keys=True)]
+def pip_command(python: str, markers: Mapping[str, str]) -> list[str]:
+    """argv prefix running ``python -m pip`` with markers judged for ``markers`` (every
+    variable: :meth:`~lambda_slim.target.runtimes.Target.marker_environment`, so nothing of
+    the machine running pip leaks in); append pip's own arguments (``download ...``)."""
+    return [python, "-c", BOOTSTRAP, json.dumps(dict(markers), sort_keys=True)]

@@ -23,7 +23,7 @@ from packaging.utils import canonicalize_name
 from ..errors import ResolveError
 from ..inputs.requirements import read_requirements
 from ..target.runtimes import Target
-from .depgraph import DistMeta, marker_environment, orphaned_pins, wheel_meta
+from .depgraph import DistMeta, orphaned_pins, wheel_meta
 from .variants import Replacement, Variant, rewrite_requirements, transitive_plan
 
 #: ``download(requirements_file) -> [(canonical name, version, wheel path), ...]``
@@ -97,10 +97,9 @@ def _finish(
     declined: list[Replacement], table: Mapping[str, Variant], target: Target, work: Path,
     download: Download, original_requires: OriginalRequires | None,
 ) -> VariantOutcome:
-    python = target.runtime.python
     roots = list(read_requirements(req_file).lines)
     metas = _metas(wheels)
-    plan = transitive_plan(metas, roots, table, target.machine, python)
+    plan = transitive_plan(metas, roots, table, target)
     if plan.extra_requirements:
         for attempt, lines in enumerate((plan.extra_requirements, plan.loose_requirements)):
             extra = work / f"with-variants-{attempt}.txt"
@@ -120,7 +119,7 @@ def _finish(
             wheels, roots = more, [*roots, *lines]
             break
         metas = _metas(wheels)
-        plan = transitive_plan(metas, roots, table, target.machine, python)
+        plan = transitive_plan(metas, roots, table, target)
     drop = set(plan.drop)
     replaced = {r.original: r.variant for r in plan.replacements}
     dropped = {n: (f"replaced by {replaced[n]}" if n in replaced
@@ -131,7 +130,7 @@ def _finish(
     orphans: dict[str, str] = {}
     if original_requires is not None and done:
         kept_metas = [m for m in metas if m.name not in drop]
-        env = marker_environment(python, target.machine)
+        env = target.marker_environment()
         needs: dict[str, Sequence[str]] = {}
         for r in done:
             try:

@@ -23,7 +23,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..errors import InputError, ResolveError
-from .depgraph import DistMeta, dependency_graph, marker_environment, orphans_of
+from ..target.runtimes import Target
+from .depgraph import DistMeta, dependency_graph, orphans_of
 
 #: Wheel machine tags (``uname -m`` spelling) Lambda runs on.
 ALL_MACHINES = frozenset({"x86_64", "aarch64"})
@@ -252,8 +253,7 @@ def transitive_plan(
     dists: Sequence[DistMeta],
     roots: Sequence[str],
     table: Mapping[str, Variant],
-    machine: str,
-    python: tuple[int, int],
+    target: Target,
 ) -> TransitivePlan:
     """Plan for originals that are in the resolution only as someone else's dependency.
 
@@ -262,7 +262,8 @@ def transitive_plan(
     original and whatever only it required are dropped. A variant already in the set must
     satisfy every dependent's specifier on the original, else :class:`ResolveError`.
     """
-    env = marker_environment(python, machine)
+    env = target.marker_environment()
+    machine = target.machine
     names = {d.name: d for d in dists}
     _reach, rev = dependency_graph(dists, roots, env)
     extra: list[str] = []

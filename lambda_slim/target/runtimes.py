@@ -76,6 +76,38 @@ class Target:
                 tags.append(f"{legacy}_{self.machine}")
         return tags
 
+    def marker_environment(self) -> dict[str, str]:
+        """The PEP 508 marker environment of the Lambda runtime: every variable, the one
+        definition pip's bootstrap, the lock readers, variants, over-budget options and ``why``
+        all judge markers with (none may fall back to the build machine's values).
+
+        Values Lambda leaves unknowable are fixed so that every build machine judges alike:
+
+        - ``python_full_version`` / ``implementation_version``: ``X.Y.0``. AWS names the
+          runtime by minor version only and moves the patch release with runtime updates
+          ("Lambda runtimes", AWS docs); ``X.Y.0`` is what pip's own ``--python-version X.Y``
+          judges ``Requires-Python`` with (pip's ``TargetPython`` pads the version with zeros)
+          and what uv assumes for ``--python-version X.Y`` ("the minimum patch version").
+        - ``platform_release`` / ``platform_version`` (the kernel's ``uname -r`` / ``-v``):
+          empty. Lambda documents no kernel, and the build machine's kernel would make the
+          same lock judge differently on a laptop and in CI. An empty string is falsy for a
+          marker asking for a particular kernel, as for an unknown one.
+        """
+        full = f"{self.runtime.python[0]}.{self.runtime.python[1]}.0"
+        return {
+            "implementation_name": "cpython",
+            "implementation_version": full,
+            "os_name": "posix",
+            "platform_machine": self.machine,
+            "platform_python_implementation": "CPython",
+            "platform_release": "",
+            "platform_system": "Linux",
+            "platform_version": "",
+            "python_full_version": full,
+            "python_version": self.runtime.python_str,
+            "sys_platform": "linux",
+        }
+
     def describe(self) -> str:
         g = ".".join(map(str, self.glibc))
         return f"{self.runtime.name} {self.arch} ({self.runtime.os}, glibc {g})"
@@ -113,33 +145,10 @@ def parse_target(runtime: str, arch: str) -> Target:
     return Target(rt, arch)
 
 
-#: Marker variables set for the target. ``platform_release``/``platform_version`` (the
-#: kernel) are left as pip's machine reports them: Lambda documents no kernel version.
-TARGET_KEYS = (
-    "implementation_name", "implementation_version", "os_name", "platform_machine",
-    "platform_python_implementation", "platform_system", "python_full_version",
-    "python_version", "sys_platform",
-)
-
-
-def target_environment(machine: str, python: tuple[int, int],
-                       full_version: str | None = None) -> dict[str, str]:
-    """Marker values of CPython ``python`` on Lambda's Linux for ELF machine ``machine``.
-
-    ``full_version`` (``3.11.9``) is the build interpreter's own when it has the target's
-    ``X.Y``; without it the bootstrap keeps the running interpreter's full version when its
-    ``X.Y`` matches and uses ``X.Y.0`` otherwise (Lambda does not pin a patch release).
-    """
-    v = f"{python[0]}.{python[1]}"
-    env = {
-        "implementation_name": "cpython",
-        "os_name": "posix",
-        "platform_machine": machine,
-        "platform_python_implementation": "CPython",
-        "platform_system": "Linux",
-        "python_version": v,
-        "sys_platform": "linux",
-    }
-    if full_version is not None:
-        env["python_full_version"] = env["implementation_version"] = full_version
-    return env
+def python_target(python: tuple[int, int], machine: str) -> Target:
+    """The target of CPython ``python`` on ELF ``machine``, also for a Python Lambda does not
+    run (a lock file's ``requires-python`` is checked against the version asked for): such a
+    runtime has no OS or glibc, only its markers."""
+    name = f"python{python[0]}.{python[1]}"
+    runtime = RUNTIMES.get(name) or Runtime(name, python, "not a Lambda runtime", (0, 0))
+    return Target(runtime, {m: a for a, m in ARCHES.items()}[machine])

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from lambda_slim.inputs.lock_model import judge
+from lambda_slim.inputs.locks import lock_target
 from lambda_slim.inputs.requirements import read_requirements
 from lambda_slim.resolve.install import resolve
-from lambda_slim.resolve.markers import pip_command, target_environment
+from lambda_slim.resolve.markers import pip_command
 from lambda_slim.target.proc import run
 from lambda_slim.target.python import Interpreter
 from lambda_slim.target.runtimes import parse_target
@@ -77,19 +79,39 @@ def test_python_version_markers_follow_the_target_not_the_running_python(tmp_pat
 
 
 def test_bootstrap_sets_every_target_marker() -> None:
-    """What pip itself reports as its marker environment (`pip inspect`) under the bootstrap."""
-    env = target_environment("aarch64", (3, 12))
-    out = subprocess.run([*pip_command(sys.executable, env), "inspect", "--local"],
-                         capture_output=True, text=True, check=True)
-    seen = json.loads(out.stdout)["environment"]
-    assert seen["platform_machine"] == "aarch64" and seen["python_version"] == "3.12"
-    assert seen["sys_platform"] == "linux" and seen["platform_system"] == "Linux"
-    assert seen["implementation_name"] == "cpython" and seen["os_name"] == "posix"
-    assert seen["python_full_version"] == seen["implementation_version"] == "3.12.0"
-    same = target_environment("x86_64", sys.version_info[:2])
-    out = subprocess.run([*pip_command(sys.executable, same), "inspect", "--local"],
-                         capture_output=True, text=True, check=True)
-    import platform
+    """What pip itself reports as its marker environment (`pip inspect`) under the bootstrap:
+    the target's, also for the running interpreter's own X.Y (no patch release or kernel of
+    this machine leaks in)."""
+    for target in (parse_target("python3.12", "arm64"),
+                   parse_target(f"python{sys.version_info[0]}.{sys.version_info[1]}", "x86_64")):
+        env = target.marker_environment()
+        out = subprocess.run([*pip_command(sys.executable, env), "inspect", "--local"],
+                             capture_output=True, text=True, check=True)
+        seen = json.loads(out.stdout)["environment"]
+        assert {k: seen[k] for k in env} == env
+        assert seen["python_full_version"] == seen["implementation_version"] == (
+            env["python_version"] + ".0")
 
-    assert json.loads(out.stdout)["environment"]["python_full_version"] == (
-        platform.python_version())
+
+def test_pip_and_the_lock_reader_judge_markers_alike(tmp_path: Path) -> None:
+    """Real pip resolving a wheel whose dependencies carry machine, patch-release and kernel
+    markers installs exactly the ones the lock reader judges true for the same target, for
+    the running interpreter's own X.Y (where pip's host values used to leak in) and another."""
+    deps = {"idna": 'platform_machine == "aarch64"', "attrs": 'platform_machine == "x86_64"',
+            "six": 'python_full_version >= "{v}.1"', "packaging": 'python_full_version < "{v}.1"',
+            "tomli": 'platform_release == ""', "iniconfig": 'platform_release != ""'}
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    for runtime, arch in ((f"python{here}", "arm64"), ("python3.12", "x86_64")):
+        target = parse_target(runtime, arch)
+        v = target.runtime.python_str
+        house = tmp_path / runtime / arch
+        reqs = tuple(f"{n}; {m.format(v=v)}" for n, m in deps.items())
+        make_wheel(house, "markdep", "1.0", {"markdep/__init__.py": ""}, requires=reqs)
+        req = house / "requirements.txt"
+        req.write_text(f"--find-links {house}\nmarkdep\n")
+        by_pip = _resolved(req, runtime, arch, tmp_path / "cache") - {"markdep"}
+        lock = lock_target(target)
+        by_lock = {n for n, m in deps.items() if judge(m.format(v=v), lock, "test")}
+        assert by_pip == by_lock, (runtime, arch, by_pip, by_lock)
+        assert ("idna" in by_pip) == (arch == "arm64") and "packaging" in by_pip
+        assert "tomli" in by_pip and not {"six", "iniconfig"} & by_pip

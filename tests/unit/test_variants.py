@@ -5,15 +5,17 @@ from pathlib import Path
 import pytest
 
 from lambda_slim.errors import InputError, ResolveError
-from lambda_slim.resolve.depgraph import DistMeta, marker_environment, orphaned_pins
+from lambda_slim.resolve.depgraph import DistMeta, orphaned_pins
 from lambda_slim.resolve.variants import (
     VARIANTS,
     rewrite_requirement,
     transitive_plan,
     variant_table,
 )
+from lambda_slim.target.runtimes import parse_target
 
 TABLE = variant_table()
+X86 = parse_target("python3.12", "x86_64")
 
 
 def test_every_row_is_sourced_and_named_canonically() -> None:
@@ -66,8 +68,7 @@ NCCL = DistMeta("nvidia-nccl-cu13", "2.28.0", ())
 
 
 def test_transitive_original_first_gets_the_variant_pinned_to_its_version() -> None:
-    plan = transitive_plan(_graph(APP, XGB, NUMPY, SCIPY, NCCL), ["app"], TABLE, "x86_64",
-                           (3, 12))
+    plan = transitive_plan(_graph(APP, XGB, NUMPY, SCIPY, NCCL), ["app"], TABLE, X86)
     assert plan.extra_requirements == ("xgboost-cpu==3.4.1",)
     assert plan.drop == ()
     assert plan.replacements[0].via == "dependency of app"
@@ -76,7 +77,7 @@ def test_transitive_original_first_gets_the_variant_pinned_to_its_version() -> N
 def test_transitive_then_original_and_its_own_deps_are_dropped() -> None:
     cpu = DistMeta("xgboost-cpu", "3.4.1", ("numpy", "scipy"))
     plan = transitive_plan(_graph(APP, XGB, NUMPY, SCIPY, NCCL, cpu),
-                           ["app", "xgboost-cpu==3.4.1"], TABLE, "x86_64", (3, 12))
+                           ["app", "xgboost-cpu==3.4.1"], TABLE, X86)
     assert plan.extra_requirements == ()
     assert plan.drop == ("nvidia-nccl-cu13", "xgboost")  # scipy stays: the variant needs it
     assert plan.replacements[0].version == "3.4.1"
@@ -87,12 +88,12 @@ def test_variant_that_does_not_satisfy_the_dependent_is_refused() -> None:
     cpu = DistMeta("xgboost-cpu", "3.4.1", ())
     with pytest.raises(ResolveError, match="app requires xgboost>=4"):
         transitive_plan([app, DistMeta("xgboost", "4.0", ()), cpu], ["app", "xgboost-cpu"],
-                        TABLE, "x86_64", (3, 12))
+                        TABLE, X86)
 
 
 def test_no_variants_means_no_plan() -> None:
     plan = transitive_plan(_graph(APP, XGB, NUMPY, SCIPY, NCCL), ["app"],
-                           variant_table(enabled=False), "x86_64", (3, 12))
+                           variant_table(enabled=False), X86)
     assert plan.extra_requirements == () and plan.drop == ()
 
 
@@ -101,7 +102,7 @@ def test_pip_compile_pin_orphaned_by_the_variant() -> None:
     cpu = DistMeta("xgboost-cpu", "3.4.1", ("numpy", "scipy"))
     dists = [cpu, NUMPY, SCIPY, NCCL]
     roots = ["xgboost-cpu==3.4.1", "numpy==2.3.0", "scipy==1.16.0", "nvidia-nccl-cu13==2.28.0"]
-    env = marker_environment((3, 12), "x86_64")
+    env = X86.marker_environment()
     assert orphaned_pins(dists, roots, {"xgboost": XGB.requires}, env) == {"nvidia-nccl-cu13"}
     # numpy is wanted by the original too, but the variant still requires it
     assert orphaned_pins(dists, roots, {}, env) == set()
