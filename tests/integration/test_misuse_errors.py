@@ -47,7 +47,7 @@ def test_build_verbose_shows_the_traceback(tmp_path: Path, monkeypatch: pytest.M
 def test_exit_codes_documented_in_help_and_readme(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    readme = (Path(__file__).parents[2] / "docs" / "exit-codes.md").read_text()
     for code in (EXIT_INTERNAL, EXIT_TERMINATED):
         assert f"{code:>3}  {EXIT_CODES[code][:20]}" in out
         assert f"| {code} |" in readme
