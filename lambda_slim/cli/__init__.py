@@ -20,21 +20,19 @@ import click
 
 from .. import __version__
 from ..errors import (
-    EXIT_CODES,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
     LambdaSlimError,
     Terminated,
 )
+from .exits import exit_code_help
 from .render import console, err_console, render_error, render_internal
-
-EXIT_CODE_HELP = "\n".join(f"  {code:>3}  {text}" for code, text in EXIT_CODES.items())
 
 
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog="\b\nExit codes:\n" + EXIT_CODE_HELP,
+    epilog=exit_code_help(),
 )
 @click.version_option(__version__, prog_name="lambda-slim")
 def main_group() -> None:

@@ -26,6 +26,7 @@ from ..rules import RULES
 from ..target.python import env_snapshot
 from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
 from . import main_group
+from .exits import exit_code_help
 from .options import (
     arch_option,
     json_option,
@@ -69,12 +70,7 @@ Examples:
 Outputs: the zip (a layer: everything under python/; a function: at its root), its
 removal manifest (<zip name>.manifest.json), with --json the versioned report and with
 --html the self-contained HTML report (treemap of where the bytes go).
-Exit codes: 0 ok, 1 over budget (zip still written), 2 bad input (also:
-an output naming an input or not writable, checked before any work),
-3 no wheel for the target (or a spoiled cached wheel), 4 native file
-can't run on the target, 5 verification failed, 6 tool missing,
-70 internal error (please report; -v shows the traceback),
-130 interrupted, 143 terminated (SIGTERM; temp files removed).""",
+""" + exit_code_help("build"),
 )
 @requirements_argument
 @click.option("--group", "groups", multiple=True, metavar="NAME",

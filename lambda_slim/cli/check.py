@@ -24,6 +24,7 @@ from ..check import (
 from ..sizes import DEFAULT_BUDGET, human, parse_size
 from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
 from . import main_group
+from .exits import exit_code_help
 from .options import arch_option, json_option, runtime_option, system_lib_option
 from .render import console, err_console
 
@@ -79,15 +80,7 @@ The target defaults to the manifest's "target" (else {DEFAULT_RUNTIME} / {DEFAUL
 \b
 In GitHub Actions (GITHUB_ACTIONS=true) findings are also printed as ::error /
 ::warning annotations and a Markdown table is appended to $GITHUB_STEP_SUMMARY.
-
-\b
-Exit codes:
-    0  within budget (warnings do not fail the gate)
-    1  over budget, or more than 5 layers
-    2  bad usage, or a PATH is unreadable, not a zip, or hostile (unsafe names,
-       duplicates, sizes that do not match the data, zip bombs); nothing is written
-    4  a native file cannot run on the target (wrong architecture, newer glibc,
-       macOS/Windows binary, or it needs a shared library the runtime lacks)""",
+""" + exit_code_help("check"),
 )
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--function", "function", type=click.Path(path_type=Path), default=None,

@@ -13,6 +13,7 @@ from ..errors import EXIT_GROWTH, EXIT_OK
 from ..report.diff import SizeDiff, compare, load_snapshot, markdown, parse_growth, signed
 from ..sizes import human
 from . import main_group
+from .exits import exit_code_help
 from .render import console, err_console
 
 
@@ -46,12 +47,7 @@ Examples:
 \b
 In GitHub Actions ($GITHUB_STEP_SUMMARY set) the Markdown table is also appended
 to the job summary.
-
-\b
-Exit codes:
-  0  compared (and within --fail-on-growth, if given)
-  2  a file is missing, unreadable, or not a report, manifest or zip
-  8  the unzipped size grew by more than --fail-on-growth""",
+""" + exit_code_help("diff"),
 )
 @click.argument("old", type=click.Path(path_type=Path))
 @click.argument("new", type=click.Path(path_type=Path))

@@ -16,6 +16,7 @@ from ..build.guard import check_outputs
 from ..errors import InputError
 from ..publish import DEFAULT_DEADLINE, PublishOutcome, RegionClients, plan_publish, publish
 from . import main_group
+from .exits import exit_code_help
 from .render import console, err_console
 
 #: Seconds per socket connect and per read; botocore retries within --timeout.
@@ -121,18 +122,7 @@ version of the layer already has this zip's CodeSha256, its ARN is printed and
 nothing is published (--force publishes anyway, e.g. for changed metadata).
 Credentials come from the usual AWS chain (AWS_PROFILE, environment, SSO, roles);
 AWS_ENDPOINT_URL or --endpoint-url point it at any S3/Lambda-compatible endpoint.
-
-\b
-Exit codes:
-    0  published, or already up to date, in every region
-    2  bad usage: invalid layer name, region (or an ARN of another region),
-       missing --s3-bucket, --endpoint-url or AWS_MAX_ATTEMPTS unreadable, --json
-       naming the zip; a zip that is unreadable, hostile or empty (checked with
-       check's reader before any AWS call)
-    7  AWS error in at least one region (credentials, access denied, throttling,
-       missing bucket, bucket in another region, no answer within --timeout);
-       the others are still reported
-  130  interrupted (Ctrl-C): one Ctrl-C stops every region at once""",
+""" + exit_code_help("publish"),
 )
 @click.argument("zip_path", metavar="ZIP", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--name", required=True, help="Layer name (letters, digits, - and _; or an ARN).")

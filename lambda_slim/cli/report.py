@@ -14,6 +14,7 @@ from ..report.html import render_html
 from ..report.jsonio import report_from_json
 from ..report.model import LayerReport
 from . import main_group
+from .exits import exit_code_help
 from .render import console, render
 
 
@@ -62,7 +63,7 @@ Examples:
 
 \b
 The page is one self-contained file: no network, no CDN; open it in any browser.
-Exit codes: 0 ok, 2 the report is missing or not a build report.""",
+""" + exit_code_help("report"),
 )
 @click.argument("report_path", metavar="REPORT", type=click.Path(path_type=Path))
 @click.option("--html", "html_out", type=click.Path(path_type=Path), default=None,

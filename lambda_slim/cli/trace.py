@@ -15,6 +15,7 @@ from ..inputs.config import build_config
 from ..report.jsonio import plan_json
 from ..target.python import env_snapshot
 from . import main_group
+from .exits import exit_code_help
 from .options import (
     arch_option,
     json_option,
@@ -40,7 +41,8 @@ Examples:
 Risk: whatever your workload does not exercise may be removed. Give it every
 code path your function uses in production (several --smoke scripts are
 unioned). The build re-runs them on the trimmed layer and rolls the trace
-rule back if anything fails.""",
+rule back if anything fails.
+""" + exit_code_help("trace"),
 )
 @requirements_argument
 @click.option("--smoke", "scripts", multiple=True, required=True, type=click.Path(path_type=Path),

@@ -17,6 +17,7 @@ from ..sizes import human
 from ..target.python import env_snapshot
 from ..target.runtimes import ARCHES, RUNTIMES
 from . import main_group
+from .exits import exit_code_help
 from .render import console, err_console
 from .report import load_report, typed_report
 
@@ -51,10 +52,7 @@ Examples:
   lambda-slim why tzdata report.json                # from a `build --json` report
   lambda-slim why six requirements.txt              # builds (or reuses the cached build)
   lambda-slim why nvidia-nccl-cu12                  # ./requirements.txt
-
-\b
-Exit codes: 0 explained, 2 unknown distribution or unreadable input,
-3 the requirements do not resolve for the target.""",
+""" + exit_code_help("why"),
 )
 @click.argument("name")
 @click.argument("source", required=False, type=click.Path(path_type=Path))
