@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from ..artifact.overflow import (
@@ -37,7 +37,6 @@ from ..inputs.config import BuildConfig
 from ..native.borrow import Borrowed, satisfy_from_layer
 from ..native.closure import ClosureResult, closure_error
 from ..native.elf import NativeFile
-from .alternatives import over_budget_options, payload_dists
 from ..progress import Progress
 from ..resolve.install import Resolution
 from ..rules.gpu import GpuDecision
@@ -47,6 +46,7 @@ from ..target.python import Interpreter, TargetPython
 from ..target.sandbox import LAYER_DIR, Sandbox, make_sandbox, sandbox_unavailable
 from ..target.syslibs import SystemLibraries, runtime_syslibs
 from ..tree.inventory import Inventory, walk
+from .alternatives import over_budget_options, payload_dists
 
 #: Started as ``python -I -S -B -c CODE ARGS``: Lambda's sys.path setup for the layer (which
 #: runs the overflow .pth), then the imports, timed from before the setup.

@@ -17,17 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import function as fn_pkg
 from ..artifact.zipwrite import write_layer_zip
-from .cache import restore_cached, result_key, store_cached, write_sidecars
 from ..errors import LambdaSlimError, ToolMissingError
-from .fit import fit_stage, verify_borrowed
-from .guard import guard_build
 from ..inputs.config import BuildConfig
 from ..inputs.locks import read_dependencies
 from ..inputs.requirements import Requirements
 from ..native.strip import strip_candidates, strip_stage
-from .plan import Planned, plan_tree, timed, workspace
 from ..progress import NullProgress, Progress
 from ..report.jsonio import manifest_extra, manifest_json
 from ..report.model import (
@@ -43,13 +38,18 @@ from ..resolve.variants import Variant, variant_table
 from ..target.proc import Runner
 from ..target.proc import run as default_runner
 from ..target.python import HOST, Isolation
-from .tools import Tools, check_tools
 from ..tree.compile import compile_tree
 from ..tree.inventory import owner_of, walk
 from ..tree.staging import PlanEntry
 from ..verify.diagnose import verify_tree
 from ..verify.probes import VerifyReport, check_loadable
 from ..verify.trace import TraceInfo, identical_files, trace_stage
+from . import function as fn_pkg
+from .cache import restore_cached, result_key, store_cached, write_sidecars
+from .fit import fit_stage, verify_borrowed
+from .guard import guard_build
+from .plan import Planned, plan_tree, timed, workspace
+from .tools import Tools, check_tools
 
 
 def _strip_candidates(config: BuildConfig, planned: Planned) -> list[str]:

@@ -14,7 +14,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import function as fn_pkg
 from ..errors import NativeError
 from ..inputs.config import BuildConfig
 from ..inputs.requirements import Requirements
@@ -29,10 +28,11 @@ from ..rules.gpu import GpuDecision
 from ..rules.plan import make_plan, unmatched_keeps
 from ..target.proc import Runner
 from ..target.syslibs import runtime_syslibs
-from .tools import Tools
 from ..tree.function import FunctionTree
 from ..tree.inventory import UNOWNED, Inventory, read_inventory
 from ..tree.staging import PlanEntry, Staging, remove_tree
+from . import function as fn_pkg
+from .tools import Tools
 
 
 @contextlib.contextmanager
