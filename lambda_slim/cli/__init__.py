@@ -49,7 +49,7 @@ def main_group() -> None:
 def _register() -> None:
     import importlib
 
-    for mod in ("build", "check", "publish", "trace", "report", "diff", "why"):
+    for mod in ("build", "check", "publish", "invoke", "trace", "report", "diff", "why"):
         try:
             importlib.import_module(f"{__name__}.{mod}")
         except ModuleNotFoundError as exc:

@@ -42,6 +42,7 @@ LIB_DIR = "/usr/lib64"
 LAYER_DIR = "/opt/python"
 OPT_LIB = "/opt/lib"
 TASK_DIR = "/var/task"
+RUNTIME_DIR = "/var/runtime"
 #: Environment variables passed through from the caller (they steer the probe, not the host).
 _PASS_THROUGH = ("PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED", "PYTHONUTF8", "PYTHONWARNINGS",
                  "PYTHONFAULTHANDLER", "PYTHONIOENCODING", "SOURCE_DATE_EPOCH")
@@ -140,6 +141,8 @@ class Sandbox:
     paths: tuple[Path, ...] = ()
     extra_ro: tuple[Path, ...] = field(default=())
     name: str = "sandbox"
+    #: the stand-in ``/var/runtime`` (awslambdaric, the SDK, bootstrap.py), mounted read-only
+    runtime_dir: Path | None = None
 
     def bound(self, layer: Path | None, paths: Sequence[Path] = ()) -> Sandbox:
         """A copy that maps ``layer`` and ``paths`` in :meth:`inside` by default."""
@@ -196,6 +199,8 @@ class Sandbox:
             a += ["--ro-bind" if src == layer else "--ro-bind-try", str(src), dst]
         for p in self.extra_ro:
             a += ["--ro-bind", str(p), str(p)]
+        if self.runtime_dir is not None:
+            a += ["--ro-bind", str(self.runtime_dir), RUNTIME_DIR]
         a += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
               "--remount-ro", "/", "--clearenv"]
         child_env = dict(self.lambda_env)

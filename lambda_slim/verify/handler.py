@@ -22,7 +22,9 @@ from ..target.python import Interpreter, TargetPython
 from ..target.sandbox import TASK_DIR, Sandbox
 
 MARK = "@@LAMBDA_SLIM_HANDLER@@"
-_HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+#: ``module.function``, the module possibly under folders (``src/app.handler``: awslambdaric
+#: imports ``src.app``).
+_HANDLER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*/)*[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
 _CODE = r"""
 import importlib, json, sys, traceback
