@@ -8,6 +8,7 @@ import os
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,7 +58,7 @@ def _fn(tmp: Path, code: str = APP, name: str = "app.py") -> Path:
     return src
 
 
-def _invoke(run_cli: RunCli, tmp: Path, *args: str) -> tuple[int, dict[str, object]]:
+def _invoke(run_cli: RunCli, tmp: Path, *args: str) -> tuple[int, dict[str, Any]]:
     out = tmp / "invoke.json"
     code = run_cli("invoke", *args, "--json", str(out))
     return code, json.loads(out.read_text()) if out.exists() else {}
@@ -72,11 +73,11 @@ def test_two_events_one_init_then_a_warm_invoke(tmp_path: Path, tmp_cache: Path,
                         *_events(tmp_path, {"n": 1}, {"n": 2}))
     printed = capsys.readouterr()
     assert code == 0, printed
-    first, second = rep["invocations"]  # type: ignore[misc]
+    first, second = rep["invocations"]
     assert first["response"]["calls"] == 1 and second["response"]["calls"] == 2  # same process
     assert first["init_duration_ms"] is None and second["init_duration_ms"] is None
-    assert rep["init"]["error"] is None and rep["init"]["duration_ms"] > 0  # type: ignore[index]
-    assert "init ran" in rep["init"]["log"]  # type: ignore[index]
+    assert rep["init"]["error"] is None and rep["init"]["duration_ms"] > 0
+    assert "init ran" in rep["init"]["log"]
     r = first["response"]
     assert r["echo"] == {"n": 1} and r["request_id"] == first["request_id"]
     assert r["arn"].startswith("arn:aws:lambda:us-east-1:") and 0 < r["left_ms"] <= 30_000
@@ -98,7 +99,7 @@ def test_raising_handler_exits_5_with_lambdas_error(tmp_path: Path, tmp_cache: P
                         "--timeout", "30", *_events(tmp_path, {"raise": "x"}))
     printed = capsys.readouterr()
     assert code == 5
-    err = rep["invocations"][0]["error"]  # type: ignore[index]
+    err = rep["invocations"][0]["error"]
     assert err["errorType"] == "KeyError" and "no such thing: x" in err["errorMessage"]
     assert any('/var/task/app.py", line' in f for f in err["stackTrace"])
     assert '"errorType": "KeyError"' in printed.out
@@ -112,7 +113,7 @@ def test_import_error_at_init_is_runtime_import_module_error(
     code, rep = _invoke(run_cli, tmp_path, "--function", str(src), "--handler", "app.handler")
     printed = capsys.readouterr()
     assert code == 5
-    err = rep["init"]["error"]  # type: ignore[index]
+    err = rep["init"]["error"]
     assert err["errorType"] == "Runtime.ImportModuleError"
     assert err["errorMessage"] == ("Unable to import module 'app': No module named "
                                    "'not_shipped_anywhere'")
@@ -126,7 +127,7 @@ def test_sleeping_past_timeout_is_task_timed_out_and_the_runtime_restarts(
     code, rep = _invoke(run_cli, tmp_path, "--function", str(src), "--handler", "app.handler",
                         "--timeout", "6", *_events(tmp_path, {"sleep": 30}, {"n": 3}))
     assert code == 5
-    slow, after = rep["invocations"]  # type: ignore[misc]
+    slow, after = rep["invocations"]
     assert slow["error"]["errorType"] == "Sandbox.Timedout"
     assert slow["error"]["errorMessage"].endswith("Task timed out after 6.00 seconds")
     assert 5_900 <= slow["duration_ms"] < 9_000
@@ -143,7 +144,7 @@ def test_handler_in_a_folder_and_a_function_zip(tmp_path: Path, tmp_cache: Path,
         zf.write(src / "src" / "app.py", "src/app.py")
     code, rep = _invoke(run_cli, tmp_path, str(fzip), "--handler", "src/app.handler")
     assert code == 0, rep
-    assert rep["invocations"][0]["response"] == {"where": "/var/task/src/app.py"}  # type: ignore[index]
+    assert rep["invocations"][0]["response"] == {"where": "/var/task/src/app.py"}
 
 
 def _pth_layer(tmp: Path) -> Path:
@@ -165,13 +166,13 @@ def test_a_layer_package_that_relies_on_a_pth_file(tmp_path: Path, tmp_cache: Pa
     code, rep = _invoke(run_cli, tmp_path, "--function", str(src), "--layer-zip",
                         str(_pth_layer(tmp_path)), "--handler", "app.handler")
     assert code == 0, rep
-    assert rep["invocations"][0]["response"] == [42, "yes"]  # type: ignore[index]
+    assert rep["invocations"][0]["response"] == [42, "yes"]
     # the function setting PYTHONPATH skips the layer's site dirs, as on Lambda
     code, rep = _invoke(run_cli, tmp_path, "--function", str(src), "--layer-zip",
                         str(_pth_layer(tmp_path)), "--handler", "app.handler",
                         "--env", "PYTHONPATH=/var/runtime")
     assert code == 5
-    assert rep["init"]["error"]["errorType"] == "Runtime.ImportModuleError"  # type: ignore[index]
+    assert rep["init"]["error"]["errorType"] == "Runtime.ImportModuleError"
 
 
 def test_an_overflow_layer_unpacks_and_serves_the_handler(tmp_path: Path, tmp_cache: Path,
@@ -193,7 +194,7 @@ def test_an_overflow_layer_unpacks_and_serves_the_handler(tmp_path: Path, tmp_ca
     code, rep = _invoke(run_cli, tmp_path, "--function", str(src), "--layer-zip", str(layer),
                         "--handler", "app.handler", "--timeout", "60")
     assert code == 0, rep
-    resp = rep["invocations"][0]["response"]  # type: ignore[index]
+    resp = rep["invocations"][0]["response"]
     assert resp["size"] == len(blob) and resp["from"].startswith("/tmp/")
 
 
@@ -204,7 +205,7 @@ def test_runtime_sdk_override_is_the_sdk_the_handler_sees(tmp_path: Path, tmp_ca
     code, rep = _invoke(run_cli, tmp_path, "--function", str(src), "--handler", "app.handler",
                         "--timeout", "30", "--runtime-sdk", "botocore==1.35.10")
     assert code == 0, rep
-    assert rep["invocations"][0]["response"] == [  # type: ignore[index]
+    assert rep["invocations"][0]["response"] == [
         "1.35.10", "1.35.10", "/var/runtime/botocore/__init__.py"]
 
 
