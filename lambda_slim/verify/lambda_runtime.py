@@ -60,7 +60,7 @@ class FunctionSettings:
     def arn(self) -> str:
         return f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{self.name}"
 
-    def environment(self, api: str) -> dict[str, str]:
+    def variables(self, api: str) -> dict[str, str]:
         """What Lambda adds for this function, then the function's own variables."""
         out = {
             "_HANDLER": self.handler,
@@ -133,7 +133,7 @@ class ExecutionEnvironment:
     def _start(self) -> None:
         self.api.drain()
         iso = runtime_isolation(self.tp.isolation, self.runtime_dir,
-                                self.settings.environment(self.api.address))
+                                self.settings.variables(self.api.address))
         argv = [str(self.tp.interpreter.path), f"{RUNTIME_DIR}/bootstrap.py"]
         launch = iso.wrap(argv, env=child_env(self.tp.env), layer=self.opt_python,
                           paths=[self.task], cwd=self.task)
