@@ -55,7 +55,8 @@ EXIT_TABLE: tuple[ExitCode, ...] = _table(
          "trace": "the preview was printed (and written with --json)",
          "report": "ok",
          "diff": "compared (and within --fail-on-growth, if given)",
-         "why": "explained"}),
+         "why": "explained",
+         "invoke": "the init and every invocation succeeded"}),
     ExitCode(
         EXIT_OVER_BUDGET, "over-budget",
         "over the size budget (build still writes the zip), or more than 5 layers (check)",
@@ -82,7 +83,10 @@ EXIT_TABLE: tuple[ExitCode, ...] = _table(
                   "configuration",
          "report": "the report is missing or not a build report",
          "diff": "a file is missing, unreadable, or not a report, manifest or zip",
-         "why": "unknown distribution or unreadable input"}),
+         "why": "unknown distribution or unreadable input",
+         "invoke": "bad input: a handler that is not module.function, a missing or hostile zip, "
+                   "an event that is not JSON, --env without =, --memory/--timeout outside "
+                   "Lambda's range"}),
     ExitCode(
         EXIT_RESOLVE, "resolve-failed",
         "resolve/install failed: a package has no wheel for the target",
@@ -92,7 +96,8 @@ EXIT_TABLE: tuple[ExitCode, ...] = _table(
         "fetched again, a wheel that breaks its `--hash` pin",
         {"build": "no wheel for the target (or a spoiled cached wheel)",
          "trace": "the requirements do not resolve for the target",
-         "why": "the requirements do not resolve for the target"}),
+         "why": "the requirements do not resolve for the target",
+         "invoke": "no wheel of awslambdaric or the runtime's SDK for the target"}),
     ExitCode(
         EXIT_NATIVE, "native-incompatible",
         "native file cannot run on the target (arch/glibc/Mach-O/PE), in build or check",
@@ -115,7 +120,9 @@ EXIT_TABLE: tuple[ExitCode, ...] = _table(
         {"build": "verification failed: the pruned layer does not import, a smoke script or the "
                   "handler fails, or the peak memory does not fit --memory",
          "why": "with a requirements file: its build failed verification",
-         "trace": "a workload fails on the rule-pruned layer, before any trace pruning"}),
+         "trace": "a workload fails on the rule-pruned layer, before any trace pruning",
+         "invoke": "the function failed: an init error (Runtime.ImportModuleError, ...), a "
+                   "handler error, a timeout (Sandbox.Timedout) or a crash, as Lambda names it"}),
     ExitCode(
         EXIT_TOOL_MISSING, "tool-missing",
         "a required tool is missing (strip, target interpreter with --require-verify; "
@@ -129,7 +136,9 @@ EXIT_TABLE: tuple[ExitCode, ...] = _table(
                   "of the target's architecture",
          "why": "with a requirements file: a tool its build needs is missing",
          "trace": "no interpreter of the target version (or, cross-architecture, no QEMU or "
-                  "no interpreter of the target's architecture)"}),
+                  "no interpreter of the target's architecture)",
+         "invoke": "the sandbox cannot run here, or no interpreter of the target version (or, "
+                   "cross-architecture, no QEMU or interpreter of the target's architecture)"}),
     ExitCode(
         EXIT_AWS, "aws-error",
         "AWS error while publishing (credentials, access, throttling, bucket, name)",

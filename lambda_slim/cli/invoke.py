@@ -17,6 +17,7 @@ from ..target.python import env_snapshot
 from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, parse_target
 from ..verify.lambda_runtime import INIT_LIMIT_S, decode_event
 from . import main_group
+from .exits import exit_code_help
 from .options import arch_option, json_option, runtime_option
 from .render import console, err_console
 
@@ -91,9 +92,8 @@ Examples:
 \b
 The first event is a cold start (its REPORT line has the Init Duration), the
 others are warm invocations of the same process. Responses go to stdout, the
-function's log and the REPORT lines to stderr. Exit 5 when the init or an
-invocation failed (Lambda's errorType/errorMessage/stackTrace are printed),
-6 when the sandbox cannot run here.""",
+function's log and the REPORT lines to stderr; Lambda's errorType, errorMessage
+and stackTrace are printed for a failed init or invocation.""" + exit_code_help("invoke"),
 )
 @click.argument("function_zip", required=False, type=click.Path(path_type=Path),
                 metavar="[FUNCTION.zip]")
