@@ -7,8 +7,9 @@ Files are keyed by the absolute path Lambda gives them: a layer's ``python/…``
 ELF that Python can load directly (extension modules, and any ELF nothing else in the layer
 links), the audit follows the loader breadth-first, like glibc's ``_dl_map_object_deps``:
 a needed name is satisfied by an object already loaded in that chain (by file name or
-DT_SONAME), else searched in DT_RPATH (of the requester and, when it has no DT_RUNPATH, of
-the objects that loaded it), ``LD_LIBRARY_PATH``, then DT_RUNPATH, with ``$ORIGIN`` expanded. A name
+DT_SONAME), else searched in DT_RPATH (when the requester has no DT_RUNPATH: its own, then that
+of each object up the chain that loaded it, skipping objects that have a DT_RUNPATH),
+``LD_LIBRARY_PATH``, then the requester's DT_RUNPATH, with ``$ORIGIN`` expanded. A name
 found nowhere in the layer must be one the runtime provides (``target.syslibs``) or one the
 user declared with ``--system-lib``; anything else is a :class:`Miss`.
 """
@@ -207,14 +208,14 @@ def _search(rel: str, name: str, elfs: Mapping[str, ElfDeps], index: _Index,
     deps = elfs[rel]
     folders: list[str | None] = []
     if not deps.runpath:
-        # DT_RPATH of the requester, then of each object that loaded it (while none of them
-        # has a DT_RUNPATH, which stops the inheritance).
+        # DT_RPATH of the requester, then of each object that loaded it, on up the chain; an
+        # object with DT_RUNPATH has its DT_RPATH ignored but does not stop the walk (glibc
+        # elf/dl-load.c _dl_map_object, elf/get-dynamic-info.h).
         cur: str | None = rel
         while cur is not None:
             cd = elfs[cur]
-            if cd.runpath:
-                break
-            folders += [_expand(e, posixpath.dirname(cur)) for e in cd.rpath]
+            if not cd.runpath:
+                folders += [_expand(e, posixpath.dirname(cur)) for e in cd.rpath]
             cur = parents.get(cur)
     folders += LD_LIBRARY_PATH
     folders += [_expand(e, posixpath.dirname(rel)) for e in deps.runpath]
