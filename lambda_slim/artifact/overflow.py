@@ -71,11 +71,6 @@ class PackedDist:
     files: int
     sha256: str
 
-    def to_json(self) -> dict[str, object]:
-        return {"name": self.name, "version": self.version, "bytes": self.bytes,
-                "archive": f"{FOLDER}/{self.archive}", "archive_bytes": self.archive_bytes,
-                "files": self.files, "sha256": self.sha256}
-
 
 @dataclass(frozen=True)
 class Ephemeral:
@@ -95,11 +90,6 @@ class Ephemeral:
     def recommended_mb(self) -> int:
         """The EphemeralStorage size to configure: the need plus 10% and 64 MB for the app."""
         return max(TMP_DEFAULT_MB, math.ceil(self.needed_bytes * 1.1 / 10**6) + 64)
-
-    def to_json(self) -> dict[str, object]:
-        return {"needed_bytes": self.needed_bytes, "default_mb": TMP_DEFAULT_MB,
-                "max_mb": TMP_MAX_MB, "fits_default": self.fits_default,
-                "recommended_mb": self.recommended_mb}
 
 
 @dataclass(frozen=True)
@@ -121,16 +111,6 @@ class OverflowPlan:
     @property
     def ephemeral(self) -> Ephemeral:
         return Ephemeral(sum(p.bytes for p in self.packed))
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "packed": [p.to_json() for p in self.packed],
-            "excluded": {c.name: c.excluded for c in self.candidates if c.excluded},
-            "before_bytes": self.before_bytes, "after_bytes": self.after_bytes,
-            "budget": self.budget, "fits": self.fits, "compression": self.compression,
-            "archive_bytes": sum(p.archive_bytes for p in self.packed),
-            "ephemeral": self.ephemeral.to_json(),
-        }
 
 
 def candidates(
@@ -331,15 +311,3 @@ class OverflowOutcome:
     samples_before: list[float] = field(default_factory=list)
     samples_after: list[float] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, object]:
-        d = self.plan.to_json()
-        d.update({
-            "environment": self.environment, "startup_modules": self.startup,
-            "init_ms_without": self.before.init_ms if self.before else None,
-            "init_ms_with": self.after.init_ms if self.after else None,
-            "samples_ms_without": self.samples_before, "samples_ms_with": self.samples_after,
-            "max_rss_bytes_with": self.after.max_rss_bytes if self.after else None,
-            "verified": self.after is not None and self.after.overflow_state == "unpacked",
-        })
-        return d

@@ -13,10 +13,12 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ..artifact.overflow import OverflowOutcome, candidates, plan_overflow
 from ..inputs.config import BuildConfig
+from ..report.model import OptionRow
 from ..resolve.depgraph import DistMeta, dependency_graph
 from ..resolve.variants import Replacement, variant_table
 from ..rules.gpu import GpuDecision
@@ -73,31 +75,32 @@ def _exclusive_bytes(inv: Inventory, final: Mapping[str, int], requested: Collec
 
 def over_budget_options(
     config: BuildConfig, inv: Inventory, root: Path, final: Mapping[str, int],
-    requested: Collection[str], gpu: Sequence[GpuDecision], trace: Mapping[str, object],
+    requested: Collection[str], gpu: Sequence[GpuDecision], trace_potential: int | None,
     replacements: Sequence[Replacement], overflow: OverflowOutcome | None, work: Path,
-) -> list[dict[str, object]]:
+) -> list[OptionRow]:
     """What could bring an over-budget layer under budget, ranked by measured bytes saved;
     a container image last."""
     total = sum(final.values())
     over = total - config.budget
-    opts: list[dict[str, object]] = []
+    opts: list[OptionRow] = []
     names = set(inv.dists)
     originals = [v for v in variant_table(config.variant).values() if v.original in names]
     held = [r for r in replacements if r.skipped]
     if (originals and not config.variants) or held:
         who = sorted({v.original for v in originals} | {r.original for r in held})
         size = sum(final[f] for n in who for f in inv.dists[n].files if f in final)
-        opts.append({"option": "variants", "bytes": size, "how": "drop --no-variants / pin a "
-                     "version the variant publishes", "detail": f"{', '.join(who)} hold "
-                     f"{size:,} bytes; their CPU/headless variants are smaller"})
+        opts.append(OptionRow("variants", size, False,
+                              "drop --no-variants / pin a version the variant publishes",
+                              f"{', '.join(who)} hold {size:,} bytes; their CPU/headless "
+                              "variants are smaller"))
     kept = [d for d in gpu if not d.dropped]
     if kept:
-        opts.append({"option": "gpu payloads", "bytes": sum(d.bytes for d in kept),
-                     "how": "replace the package that links them by a CPU build",
-                     "detail": "; ".join(f"{d.name}: {d.reason}" for d in kept)})
-    if "potential_bytes" in trace:
-        opts.append({"option": "trace", "bytes": int(str(trace["potential_bytes"])),
-                     "how": "--trace SCRIPT", "detail": "files the smoke run never touched"})
+        opts.append(OptionRow("gpu payloads", sum(d.bytes for d in kept), False,
+                              "replace the package that links them by a CPU build",
+                              "; ".join(f"{d.name}: {d.reason}" for d in kept)))
+    if trace_potential is not None:
+        opts.append(OptionRow("trace", trace_potential, False, "--trace SCRIPT",
+                              "files the smoke run never touched"))
     if overflow is None:
         cands = candidates(payload_dists(inv, final), final, None)
         plan = plan_overflow(root, cands, total, config.budget, work / "options",
@@ -108,20 +111,18 @@ def over_budget_options(
                 with zipfile.ZipFile(plan.work_dir / p.archive) as zf:
                     zf.extractall(tmp)
             unpack_ms = round((time.perf_counter() - t0) * 1000.0, 1)
-        opts.append({"option": "overflow", "bytes": total - plan.after_bytes,
-                     "how": "--overflow", "detail": (
-                         f"would pack {', '.join(p.name for p in plan.packed) or 'nothing'}; "
-                         f"{plan.after_bytes:,} bytes ({'fits' if plan.fits else 'still over'}); "
-                         f"needs {plan.ephemeral.needed_bytes:,} bytes of /tmp; unpacking took "
-                         f"{unpack_ms:.0f} ms here (added to init time)")})
+        opts.append(OptionRow("overflow", total - plan.after_bytes, False, "--overflow", (
+            f"would pack {', '.join(p.name for p in plan.packed) or 'nothing'}; "
+            f"{plan.after_bytes:,} bytes ({'fits' if plan.fits else 'still over'}); "
+            f"needs {plan.ephemeral.needed_bytes:,} bytes of /tmp; unpacking took "
+            f"{unpack_ms:.0f} ms here (added to init time)")))
     for name, size, only in _exclusive_bytes(inv, final, requested, config.target)[:3]:
-        opts.append({"option": "second function", "bytes": size,
-                     "how": f"move {name} to another function",
-                     "detail": f"{name} and what only it needs ({', '.join(only)})"})
-    opts.sort(key=lambda o: -int(str(o["bytes"])))
-    for o in opts:
-        o["enough"] = int(str(o["bytes"])) >= over
-    opts.append({"option": "container image", "bytes": total, "enough": True,
-                 "how": "package the function as a container image (up to 10 GB)",
-                 "detail": "the last resort: no layer size limit, slower first cold start"})
-    return opts
+        opts.append(OptionRow("second function", size, False,
+                              f"move {name} to another function",
+                              f"{name} and what only it needs ({', '.join(only)})"))
+    opts.sort(key=lambda o: -o.bytes)
+    ranked = [replace(o, enough=o.bytes >= over) for o in opts]
+    ranked.append(OptionRow("container image", total, True,
+                            "package the function as a container image (up to 10 GB)",
+                            "the last resort: no layer size limit, slower first cold start"))
+    return ranked

@@ -38,6 +38,7 @@ from ..native.borrow import Borrowed, satisfy_from_layer
 from ..native.closure import ClosureResult, closure_error
 from ..native.elf import NativeFile
 from ..progress import Progress
+from ..report.model import OptionRow
 from ..resolve.install import Resolution
 from ..rules.gpu import GpuDecision
 from ..target.measure import INIT_LIMIT_MS, PEAK_RSS_CODE, parse_measure
@@ -254,9 +255,9 @@ def borrow_stage(
 def fit_stage(
     config: BuildConfig, interp: Interpreter | None, inv: Inventory, root: Path,
     final: dict[str, int], requested: Collection[str], resolution: Resolution,
-    gpu: Sequence[GpuDecision], trace: Mapping[str, object], env: Mapping[str, str],
+    gpu: Sequence[GpuDecision], trace_potential: int | None, env: Mapping[str, str],
     runner: Runner, work: Path, progress: Progress, timings: dict[str, float], notes: list[str],
-) -> tuple[OverflowOutcome | None, list[dict[str, object]], dict[str, int]]:
+) -> tuple[OverflowOutcome | None, list[OptionRow], dict[str, int]]:
     """After verification: overflow when asked and over budget, then the ranked options if
     still over. Returns (overflow, options, the final sizes)."""
     wanted = set(requested) | {r.variant for r in resolution.replacements if r.skipped is None}
@@ -269,10 +270,10 @@ def fit_stage(
         notes += more
         final = walk(root)
         timings["overflow"] = time.perf_counter() - t0
-    options: list[dict[str, object]] = []
+    options: list[OptionRow] = []
     if sum(final.values()) > config.budget:
         t0 = time.perf_counter()
-        options = over_budget_options(config, inv, root, final, wanted, gpu, trace,
+        options = over_budget_options(config, inv, root, final, wanted, gpu, trace_potential,
                                       resolution.replacements, overflow, work)
         timings["options"] = time.perf_counter() - t0
     return overflow, options, final

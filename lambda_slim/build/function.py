@@ -12,6 +12,7 @@ from pathlib import Path
 from ..artifact.zipread import read_zip_listing
 from ..errors import InputError, VerifyError
 from ..inputs.config import BuildConfig
+from ..report.model import FunctionSummary, HandlerRow, LayerRow
 from ..resolve.install import Resolution
 from ..resolve.project import build_project_wheel, project_dir, with_project
 from ..target.proc import Runner
@@ -102,14 +103,14 @@ def check_handler(config: BuildConfig, fn: FunctionTree, interp: Interpreter, ro
     return res
 
 
-def report(config: BuildConfig, fn: FunctionTree, handler: HandlerResult | None) -> dict[str, object]:
+def report(config: BuildConfig, fn: FunctionTree, handler: HandlerResult | None) -> FunctionSummary:
     """The report's ``function`` section (``budget_bytes`` is what the layers leave)."""
-    return {
-        "source": str(fn.handler_dir), "code_files": len(fn.code_files),
-        "handler": handler.to_json() if handler else None,
-        "layers": [{"path": str(x.path), "unzipped_bytes": x.unzipped_bytes, "dists": list(x.dists)}
-                   for x in fn.layers],
-        "layers_bytes": fn.layers_bytes, "limit_bytes": config.limit,
-        "provided_by_layers": list(fn.provided), "shadowing_layers": list(fn.shadowed),
-        "with_project": config.with_project,
-    }
+    return FunctionSummary(
+        source=str(fn.handler_dir), code_files=len(fn.code_files),
+        handler=HandlerRow(handler.handler, handler.ok, handler.environment, handler.error)
+        if handler else None,
+        layers=tuple(LayerRow(str(x.path), x.unzipped_bytes, x.dists) for x in fn.layers),
+        layers_bytes=fn.layers_bytes, limit_bytes=config.limit,
+        provided_by_layers=fn.provided, shadowing_layers=fn.shadowed,
+        with_project=config.with_project,
+    )

@@ -156,11 +156,11 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
         potential_files=potential.removed_files if potential else None,
         potential_bytes=potential.removed_bytes if potential else None,
     )
-    seen = {"potential_bytes": potential.removed_bytes} if potential else {}
     overflow, options, final_sizes = fit_stage(
         config, tools.native.interpreter if tools.native else None, planned.inventory, root,
         final_sizes,
-        planned.requirements.requested, planned.resolution, planned.gpu, seen, env,
+        planned.requirements.requested, planned.resolution, planned.gpu,
+        potential.removed_bytes if potential else None, env,
         tools.runner, root.parent, progress, timings, notes)
     progress.stage("zip", len(final_sizes))
     with timed(timings, "zip"):
@@ -172,7 +172,7 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
         inventory=planned.inventory, plan=full_plan, verify=vrep, final_sizes=final_sizes,
         compiled_bytes=compiled, archive=archive, trace=trace, timings=timings, notes=notes,
         strip_skipped=strip_skipped, tests_kept=planned.tests_kept, gpu=planned.gpu,
-        overflow=overflow, function=fn_pkg.report(config, fn, handler) if fn else {},
+        overflow=overflow, function=fn_pkg.report(config, fn, handler) if fn else None,
         borrowed=borrowed, lib_sizes=planned.lib_sizes, options=options,
     )
 

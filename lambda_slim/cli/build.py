@@ -20,7 +20,6 @@ from ..inputs.config import (
     build_config,
     layer_names,
 )
-from ..report.jsonio import report_json
 from ..report.model import BuildPlan
 from ..rules import RULES
 from ..target.python import env_snapshot
@@ -255,7 +254,7 @@ def build_cmd(requirements: Path | None, json_path: Path | None, html_out: Path 
             continue
         console.print(render(outcome.report))
         if html_out is not None:
-            write_html(report_json(outcome.report), html_out)
+            write_html(outcome.report, html_out)
             console.print(f"wrote {html_out}")
         if outcome.over_budget:
             worst = max(worst, EXIT_OVER_BUDGET)

@@ -155,11 +155,11 @@ def render(rep: LayerReport, top: int = 25) -> RenderableType:
     fn = rep.function
     if fn is not None:
         if fn.handler:
-            parts.append(Text(f"handler: {fn.handler} imports as Lambda would "
-                              f"({fn.handler_environment})", style="green"))
+            parts.append(Text(f"handler: {fn.handler.handler} imports as Lambda would "
+                              f"({fn.handler.environment})", style="green"))
         if fn.layers:
             parts.append(Text(
-                f"function + {fn.layers} layer(s): {final + fn.layers_bytes:,} of "
+                f"function + {len(fn.layers)} layer(s): {final + fn.layers_bytes:,} of "
                 f"{fn.limit_bytes:,} bytes unzipped; the layers take {fn.layers_bytes:,}, "
                 f"left out as provided: {', '.join(fn.provided_by_layers) or 'nothing'}"))
     if rep.over_budget and rep.over_budget_options:
@@ -211,9 +211,9 @@ def _fit_lines(rep: LayerReport) -> list[RenderableType]:
         out.append(Text(
             f"overflow: packed {packed} into python/.lambda-slim-overflow/; unpacked into /tmp "
             f"at cold start before the first import: needs {human(ov.needed_tmp_bytes)} of /tmp "
-            f"(Lambda's default is {ov.default_tmp_mb} MB"
-            + ("" if ov.fits_default else
-               f"; set EphemeralStorage to at least {ov.recommended_mb} MB") + ")",
+            f"(Lambda's default is {ov.ephemeral.default_mb} MB"
+            + ("" if ov.ephemeral.fits_default else
+               f"; set EphemeralStorage to at least {ov.ephemeral.recommended_mb} MB") + ")",
             style="magenta"))
         if ov.init_ms_with is not None and ov.init_ms_without is not None:
             out.append(Text(

@@ -11,6 +11,7 @@ from rich.markup import escape
 from ..build import build
 from ..inputs.args import BuildArgs
 from ..inputs.config import build_config
+from ..report.jsonio import read_report
 from ..report.model import LayerReport
 from ..report.why import explain
 from ..sizes import human
@@ -19,7 +20,6 @@ from ..target.runtimes import ARCHES, RUNTIMES
 from . import main_group
 from .exits import exit_code_help
 from .render import console, err_console
-from .report import load_report, typed_report
 
 
 def _is_report(path: Path) -> bool:
@@ -69,7 +69,7 @@ def why_cmd(name: str, source: Path | None, runtime: str | None, arch: str | Non
     bring NAME in (markers judged for the target), its bytes, what only it brings, and what
     would remove it (a requirement, an extra, a marker, a drop-in variant)."""
     if source is not None and (source.suffix == ".json" or _is_report(source)):
-        rep = typed_report(load_report(source), source)
+        rep = read_report(source)
     else:
         rep = _report_from_requirements(source, runtime, arch, cache_dir)
     w = explain(rep, name)

@@ -8,7 +8,6 @@ it is measured by top-level folder, which is what an older or foreign zip allows
 
 from __future__ import annotations
 
-import json
 import re
 import zipfile
 from collections.abc import Mapping
@@ -22,6 +21,8 @@ from ..artifact.manifest import manifest_path
 from ..artifact.zipread import read_zip_listing
 from ..errors import InputError
 from ..sizes import human, parse_size
+from .jsonio import JsonFieldError, bad_report, is_report, parse_json, report_from_json
+from .model import LayerReport
 
 
 @dataclass(frozen=True)
@@ -166,14 +167,13 @@ def _target(doc: Mapping[str, Any]) -> str:
     return f"{t.get('runtime', '?')} {t.get('arch', '?')}" if isinstance(t, dict) else "?"
 
 
-def from_report(doc: Mapping[str, Any], source: str) -> Snapshot:
-    """A ``build --json`` report (schema 1)."""
-    dists = _dists(doc.get("packages"), "final_bytes", "zip_bytes")
-    rules = {str(r["name"]): int(r["bytes"]) for r in doc.get("rules", [])
-             if isinstance(r, dict) and "name" in r and r["name"] != "compile (added)"}
-    zipped = doc.get("zip_bytes")
-    return Snapshot(source, "report", int(doc.get("final_bytes") or 0),
-                    int(zipped) if isinstance(zipped, int) else None, dists, rules, _target(doc))
+def from_report(rep: LayerReport, source: str) -> Snapshot:
+    """A ``build --json`` report (schema 1), read and checked by :mod:`.jsonio`."""
+    dists = {str(canonicalize_name(p.name)): DistSize(p.name, p.version, p.final_bytes, p.zip_bytes)
+             for p in rep.packages}
+    rules = {r.name: r.bytes for r in rep.rules if r.name != "compile (added)"}
+    return Snapshot(source, "report", rep.final_bytes, rep.zip.bytes if rep.zip else None,
+                    dists, rules, f"{rep.target.runtime.name} {rep.target.arch}")
 
 
 def from_manifest(doc: Mapping[str, Any], source: str,
@@ -232,10 +232,15 @@ def from_zip_entries(entries: list[tuple[str, int, int]], zipped: int, source: s
 
 def read_json(path: Path) -> dict[str, Any]:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        doc = parse_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
         raise InputError(
             f"Cannot read {path}: {exc}.",
+            hint="Pass a build report (build --json), a build manifest or a layer zip.",
+        ) from None
+    except JsonFieldError as exc:
+        raise InputError(
+            f"Cannot read {path}: {exc.describe()}.",
             hint="Pass a build report (build --json), a build manifest or a layer zip.",
         ) from None
     if not isinstance(doc, dict):
@@ -246,8 +251,11 @@ def read_json(path: Path) -> dict[str, Any]:
 
 def from_json(doc: Mapping[str, Any], source: str, zip_sizes: tuple[int, int | None] | None
               ) -> Snapshot:
-    if "packages" in doc and "final_bytes" in doc and "removed" not in doc:
-        return from_report(doc, source)
+    if is_report(doc):
+        try:
+            return from_report(report_from_json(doc), source)
+        except JsonFieldError as exc:
+            raise bad_report(source, exc) from None
     if "removed" in doc:
         return from_manifest(doc, source, zip_sizes)
     raise InputError(

@@ -28,6 +28,8 @@ OVERFLOW = "overflow"
 
 Leaf = int | list[int]
 Folder = dict[str, "Folder | Leaf"]
+#: The report's ``tree``: ``{"fates": [...], "dists": {name: Folder}}``.
+FileTree = dict[str, object]
 
 #: A change to one file: (path, fate, bytes before, bytes after or None when removed).
 Change = tuple[str, str, int, int | None]
@@ -38,7 +40,7 @@ def fate_tree(
     installed: Mapping[str, int],
     final: Mapping[str, int],
     changes: Iterable[Change],
-) -> dict[str, object]:
+) -> FileTree:
     """Every installed or final file, under its distribution, with what happened to it."""
     fates: list[str] = [KEPT]
     index: dict[str, int] = {KEPT: 0}
@@ -105,3 +107,9 @@ def walk_leaves(folder: Folder, prefix: str = "") -> Iterable[tuple[str, Leaf]]:
             yield from walk_leaves(child, path + "/")
         else:
             yield path, child
+
+
+def tree_fates(tree: Mapping[str, object]) -> list[str]:
+    """The fate names a tree's leaves index (none for a report without a tree)."""
+    fates = tree.get("fates")
+    return [f for f in fates if isinstance(f, str)] if isinstance(fates, list) else []

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
+from .. import __version__
 from ..sizes import DEFAULT_BUDGET, DIRECT_UPLOAD_LIMIT, human
+from .files import tree_fates
+from .jsonio import report_json
+from .model import LayerReport, OverflowSummary
 from .treemap import SQUARIFY_JS, TREEMAP_JS, squarify
 
 #: What happened to a file -> its colour. Rules not named here get ``OTHER_RULE``.
@@ -60,13 +63,13 @@ def _pct(part: float, whole: float) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
 
 
-def _budget(rep: Mapping[str, Any]) -> str:
+def _budget(rep: LayerReport) -> str:
     """Unzipped and zipped bars on one byte scale, with Lambda's two limits."""
-    final = int(rep.get("final_bytes") or 0)
-    zipped = int(rep.get("zip_bytes") or 0)
-    budget = int(rep.get("budget_bytes") or DEFAULT_BUDGET)
-    fn = rep.get("function") if isinstance(rep.get("function"), dict) else None
-    layers = int(fn.get("layers_bytes") or 0) if fn else 0  # --function: its layers' bytes
+    final = rep.final_bytes
+    zipped = rep.zip.bytes if rep.zip else 0
+    budget = rep.budget_bytes or DEFAULT_BUDGET
+    fn = rep.function
+    layers = fn.layers_bytes if fn else 0  # --function: its layers' bytes
     scale = max(DEFAULT_BUDGET, final + layers, budget) * 1.04
 
     def at(n: float) -> str:
@@ -106,130 +109,124 @@ def _budget(rep: Mapping[str, Any]) -> str:
     return '<section id="budget"><h2>Budget</h2>' + "".join(rows) + legend + "</section>"
 
 
-def _static_treemap(rep: Mapping[str, Any]) -> str:
+def _static_treemap(rep: LayerReport) -> str:
     """The distributions as a treemap in plain HTML (percent units), for pages without JS."""
-    rows = [p for p in rep.get("packages", []) if int(p.get("final_bytes") or 0) > 0]
-    rects = squarify([float(p["final_bytes"]) for p in rows], 0, 0, 100, 100)
+    rows = [p for p in rep.packages if p.final_bytes > 0]
+    rects = squarify([float(p.final_bytes) for p in rows], 0, 0, 100, 100)
     cells = "".join(
         f'<div class="cell" style="left:{r.x:.3f}%;top:{r.y:.3f}%;width:{r.w:.3f}%;'
-        f'height:{r.h:.3f}%" title="{_e(p["name"])} {_e(p.get("version", ""))}: '
-        f'{int(p["final_bytes"]):,} bytes"><span class="label">{_e(p["name"])}</span></div>'
+        f'height:{r.h:.3f}%" title="{_e(p.name)} {_e(p.version)}: '
+        f'{p.final_bytes:,} bytes"><span class="label">{_e(p.name)}</span></div>'
         for p, r in zip(rows, rects, strict=True))
     return f'<div class="static-map">{cells}</div>'
 
 
-def _rules(rep: Mapping[str, Any]) -> str:
-    rules = rep.get("rules", [])
-    top = max([abs(int(r["bytes"])) for r in rules] + [1])
+def _rules(rep: LayerReport) -> str:
+    top = max([abs(r.bytes) for r in rep.rules] + [1])
     body = "".join(
-        f'<tr><td>{_e(r["name"])}</td><td class="n">{_e(r["files"] or "")}</td>'
-        f'<td class="n">{_e(human(r["bytes"]))}</td><td class="w"><div class="hbar'
-        f'{" neg" if r["bytes"] < 0 else ""}" style="width:{100 * abs(r["bytes"]) / top:.1f}%">'
-        f"</div></td></tr>" for r in rules)
+        f'<tr><td>{_e(r.name)}</td><td class="n">{_e(r.files or "")}</td>'
+        f'<td class="n">{_e(human(r.bytes))}</td><td class="w"><div class="hbar'
+        f'{" neg" if r.bytes < 0 else ""}" style="width:{100 * abs(r.bytes) / top:.1f}%">'
+        f"</div></td></tr>" for r in rep.rules)
     return ('<section id="rules"><h2>What each rule saved</h2><table class="rules"><thead><tr>'
             "<th>rule</th><th>files</th><th>saved</th><th></th></tr></thead>"
             f"<tbody>{body}</tbody></table></section>")
 
 
-def _verify(rep: Mapping[str, Any]) -> str:
-    v = rep.get("verify") or {}
-    items: list[tuple[str, object]] = [("status", v.get("status", "unknown"))]
-    for key, label in (("environment", "environment"), ("interpreter", "interpreter"),
-                       ("modules_checked", "modules imported")):
-        if v.get(key) not in (None, ""):
-            items.append((label, v[key]))
-    init_ms = v.get("init_ms")
-    if init_ms is None and v.get("init_seconds") is not None:
-        init_ms = float(v["init_seconds"]) * 1000
-    if init_ms is not None:
-        items.append(("init time", f"{float(init_ms):.0f} ms"))
-    peak = v.get("max_rss_bytes", v.get("peak_memory_bytes"))
-    if peak is not None:
-        items.append(("peak memory", human(int(peak))))
-    smoke = v.get("smoke") or []
-    if smoke:
+def _verify(rep: LayerReport) -> str:
+    v = rep.verify
+    items: list[tuple[str, object]] = [("status", v.status)]
+    for label, value in (("environment", v.environment), ("interpreter", v.interpreter),
+                         ("modules imported", v.modules_checked)):
+        if value not in (None, ""):
+            items.append((label, value))
+    if v.init_ms is not None:
+        items.append(("init time", f"{v.init_ms:.0f} ms"))
+    if v.max_rss_bytes is not None:
+        items.append(("peak memory", human(v.max_rss_bytes)))
+    if v.smoke:
         items.append(("smoke scripts", ", ".join(
-            f"{s.get('script')} ({'ok' if s.get('ok') else 'FAILED'})" for s in smoke)))
+            f"{s.script} ({'ok' if s.ok else 'FAILED'})" for s in v.smoke)))
     dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(val)}</dd>" for k, val in items)
-    extra = "".join(f'<li class="warn">{_e(w)}</li>' for w in v.get("warnings", []))
-    extra += "".join(f'<li class="warn">repaired: rule {_e(c.get("rule"))} had removed '
-                     f'{_e(c.get("path"))} (needed by {_e(c.get("needed_by"))})</li>'
-                     for c in v.get("culprits", []))
+    extra = "".join(f'<li class="warn">{_e(w)}</li>' for w in v.warnings)
+    extra += "".join(f'<li class="warn">repaired: rule {_e(c.rule)} had removed '
+                     f'{_e(c.path)} (needed by {_e(c.needed_by)})</li>' for c in v.culprits)
     return (f'<section id="verify"><h2>Verification</h2><dl>{dl}</dl>'
             + (f"<ul>{extra}</ul>" if extra else "") + "</section>")
 
 
-def _extras(rep: Mapping[str, Any]) -> str:
-    out = []
-    raw = rep.get("variants")
-    var: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
-    reps = [r for r in var.get("replacements", []) if isinstance(r, dict)]
-    gone = {**var.get("dropped", {}), **var.get("orphans", {})}
-    gpu = [g for g in rep.get("gpu") or [] if isinstance(g, dict)]
-    if reps or gone or gpu:
-        body = _table(("original", "variant", "version", "via", "outcome"), (
-            (r.get("original", ""), r.get("variant", ""), r.get("version") or "",
-             r.get("via", ""), f"kept the original: {r['skipped']}" if r.get("skipped")
-             else r.get("reason", "")) for r in reps)) if reps else ""
-        body += "".join(f"<p>left out {_e(n)}: {_e(why)}</p>" for n, why in sorted(gone.items()))
-        body += _table(("GPU payload", "version", "bytes", "dropped", "reason"), (
-            (g.get("name", ""), g.get("version", ""), human(int(g.get("bytes") or 0)),
-             "yes" if g.get("dropped") else "no", g.get("reason", "")) for g in gpu)) if gpu else ""
-        out.append(f'<section id="variants"><h2>Variants</h2>{body}</section>')
-    ov = rep.get("overflow")
-    if isinstance(ov, dict) and ov.get("packed"):
-        facts = [("environment", ov.get("environment")),
-                 ("init without / with overflow", " / ".join(
-                     f"{v:.0f} ms" if isinstance(v, (int, float)) else "–"
-                     for v in (ov.get("init_ms_without"), ov.get("init_ms_with")))),
-                 ("peak memory (with)", human(int(ov["max_rss_bytes_with"]))
-                  if isinstance(ov.get("max_rss_bytes_with"), int) else None),
-                 ("/tmp needed", human(int((ov.get("ephemeral") or {}).get("needed_bytes") or 0))),
-                 ("verified", "yes" if ov.get("verified") else "no")]
-        dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts if v is not None)
-        out.append('<section id="overflow"><h2>Packed for overflow (unpacked into /tmp at '
-                   f"start)</h2><dl>{dl}</dl>" + _table(
-                       ("distribution", "version", "unpacked", "archive"),
-                       ((p.get("name", ""), p.get("version", ""), human(int(p.get("bytes") or 0)),
-                         human(int(p.get("archive_bytes") or 0))) for p in ov["packed"]))
-                   + "</section>")
-    lines = [*(rep.get("advice") or []), *(rep.get("notes") or [])]
+def _variants(rep: LayerReport) -> str:
+    reps = rep.variants.replacements
+    gone = {**rep.variants.dropped, **rep.variants.orphans}
+    if not (reps or gone or rep.gpu):
+        return ""
+    body = _table(("original", "variant", "version", "via", "outcome"), (
+        (r.original, r.variant, r.version or "", r.via,
+         f"kept the original: {r.skipped}" if r.skipped else r.reason)
+        for r in reps)) if reps else ""
+    body += "".join(f"<p>left out {_e(n)}: {_e(why)}</p>" for n, why in sorted(gone.items()))
+    body += _table(("GPU payload", "version", "bytes", "dropped", "reason"), (
+        (g.name, g.version, human(g.bytes), "yes" if g.dropped else "no", g.reason)
+        for g in rep.gpu)) if rep.gpu else ""
+    return f'<section id="variants"><h2>Variants</h2>{body}</section>'
+
+
+def _overflow(ov: OverflowSummary | None) -> str:
+    if ov is None or not ov.packed:
+        return ""
+    facts = [("environment", ov.environment),
+             ("init without / with overflow", " / ".join(
+                 f"{v:.0f} ms" if v is not None else "–"
+                 for v in (ov.init_ms_without, ov.init_ms_with))),
+             ("peak memory (with)", human(ov.max_rss_bytes_with)
+              if ov.max_rss_bytes_with is not None else None),
+             ("/tmp needed", human(ov.needed_tmp_bytes)),
+             ("verified", "yes" if ov.verified else "no")]
+    dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts if v is not None)
+    return ('<section id="overflow"><h2>Packed for overflow (unpacked into /tmp at '
+            f"start)</h2><dl>{dl}</dl>" + _table(
+                ("distribution", "version", "unpacked", "archive"),
+                ((p.name, p.version, human(p.bytes), human(p.archive_bytes)) for p in ov.packed))
+            + "</section>")
+
+
+def _extras(rep: LayerReport) -> str:
+    out = [_variants(rep), _overflow(rep.overflow)]
+    lines = [*rep.advice, *rep.notes]
     if lines:
         out.append('<section id="advice"><h2>Advice and notes</h2><ul>'
                    + "".join(f"<li>{_e(a)}</li>" for a in lines) + "</ul></section>")
     return "".join(out)
 
 
-def _tables(rep: Mapping[str, Any]) -> str:
-    budget = int(rep.get("budget_bytes") or DEFAULT_BUDGET)
+def _tables(rep: LayerReport) -> str:
+    budget = rep.budget_bytes or DEFAULT_BUDGET
     pk = _table(("package", "version", "installed", "final", "saved", "of budget"), (
-        (p["name"], p.get("version", ""), human(p["installed_bytes"]), human(p["final_bytes"]),
-         human(p["saved_bytes"]), _pct(p["final_bytes"], budget))
-        for p in rep.get("packages", [])), "num")
+        (p.name, p.version, human(p.installed_bytes), human(p.final_bytes),
+         human(p.saved_bytes), _pct(p.final_bytes, budget)) for p in rep.packages), "num")
     lf = _table(("file", "package", "size"), (
-        (f["path"], f["package"], human(f["bytes"])) for f in rep.get("largest_files", [])), "num")
+        (f.path, f.package, human(f.bytes)) for f in rep.largest_files), "num")
     return (f'<section id="packages"><h2>Distributions</h2>{pk}</section>'
             f'<section id="largest"><h2>Largest files</h2>{lf}</section>')
 
 
-def render_html(rep: Mapping[str, Any]) -> str:
-    """The whole page for one build report (the JSON of ``build --json``)."""
-    tgt = rep.get("target") or {}
-    title = f"lambda-slim: {tgt.get('runtime', '?')} {tgt.get('arch', '?')} layer"
-    final, installed = int(rep.get("final_bytes") or 0), int(rep.get("installed_bytes") or 0)
+def render_html(rep: LayerReport) -> str:
+    """The whole page for one build report; the report's JSON (:mod:`.jsonio`) is embedded
+    for the treemap script."""
+    tgt = rep.target
+    title = f"lambda-slim: {tgt.runtime.name} {tgt.arch} layer"
+    final, installed = rep.final_bytes, rep.installed_bytes
     facts = [("final", f"{human(final)} ({final:,} B)"), ("installed", human(installed)),
-             ("saved", human(installed - final)), ("files", f"{rep.get('files', 0):,}")]
-    if rep.get("zip_bytes"):
-        facts.append(("zipped", human(int(rep["zip_bytes"]))))
-    facts.append(("verify", (rep.get("verify") or {}).get("status", "unknown")))
+             ("saved", human(installed - final)), ("files", f"{rep.files:,}")]
+    if rep.zip is not None and rep.zip.bytes:
+        facts.append(("zipped", human(rep.zip.bytes)))
+    facts.append(("verify", rep.verify.status))
     head = "".join(f'<div class="fact"><b>{_e(v)}</b><span>{_e(k)}</span></div>'
                    for k, v in facts)
-    colours = {f: FATE_COLOURS.get(f, OTHER_RULE) for f in (rep.get("tree") or {}).get("fates", [])}
+    colours = {f: FATE_COLOURS.get(f, OTHER_RULE) for f in tree_fates(rep.tree)}
     labels = {f: fate_label(f) for f in colours}
-    sub = (f"{tgt.get('os', '')}, glibc {tgt.get('glibc', '?')} · "
-           f"{(rep.get('tool') or {}).get('name', 'lambda-slim')} "
-           f"{(rep.get('tool') or {}).get('version', '')}"
-           + (f" · zip sha256 {rep['zip_sha256']}" if rep.get("zip_sha256") else ""))
+    sub = (f"{tgt.runtime.os}, glibc {'.'.join(map(str, tgt.glibc))} · lambda-slim {__version__}"
+           + (f" · zip sha256 {rep.zip.sha256}" if rep.zip is not None and rep.zip.sha256 else ""))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -249,7 +246,7 @@ and the tables below carry every number.</p>{_static_treemap(rep)}</noscript>
 path above (or Escape) to zoom out.</p></div></section>
 {_rules(rep)}{_verify(rep)}{_extras(rep)}{_tables(rep)}
 <div id="tip" hidden></div>
-<script type="application/json" id="report-data">{embed_json(rep)}</script>
+<script type="application/json" id="report-data">{embed_json(report_json(rep))}</script>
 <script type="application/json" id="fate-style">{embed_json({"colours": colours, "labels": labels})}</script>
 <script>{SQUARIFY_JS}{TREEMAP_JS}</script>
 </body></html>

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..native.borrow import Borrowed
 from ..resolve.variants import Replacement
@@ -20,6 +19,7 @@ from ..target.runtimes import Target
 from ..tree.staging import PlanEntry
 from ..verify.probes import VerifyReport
 from ..verify.trace import TraceInfo
+from .files import FileTree
 
 
 @dataclass(frozen=True)
@@ -102,44 +102,95 @@ class VariantsSummary:
 
 @dataclass(frozen=True)
 class PackedRow:
+    """A distribution ``--overflow`` packed: unpacked and archive bytes, its archive in the
+    layer (``python/.lambda-slim-overflow/…``)."""
+
     name: str
+    version: str
     bytes: int
+    archive: str
     archive_bytes: int
+    files: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class TmpNeed:
+    """The ``/tmp`` the unpacked tree needs, against Lambda's ephemeral storage (MB)."""
+
+    needed_bytes: int
+    default_mb: int
+    max_mb: int
+    fits_default: bool
+    recommended_mb: int
 
 
 @dataclass(frozen=True)
 class OverflowSummary:
-    """``--overflow``: what was packed, the /tmp it needs, init time without and with.
-    ``section`` is the report section as the overflow stage wrote it (written back as is)."""
+    """``--overflow``: what was packed (and what could not be), the /tmp it needs, init time
+    without and with (median and samples, where it was measured)."""
 
     packed: tuple[PackedRow, ...]
-    needed_tmp_bytes: int
-    default_tmp_mb: int
-    fits_default: bool
-    recommended_mb: int
+    excluded: Mapping[str, str]
+    before_bytes: int
+    after_bytes: int
+    budget: int
+    fits: bool
+    compression: str
+    archive_bytes: int
+    ephemeral: TmpNeed
+    environment: str
+    startup_modules: tuple[str, ...] | None
     init_ms_without: float | None
     init_ms_with: float | None
+    samples_ms_without: tuple[float, ...]
+    samples_ms_with: tuple[float, ...]
+    max_rss_bytes_with: int | None
+    verified: bool
+
+    @property
+    def needed_tmp_bytes(self) -> int:
+        return self.ephemeral.needed_bytes
+
+
+@dataclass(frozen=True)
+class HandlerRow:
+    """``--handler``: whether it imported as Lambda would, and where that ran."""
+
+    handler: str
+    ok: bool
     environment: str
-    section: Mapping[str, Any]
+    error: str | None
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """A ``--layer-zip`` of a function package: its unzipped bytes and distributions."""
+
+    path: str
+    unzipped_bytes: int
+    dists: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class FunctionSummary:
-    """``--function``: the handler check, the layers and what they provide. ``section`` is
-    the report section as the function stage wrote it (written back as is)."""
+    """``--function``: the code, the handler check, the layers and what they provide."""
 
-    handler: str | None
-    handler_environment: str | None
-    layers: int
+    source: str
+    code_files: int
+    handler: HandlerRow | None
+    layers: tuple[LayerRow, ...]
     layers_bytes: int
     limit_bytes: int
     provided_by_layers: tuple[str, ...]
-    section: Mapping[str, Any]
+    shadowing_layers: tuple[str, ...]
+    with_project: bool
 
 
 @dataclass(frozen=True)
 class OptionRow:
-    """Over budget: one way to bring it under, by measured bytes (``fit.over_budget_options``)."""
+    """Over budget: one way to bring it under, by measured bytes
+    (:func:`lambda_slim.build.alternatives.over_budget_options`)."""
 
     option: str
     bytes: int
@@ -185,7 +236,7 @@ class LayerReport:
     #: each installed distribution's Requires-Dist lines naming another installed one
     requires: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: per-file sizes and fates for the HTML treemap (shape: :mod:`lambda_slim.report.files`)
-    tree: Mapping[str, Any] = field(default_factory=dict)
+    tree: FileTree = field(default_factory=dict)
     overflow: OverflowSummary | None = None
     function: FunctionSummary | None = None
     #: missing system libraries served by copies other wheels vendor (in the zip's lib/)

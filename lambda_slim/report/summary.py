@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from ..artifact.overflow import OverflowOutcome, is_overflow_file
+from ..artifact.overflow import FOLDER, TMP_DEFAULT_MB, TMP_MAX_MB, OverflowOutcome, is_overflow_file
 from ..artifact.zipwrite import ArchiveResult
 from ..inputs.config import BuildConfig
 from ..inputs.requirements import Requirements
@@ -22,14 +22,17 @@ from ..tree.inventory import Inventory, owner_of
 from ..tree.staging import PlanEntry
 from ..verify.probes import VerifyReport
 from .files import OVERFLOW, Change, fate_tree
-from .jsonio import function_summary, overflow_summary
 from .model import (
     FileRow,
+    FunctionSummary,
     LayerReport,
     OptionRow,
+    OverflowSummary,
     PackageRow,
+    PackedRow,
     RuleRow,
     StripSkip,
+    TmpNeed,
     TraceSummary,
     VariantsSummary,
     WheelRow,
@@ -59,13 +62,13 @@ class LayerFacts:
     #: ``--overflow``: what was packed, the /tmp it needs, init time without and with
     overflow: OverflowOutcome | None = None
     #: a function package's handler, layers and what they provide (``--function``)
-    function: dict[str, object] = field(default_factory=dict)
+    function: FunctionSummary | None = None
     #: missing system libraries served by copies of libraries other wheels vendor
     borrowed: list[Borrowed] = field(default_factory=list)
     #: files placed in the layer's lib/ (Lambda's /opt/lib): zip path -> bytes
     lib_sizes: dict[str, int] = field(default_factory=dict)
     #: over budget: what could bring it under, ranked by measured bytes
-    options: list[dict[str, object]] = field(default_factory=list)
+    options: list[OptionRow] = field(default_factory=list)
 
     @property
     def final_bytes(self) -> int:
@@ -219,10 +222,30 @@ def layer_report(facts: LayerFacts) -> LayerReport:
         requirement_lines=tuple(facts.requirements.lines),
         requires=requires_graph(facts),
         tree=file_tree(facts),
-        overflow=overflow_summary(facts.overflow.to_json()) if facts.overflow else None,
-        function=function_summary(facts.function) if facts.function else None,
+        overflow=overflow_summary(facts.overflow) if facts.overflow else None,
+        function=facts.function,
         borrowed=tuple(facts.borrowed),
-        over_budget_options=tuple(
-            OptionRow(str(o["option"]), int(str(o["bytes"])), bool(o["enough"]), str(o["how"]),
-                      str(o["detail"])) for o in facts.options),
+        over_budget_options=tuple(facts.options),
+    )
+
+
+def overflow_summary(o: OverflowOutcome) -> OverflowSummary:
+    """The report's view of what ``--overflow`` did."""
+    plan, eph = o.plan, o.plan.ephemeral
+    return OverflowSummary(
+        packed=tuple(PackedRow(p.name, p.version, p.bytes, f"{FOLDER}/{p.archive}",
+                               p.archive_bytes, p.files, p.sha256) for p in plan.packed),
+        excluded={c.name: c.excluded for c in plan.candidates if c.excluded},
+        before_bytes=plan.before_bytes, after_bytes=plan.after_bytes, budget=plan.budget,
+        fits=plan.fits, compression=plan.compression,
+        archive_bytes=sum(p.archive_bytes for p in plan.packed),
+        ephemeral=TmpNeed(eph.needed_bytes, TMP_DEFAULT_MB, TMP_MAX_MB, eph.fits_default,
+                          eph.recommended_mb),
+        environment=o.environment,
+        startup_modules=tuple(o.startup) if o.startup is not None else None,
+        init_ms_without=o.before.init_ms if o.before else None,
+        init_ms_with=o.after.init_ms if o.after else None,
+        samples_ms_without=tuple(o.samples_before), samples_ms_with=tuple(o.samples_after),
+        max_rss_bytes_with=o.after.max_rss_bytes if o.after else None,
+        verified=o.after is not None and o.after.overflow_state == "unpacked",
     )

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 
 from lambda_slim.report.files import walk_leaves
-from lambda_slim.report.html import render_html
 from lambda_slim.report.treemap import squarify
 from tests.browser import Page, open_page
-from tests.unit.test_report_files_html import embedded
+from tests.unit.test_report_files_html import embedded, page_of
 from tests.unit.test_report_files_html import report as small_report
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -47,7 +46,7 @@ def assert_offline(page: Page, url: str) -> None:
 
 def test_squarify_js_matches_python(tmp_path: Path) -> None:
     out = tmp_path / "r.html"
-    out.write_text(render_html(small_report()))
+    out.write_text(page_of(small_report()))
     rng = random.Random(7)
     cases = [([6, 6, 4, 3, 2, 2, 1], (0, 0, 6, 4))] + [
         ([rng.choice([rng.random() * 1e6, 0, 1]) for _ in range(rng.randint(1, 60))],
@@ -67,7 +66,7 @@ def test_hostile_names_stay_text(tmp_path: Path) -> None:
     rep = small_report(advice=[evil])
     rep["tree"]["dists"][evil] = {"x": {evil: 4000}}
     out = tmp_path / "evil.html"
-    out.write_text(render_html(rep))
+    out.write_text(page_of(rep))
     with open_page(out.as_uri()) as page:
         assert page.eval("window.pwned === undefined && !document.querySelector('img')")
         assert evil in page.eval("document.body.innerText")

@@ -8,27 +8,13 @@ from typing import Any
 
 from lambda_slim.report.files import fate_tree, walk_leaves
 from lambda_slim.report.html import embed_json, render_html
-
-INSTALLED = {
-    "pkg/__init__.py": 100, "pkg/core.so": 5000, "pkg/tests/__init__.py": 10,
-    "pkg/tests/test_a.py": 300, "pkg/tests/data/x.csv": 700, "pkg-1.0.dist-info/RECORD": 50,
-    "pkg-1.0.dist-info/METADATA": 900, "other/mod.py": 40,
-}
-FINAL = {"pkg/__init__.py": 100, "pkg/core.so": 2000, "pkg/__pycache__/__init__.cpython-312.pyc": 80,
-         "pkg-1.0.dist-info/METADATA": 120, "other/mod.py": 40}
-CHANGES = [
-    ("pkg/tests/__init__.py", "tests", 10, None), ("pkg/tests/test_a.py", "tests", 300, None),
-    ("pkg/tests/data/x.csv", "tests", 700, None), ("pkg-1.0.dist-info/RECORD", "dist-info", 50, None),
-    ("pkg-1.0.dist-info/METADATA", "dist-info", 900, 120), ("pkg/core.so", "strip", 5000, 2000),
-]
+from lambda_slim.report.jsonio import report_from_json, report_json
+from tests.reports import FINAL, INSTALLED, full_report, report_doc, tree
 
 
-def owner(rel: str) -> str:
-    return "(unowned)" if rel.startswith("other/") else "pkg"
-
-
-def tree() -> dict[str, Any]:
-    return fate_tree(owner, INSTALLED, FINAL, CHANGES)
+def page_of(doc: dict[str, Any]) -> str:
+    """The page ``report --html`` makes of a report file: JSON read back, then rendered."""
+    return render_html(report_from_json(json.loads(json.dumps(doc))))
 
 
 def test_fate_tree_records_every_file_and_folds_removed_folders() -> None:
@@ -57,22 +43,7 @@ def test_a_folder_removed_by_two_rules_is_not_folded() -> None:
 
 
 def report(**extra: Any) -> dict[str, Any]:
-    rep: dict[str, Any] = {
-        "schema_version": 1, "tool": {"name": "lambda-slim", "version": "0.1.0"},
-        "target": {"runtime": "python3.12", "arch": "x86_64", "os": "Amazon Linux 2023", "glibc": "2.34"},
-        "budget_bytes": 262_144_000, "installed_bytes": 7100, "final_bytes": 2340, "files": 5,
-        "zip_bytes": 1500, "zip_sha256": "ab" * 32,
-        "packages": [{"name": "pkg", "version": "1.0", "installed_bytes": 7060, "final_bytes": 2300,
-                      "saved_bytes": 4760, "budget_share": 0.0}],
-        "rules": [{"name": "tests", "files": 3, "bytes": 1010},
-                  {"name": "compile (added)", "files": 0, "bytes": -80}],
-        "verify": {"status": "passed", "interpreter": "/usr/bin/python3.12", "modules_checked": 2,
-                   "warnings": [], "culprits": [], "smoke": []},
-        "largest_files": [{"path": "python/pkg/core.so", "bytes": 2000, "package": "pkg"}],
-        "advice": [], "notes": [], "tree": tree(),
-    }
-    rep.update(extra)
-    return rep
+    return report_doc(**extra)
 
 
 def embedded(page: str) -> Any:
@@ -83,7 +54,7 @@ def embedded(page: str) -> Any:
 
 def test_page_is_self_contained_and_carries_the_report() -> None:
     rep = report()
-    page = render_html(rep)
+    page = page_of(rep)
     assert embedded(page) == rep
     # nothing fetched: no external URL, no src/href attributes to load
     assert not re.search(r"https?://", page)
@@ -99,7 +70,7 @@ def test_hostile_strings_are_escaped() -> None:
     rep["packages"][0]["name"] = evil
     rep["largest_files"][0]["path"] = evil
     rep["tree"]["dists"][evil] = {evil: 5}
-    page = render_html(rep)
+    page = page_of(rep)
     assert "<img" not in page and "</script><" not in page.replace("</script>\n<", "")
     assert page.count("</script>") == 3  # the two data elements and the code
     assert "&lt;/script&gt;&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;amp;" in page
@@ -108,38 +79,30 @@ def test_hostile_strings_are_escaped() -> None:
 
 
 def test_page_shows_budget_rules_verification_variants_and_advice() -> None:
-    rep = report(advice=["use xgboost-cpu"], zip_bytes=60_000_000, variants={
-        "enabled": True, "dropped": {"nvidia-nccl-cu12": "only xgboost needed it"}, "orphans": {},
-        "replacements": [{"original": "xgboost", "variant": "xgboost-cpu", "version": "3.4.1",
-                          "via": "requested", "reason": "CPU-only build", "skipped": None}]},
-        gpu=[{"name": "nvidia-cublas", "version": "12", "bytes": 1234, "dropped": True,
-              "reason": "no kept ELF links it"}],
-        overflow={"packed": [{"name": "scipy", "version": "1.18.1", "bytes": 90 * 2**20,
-                              "archive_bytes": 30 * 2**20}], "environment": "sandbox",
-                  "init_ms_without": 812.4, "init_ms_with": 1530.0, "max_rss_bytes_with": 2**27,
-                  "ephemeral": {"needed_bytes": 95 * 2**20}, "verified": True})
-    rep["verify"].update(environment="sandbox", init_ms=840.2, max_rss_bytes=150 * 2**20)
-    page = render_html(rep)
+    rep = report_json(full_report())
+    rep.update(zip_bytes=60_000_000, function=None)
+    page = page_of(rep)
     for text in ("262,144,000", "52,428,800", "over 50 MB", "What each rule saved", "tests",
                  "sandbox", "840 ms", "150.0 MiB", "Variants", "use xgboost-cpu", "1.2 KiB",
                  "xgboost-cpu", "left out nvidia-nccl-cu12: only xgboost needed it", "nvidia-cublas",
                  "Packed for overflow", "812 ms / 1530 ms", "128.0 MiB", "95.0 MiB", "90.0 MiB",
-                 "python/pkg/core.so"):
+                 "python/pkg/core.so", "repaired: rule tests had removed pkg/tests/x.py"):
         assert text in page, text
 
 
 def test_budget_bar_adds_a_functions_layers() -> None:
-    rep = report(function={"layers_bytes": 100_000_000, "limit_bytes": 262_144_000, "layers": []})
-    page = render_html(rep)
+    rep = report(function=report_json(full_report())["function"])
+    page = page_of(rep)
     assert "2.3 KiB function code + 95.4 MiB layers" in page
     assert 'class="seg layers"' in page and "its layers: 100,000,000 bytes" in page
 
 
 def test_page_without_tree_or_optional_keys_still_renders() -> None:
     rep = report()
-    for key in ("tree", "zip_bytes", "zip_sha256", "advice", "notes", "largest_files"):
+    for key in ("tree", "zip_path", "zip_bytes", "zip_sha256"):
         rep.pop(key)
-    page = render_html(rep)
+    rep.update(advice=[], notes=[], largest_files=[])
+    page = page_of(rep)
     assert "Distributions" in page and ">zipped</span>" not in page
 
 

@@ -1,0 +1,95 @@
+"""Fuzz: mutated build reports fed to ``report``, ``diff`` and ``why`` through the CLI's
+``main(argv)`` end in exit 0 (still a report) or 2 (refused, naming the file), never 70 (a
+crash) or 1 (over budget)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lambda_slim.cli import main
+from lambda_slim.errors import EXIT_OK, EXIT_USAGE
+from lambda_slim.report.jsonio import report_json
+from tests.reports import full_report
+
+GOOD: dict[str, Any] = json.loads(json.dumps(report_json(full_report())))
+
+
+Where = tuple[Any, ...]
+
+
+def _paths(node: object, prefix: Where = ()) -> list[Where]:
+    out: list[Where] = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+PATHS = _paths(GOOD)
+SPECIAL: st.SearchStrategy[Any] = st.sampled_from(
+    [10**400, -(10**400), 2**64, -1, 0, float("nan"), float("inf"), -float("inf"), 1e300, "",
+     "\n", True, None, [], {}])
+SCALARS = (st.none() | st.booleans() | st.integers() | st.text(max_size=12)
+           | st.floats(allow_nan=True, allow_infinity=True) | SPECIAL)
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
+                      | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=6)
+MUTATION = st.tuples(st.sampled_from(PATHS), st.sampled_from(["set", "delete", "nest"]), VALUES)
+
+
+def mutated(mutations: list[tuple[Where, str, Any]]) -> str:
+    """The good report with each mutation applied: a value replaced, a key deleted, or a value
+    wrapped in lists (a path an earlier mutation removed is skipped)."""
+    doc: Any = json.loads(json.dumps(GOOD))
+    for path, op, value in mutations:
+        parent: Any = doc
+        try:
+            for key in path[:-1]:
+                parent = parent[key]
+            last = path[-1]
+            if op == "delete" and isinstance(parent, dict):
+                parent.pop(last, None)
+            elif op == "nest":
+                parent[last] = [[[[parent[last]]]]]
+            else:
+                parent[last] = value
+        except (KeyError, IndexError, TypeError):
+            continue
+    return json.dumps(doc, allow_nan=True)
+
+
+def run_all(text: str) -> list[int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        base, bad, out = Path(tmp, "base.json"), Path(tmp, "bad.json"), Path(tmp, "r.html")
+        base.write_text(json.dumps(GOOD))
+        bad.write_text(text)
+        return [main(["report", str(bad), "-q", "--html", str(out)]),
+                main(["report", str(bad)]),
+                main(["diff", str(base), str(bad)]), main(["diff", str(bad), str(base)]),
+                main(["why", "pkg", str(bad)])]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(MUTATION, min_size=1, max_size=4))
+def test_mutated_reports_are_read_or_refused(mutations: list[tuple[Where, str, Any]]) -> None:
+    codes = run_all(mutated(mutations))
+    assert set(codes) <= {EXIT_OK, EXIT_USAGE}, codes
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=len(json.dumps(GOOD))), st.text(max_size=3))
+def test_cut_or_spliced_text_is_read_or_refused(at: int, splice: str) -> None:
+    text = json.dumps(GOOD)
+    assert set(run_all(text[:at] + splice + text[at + len(splice):])) <= {EXIT_OK, EXIT_USAGE}
+
+
+def test_the_unmutated_report_passes() -> None:
+    assert run_all(json.dumps(GOOD)) == [EXIT_OK] * 5
