@@ -21,7 +21,15 @@ from ..artifact.manifest import manifest_path
 from ..artifact.zipread import read_zip_listing
 from ..errors import InputError
 from ..sizes import human, parse_size
-from .jsonio import JsonFieldError, bad_report, is_report, parse_json, report_from_json
+from .jsonio import (
+    JsonFieldError,
+    ManifestSizes,
+    bad_report,
+    is_report,
+    manifest_from_json,
+    parse_json,
+    report_from_json,
+)
 from .model import LayerReport
 
 
@@ -151,22 +159,6 @@ def compare(old: Snapshot, new: Snapshot) -> SizeDiff:
     return SizeDiff(old, new, tuple(changes), rules)
 
 
-def _dists(rows: Any, unz: str, zp: str) -> dict[str, DistSize]:
-    out: dict[str, DistSize] = {}
-    for r in rows if isinstance(rows, list) else []:
-        if isinstance(r, dict) and isinstance(r.get("name"), str):
-            z = r.get(zp)
-            out[canonicalize_name(r["name"])] = DistSize(
-                r["name"], str(r.get("version") or ""), int(r.get(unz) or 0),
-                int(z) if isinstance(z, int) else None)
-    return out
-
-
-def _target(doc: Mapping[str, Any]) -> str:
-    t = doc.get("target")
-    return f"{t.get('runtime', '?')} {t.get('arch', '?')}" if isinstance(t, dict) else "?"
-
-
 def from_report(rep: LayerReport, source: str) -> Snapshot:
     """A ``build --json`` report (schema 1), read and checked by :mod:`.jsonio`."""
     dists = {str(canonicalize_name(p.name)): DistSize(p.name, p.version, p.final_bytes, p.zip_bytes)
@@ -176,35 +168,44 @@ def from_report(rep: LayerReport, source: str) -> Snapshot:
                     dists, rules, f"{rep.target.runtime.name} {rep.target.arch}")
 
 
-def from_manifest(doc: Mapping[str, Any], source: str,
+def from_manifest(m: ManifestSizes, source: str,
                   zip_sizes: tuple[int, int | None] | None = None) -> Snapshot:
     """A build manifest; its ``packages`` carry the sizes (manifests before this release
     only list removals: then the zip beside it gives the totals)."""
-    rules: dict[str, int] = {}
-    for e in doc.get("removed", []):
-        if isinstance(e, dict) and isinstance(e.get("rule"), str):
-            rules[e["rule"]] = rules.get(e["rule"], 0) + int(e.get("bytes") or 0)
-    dists = _dists(doc.get("packages"), "final_bytes", "zip_bytes")
+    dists = {str(canonicalize_name(p.name)): DistSize(p.name, p.version, p.final_bytes,
+                                                      p.zip_bytes) for p in m.packages}
     unzipped, zipped = zip_sizes or (None, None)
-    if isinstance(doc.get("final_bytes"), int):
-        unzipped = doc["final_bytes"]
-    if isinstance(doc.get("zip_bytes"), int):
-        zipped = doc["zip_bytes"]
+    if m.final_bytes is not None:
+        unzipped = m.final_bytes
+    if m.zip_bytes is not None:
+        zipped = m.zip_bytes
     if unzipped is None:
         raise InputError(
             f"{source} is a build manifest without sizes (written by an older lambda-slim), "
             "and its zip is not beside it.",
             hint="Diff the zip or the JSON report (build --json) instead, or rebuild.",
         )
-    return Snapshot(source, "manifest", unzipped, zipped, dists, rules, _target(doc))
+    return Snapshot(source, "manifest", unzipped, zipped, dists, dict(m.removed_by_rule),
+                    m.target or "?")
+
+
+def read_manifest(doc: Mapping[str, Any], source: Path | str) -> ManifestSizes:
+    """A manifest's sizes, or an InputError naming the file and the field that is wrong."""
+    try:
+        return manifest_from_json(doc)
+    except JsonFieldError as exc:
+        raise InputError(
+            f"Cannot read the build manifest {source}: {exc.describe()}.",
+            hint="Pass the <zip>.manifest.json the build wrote, unedited, or diff the zip "
+            "or the JSON report instead.") from None
 
 
 def from_zip_entries(entries: list[tuple[str, int, int]], zipped: int, source: str,
-                     manifest: Mapping[str, Any] | None) -> Snapshot:
+                     manifest: ManifestSizes | None) -> Snapshot:
     """A layer zip of ``zipped`` bytes: ``(name, unzipped, compressed)`` per file. With the
     build manifest beside it, its per-distribution sizes; without, sizes by top-level folder."""
     unzipped = sum(e[1] for e in entries)
-    if manifest is not None and manifest.get("packages"):
+    if manifest is not None and manifest.packages:
         snap = from_manifest(manifest, source, (unzipped, zipped))
         return Snapshot(source, "zip", unzipped, zipped, snap.dists, snap.rules, snap.target)
     versions: dict[str, tuple[str, str]] = {}
@@ -225,8 +226,8 @@ def from_zip_entries(entries: list[tuple[str, int, int]], zipped: int, source: s
         acc[1] += csize
     dists = {k: DistSize(versions.get(k, (k, ""))[0], versions.get(k, ("", ""))[1], u, z)
              for k, (u, z) in groups.items()}
-    rules = from_manifest(manifest, source, (0, 0)).rules if manifest else {}
-    target = _target(manifest) if manifest else "?"
+    rules = dict(manifest.removed_by_rule) if manifest else {}
+    target = (manifest.target if manifest else None) or "?"
     return Snapshot(source, "zip", unzipped, zipped, dists, rules, target)
 
 
@@ -257,7 +258,7 @@ def from_json(doc: Mapping[str, Any], source: str, zip_sizes: tuple[int, int | N
         except JsonFieldError as exc:
             raise bad_report(source, exc) from None
     if "removed" in doc:
-        return from_manifest(doc, source, zip_sizes)
+        return from_manifest(read_manifest(doc, source), source, zip_sizes)
     raise InputError(
         f"{source} is neither a build report nor a build manifest (no \"packages\"/"
         "\"final_bytes\" and no \"removed\" key).",
@@ -275,7 +276,7 @@ def load_snapshot(path: Path) -> Snapshot:
         listing = read_zip_listing(path)
         entries = [(e.name, e.file_size, e.compressed_size) for e in listing.files]
         mpath = manifest_path(path)
-        manifest = read_json(mpath) if mpath.is_file() else None
+        manifest = read_manifest(read_json(mpath), mpath) if mpath.is_file() else None
         return from_zip_entries(entries, listing.zip_bytes, str(path), manifest)
     doc = read_json(path)
     zip_sizes = None

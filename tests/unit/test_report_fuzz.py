@@ -1,4 +1,4 @@
-"""Fuzz: mutated build reports fed to ``report``, ``diff`` and ``why`` through the CLI's
+"""Fuzz: mutated build reports (and manifests) fed to ``report``, ``diff`` and ``why`` through the CLI's
 ``main(argv)`` end in exit 0 (still a report) or 2 (refused, naming the file), never 70 (a
 crash) or 1 (over budget)."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,14 @@ from hypothesis import strategies as st
 
 from lambda_slim.cli import main
 from lambda_slim.errors import EXIT_OK, EXIT_USAGE
-from lambda_slim.report.jsonio import report_json
+from lambda_slim.report.jsonio import manifest_extra, manifest_json, report_json
+from lambda_slim.tree.staging import PlanEntry
 from tests.reports import full_report
 
 GOOD: dict[str, Any] = json.loads(json.dumps(report_json(full_report())))
+MANIFEST: dict[str, Any] = json.loads(manifest_json(
+    full_report().target, "ab" * 32, [PlanEntry("pkg/t.py", "tests", 7)],
+    manifest_extra(full_report())))
 
 
 Where = tuple[Any, ...]
@@ -42,13 +47,15 @@ SCALARS = (st.none() | st.booleans() | st.integers() | st.text(max_size=12)
            | st.floats(allow_nan=True, allow_infinity=True) | SPECIAL)
 VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
                       | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=6)
-MUTATION = st.tuples(st.sampled_from(PATHS), st.sampled_from(["set", "delete", "nest"]), VALUES)
+OPS = st.sampled_from(["set", "delete", "nest"])
+MUTATION = st.tuples(st.sampled_from(PATHS), OPS, VALUES)
+MANIFEST_MUTATION = st.tuples(st.sampled_from(_paths(MANIFEST)), OPS, VALUES)
 
 
-def mutated(mutations: list[tuple[Where, str, Any]]) -> str:
-    """The good report with each mutation applied: a value replaced, a key deleted, or a value
-    wrapped in lists (a path an earlier mutation removed is skipped)."""
-    doc: Any = json.loads(json.dumps(GOOD))
+def mutated(mutations: list[tuple[Where, str, Any]], good: object = GOOD) -> str:
+    """The good document with each mutation applied: a value replaced, a key deleted, or a
+    value wrapped in lists (a path an earlier mutation removed is skipped)."""
+    doc: Any = json.loads(json.dumps(good))
     for path, op, value in mutations:
         parent: Any = doc
         try:
@@ -93,3 +100,17 @@ def test_cut_or_spliced_text_is_read_or_refused(at: int, splice: str) -> None:
 
 def test_the_unmutated_report_passes() -> None:
     assert run_all(json.dumps(GOOD)) == [EXIT_OK] * 5
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(MANIFEST_MUTATION, min_size=1, max_size=4))
+def test_mutated_manifests_are_read_or_refused_by_diff(
+        mutations: list[tuple[Where, str, Any]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        base, bad = Path(tmp, "base.json"), Path(tmp, "layer.manifest.json")
+        base.write_text(json.dumps(GOOD))
+        bad.write_text(mutated(mutations, MANIFEST))
+        zipfile.ZipFile(Path(tmp, "layer.zip"), "w").writestr("python/pkg/__init__.py", "")
+        codes = [main(["diff", str(base), str(bad)]), main(["diff", str(bad), str(base)]),
+                 main(["diff", str(base), str(Path(tmp, "layer.zip"))])]
+    assert set(codes) <= {EXIT_OK, EXIT_USAGE}, codes

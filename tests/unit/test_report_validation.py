@@ -5,6 +5,7 @@ field; none is an internal error (70)."""
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,15 @@ import pytest
 
 from lambda_slim.cli import main
 from lambda_slim.errors import EXIT_OK, EXIT_USAGE
-from lambda_slim.report.jsonio import parse_json, report_from_json, report_json
+from lambda_slim.report.jsonio import (
+    manifest_extra,
+    manifest_json,
+    parse_json,
+    report_from_json,
+    report_json,
+)
 from lambda_slim.report.jsonio.safe import MAX_DEPTH, JsonFieldError
+from lambda_slim.tree.staging import PlanEntry
 from tests.reports import full_report
 
 Doc = dict[str, Any]
@@ -147,3 +155,40 @@ def test_parse_keeps_numbers_for_the_field_check() -> None:
     parse_json("[" * MAX_DEPTH + "]" * MAX_DEPTH)
     # brackets inside strings do not count as nesting
     parse_json(json.dumps({"k": "[" * 10_000}))
+
+
+def good_manifest() -> Doc:
+    rep = full_report()
+    doc: Doc = json.loads(manifest_json(rep.target, "ab" * 32, [PlanEntry("pkg/t.py", "tests", 7)],
+                                        manifest_extra(rep)))
+    return doc
+
+
+@pytest.mark.parametrize(("mutate", "field"), [
+    (_set("removed[0].bytes", "7"), "removed[0].bytes"),
+    (_set("removed[0].rule", 3), "removed[0].rule"),
+    (_set("removed", {"x": 1}), "removed"),
+    (_set("packages[0].final_bytes", float("nan")), "packages[0].final_bytes"),
+    (_set("packages[0].name", ...), "packages[0].name"),
+    (_set("final_bytes", -1), "final_bytes"),
+    (_set("target.arch", None), "target.arch"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_hostile_manifest_is_exit_2_naming_file_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mutate: Callable[[Doc], object], field: str,
+) -> None:
+    """``diff`` reads manifests too (alone, or beside a zip): checked the same way."""
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(good()))
+    bad = tmp_path / "layer.manifest.json"
+    doc = good_manifest()
+    assert main(["diff", str(base), str(bad)]) == EXIT_USAGE  # missing: refused, not a crash
+    bad.write_text(json.dumps(doc))
+    assert main(["diff", str(base), str(bad)]) == EXIT_OK
+    capsys.readouterr()
+    mutate(doc)
+    bad.write_text(json.dumps(doc))
+    zipfile.ZipFile(tmp_path / "layer.zip", "w").writestr("python/pkg/__init__.py", "")
+    for side in (bad, tmp_path / "layer.zip"):
+        assert main(["diff", str(base), str(side)]) == EXIT_USAGE
+        err = capsys.readouterr().err
+        assert "layer.manifest.json" in err and f"field {field} " in err, err

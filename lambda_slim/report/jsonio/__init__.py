@@ -6,7 +6,15 @@ and the field, never a crash."""
 
 from __future__ import annotations
 
-from .read import bad_report, is_report, read_report, report_from_json
+from .read import (
+    ManifestSizes,
+    PackageSize,
+    bad_report,
+    is_report,
+    manifest_from_json,
+    read_report,
+    report_from_json,
+)
 from .safe import JsonFieldError, parse_json
 from .write import (
     COMPACT_KEYS,
@@ -23,7 +31,24 @@ from .write import (
 )
 
 __all__ = [
-    "COMPACT_KEYS", "REPORT_REVISION", "SCHEMA_VERSION", "JsonFieldError", "bad_report",
-    "dumps_report", "entry_json", "is_report", "manifest_extra", "manifest_json", "parse_json",
-    "plan_json", "read_report", "report_from_json", "report_json", "trace_json", "verify_json",
+    "COMPACT_KEYS",
+    "REPORT_REVISION",
+    "SCHEMA_VERSION",
+    "JsonFieldError",
+    "ManifestSizes",
+    "PackageSize",
+    "bad_report",
+    "dumps_report",
+    "entry_json",
+    "is_report",
+    "manifest_extra",
+    "manifest_from_json",
+    "manifest_json",
+    "parse_json",
+    "plan_json",
+    "read_report",
+    "report_from_json",
+    "report_json",
+    "trace_json",
+    "verify_json",
 ]

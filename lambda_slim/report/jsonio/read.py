@@ -3,6 +3,8 @@ file): every field checked against the schema the writer (:mod:`.write`) follows
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import InputError
@@ -259,4 +261,42 @@ def _variants_from(v: Field) -> VariantsSummary:
         if v.has("replacements") else (),
         dropped={k: x.text() for k, x in v["dropped"].entries()} if v.has("dropped") else {},
         orphans={k: x.text() for k, x in v["orphans"].entries()} if v.has("orphans") else {},
+    )
+
+
+@dataclass(frozen=True)
+class ManifestSizes:
+    """What ``diff`` reads of a build manifest (:func:`.write.manifest_json`): the sizes
+    (absent in manifests older than them), each distribution's, the bytes each rule removed."""
+
+    final_bytes: int | None
+    zip_bytes: int | None
+    packages: tuple[PackageSize, ...]
+    removed_by_rule: Mapping[str, int]
+    target: str | None  # "python3.12 x86_64"
+
+
+@dataclass(frozen=True)
+class PackageSize:
+    name: str
+    version: str
+    final_bytes: int
+    zip_bytes: int | None
+
+
+def manifest_from_json(doc: object) -> ManifestSizes:
+    """The sizes of a build manifest; :class:`JsonFieldError` names a field that is wrong."""
+    d = Field(doc)
+    removed: dict[str, int] = {}
+    for e in d["removed"].items():
+        rule = e["rule"].text()
+        removed[rule] = removed.get(rule, 0) + (e.opt_whole("bytes") or 0)
+    t = d.get("target")
+    return ManifestSizes(
+        final_bytes=d.opt_whole("final_bytes"), zip_bytes=d.opt_whole("zip_bytes"),
+        packages=tuple(PackageSize(p["name"].text(), p.opt_text("version") or "",
+                                   p.opt_whole("final_bytes") or 0, p.opt_whole("zip_bytes"))
+                       for p in (d["packages"].items() if d.has("packages") else [])),
+        removed_by_rule=removed,
+        target=f"{t['runtime'].text()} {t['arch'].text()}" if t is not None else None,
     )
