@@ -29,7 +29,7 @@ from ..errors import ToolMissingError
 from .emulation import Emulation, elf_facts
 from .proc import run
 from .python import Interpreter, TargetPython
-from .sandbox import Sandbox, find_bwrap, lambda_environment
+from .sandbox import Sandbox, find_bwrap, lambda_env_vars
 from .syslibs import KNOWN_ABSENT, KNOWN_ABSENT_BY_FAMILY, SystemLibraries
 
 _QUERY = r"""
@@ -149,4 +149,4 @@ def make_emulated_sandbox(emulation: Emulation, syslibs: SystemLibraries,
         shown.append(Path(str(root).rstrip("/") + loader))
     return Sandbox(bwrap=bwrap, executable=emu.path, dirs=tuple(shown), hidden=(), libs=libs,
                    ldconfig=None, ld_cache=None,
-                   lambda_env=lambda_environment(syslibs.runtime, memory_mb))
+                   lambda_env=lambda_env_vars(syslibs.runtime, memory_mb))

@@ -15,7 +15,7 @@ Inside, the child sees (everything else on the host is hidden):
 - the layer read-only at ``/opt/python`` (its sibling ``lib/`` at ``/opt/lib``), the first
   extra path read-only at ``/var/task`` (the working directory), further ones read-only at
   their host paths; ``/tmp`` is the only writable place;
-- the environment Lambda sets for Python functions (:func:`lambda_environment`), no ``HOME``.
+- the environment Lambda sets for Python functions (:func:`lambda_env_vars`), no ``HOME``.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ _PASS_THROUGH = ("PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED", "PYTHONUTF8", "PYT
 _MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
 
 
-def lambda_environment(runtime: str, memory_mb: int = DEFAULT_MEMORY_MB,
+def lambda_env_vars(runtime: str, memory_mb: int = DEFAULT_MEMORY_MB,
                        function_name: str = "lambda-slim-verify") -> dict[str, str]:
     """The variables Lambda sets for a Python function (no credentials, no HOME).
 
@@ -242,4 +242,4 @@ def make_sandbox(python: Path, syslibs: SystemLibraries, env: Mapping[str, str],
             ld_cache = _build_ld_cache(bwrap, libs, ldconfig, base / key[:16])
     return Sandbox(bwrap=bwrap, executable=interp.executable, dirs=interp.dirs,
                    hidden=interp.site_packages, libs=libs, ldconfig=ldconfig,
-                   ld_cache=ld_cache, lambda_env=lambda_environment(syslibs.runtime, memory_mb))
+                   ld_cache=ld_cache, lambda_env=lambda_env_vars(syslibs.runtime, memory_mb))

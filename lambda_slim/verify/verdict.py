@@ -40,10 +40,10 @@ def unexcusable(failed: Mapping[str, str]) -> list[tuple[str, Cause]]:
     return out
 
 
-def broken_layer(fatal: Sequence[tuple[str, Cause]], environment: str,
+def broken_layer(fatal: Sequence[tuple[str, Cause]], isolation: str,
                  required: Collection[str], *, pruned_only: bool = False) -> VerifyError:
-    """The exit-5 error naming each failure's cause."""
-    where = "the Lambda-like sandbox" if environment != "host" else "this host"
+    """The exit-5 error naming each failure's cause (``isolation``: where the probes ran)."""
+    where = "the Lambda-like sandbox" if isolation != "host" else "this host"
     lines = "\n".join(f"  - {describe_item(i, required)}: {c.describe()}" for i, c in fatal)
     when = ("in the pruned layer" if pruned_only
             else "even with nothing pruned, so it is not caused by pruning and")
