@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench_baselines import uv_install_command, uv_platform, zip_command
+from bench_baselines import ZIP_DEFAULT_LEVEL, uv_install_command, uv_platform, zip_command
 from bench_measure import (
     ChildRun,
     cold_start_once,
@@ -43,11 +43,13 @@ from bench_report import (
     ORDER,
     RAW,
     SLIM,
+    SLIM_ALL,
     SLIM_NOCOMPILE,
     SLIM_TRACE,
     SPR,
     SPR_NOSTRIP,
     UV,
+    UV_DEFAULT,
     Check,
     add_ratios,
     evaluate,
@@ -70,7 +72,10 @@ DESCRIPTIONS = {
     SPR_NOSTRIP: "the same recipe without the strip",
     UV: "uv pip install --target --python-platform --no-compile-bytecode, the delete recipe, "
         "zip -r9",
-    SLIM: "lambda-slim build --no-result-cache (defaults: target pycs)",
+    UV_DEFAULT: "the same uv install and delete recipe, zip -r (zip's default level, 6)",
+    SLIM: "lambda-slim build --no-result-cache (defaults: target pycs for what a cold start "
+          "imports, zip level 6)",
+    SLIM_ALL: "lambda-slim build --no-result-cache --compile=all (target pycs for every module)",
     SLIM_NOCOMPILE: "lambda-slim build --no-result-cache --no-compile",
     SLIM_TRACE: "lambda-slim build --no-result-cache --no-compile --trace SCRIPT "
                 "(the example's scoring smoke test)",
@@ -202,10 +207,11 @@ class Bench:
 
     # -- baselines ---------------------------------------------------------------------------
 
-    def zip_layer(self, layer_dir: Path, name: str) -> tuple[Path, ChildRun]:
-        out = self.tmp / "zips" / f"{name.replace(' ', '')}.zip"
+    def zip_layer(self, layer_dir: Path, name: str, level: int = 9) -> tuple[Path, ChildRun]:
+        out = self.tmp / "zips" / f"{''.join(c for c in name if c.isalnum() or c == '-')}.zip"
         out.parent.mkdir(exist_ok=True)
-        run = self.child(zip_command(layer_dir, out, self.zip_bin), f"zip {name}", cwd=layer_dir)
+        run = self.child(zip_command(layer_dir, out, self.zip_bin, level), f"zip {name}",
+                         cwd=layer_dir)
         return out, run
 
     def baselines(self, wheels: list[Path]) -> None:
@@ -257,11 +263,13 @@ class Bench:
         inst = self.child(uv_install_command(self.uv_bin, d / "python", wheels,
                                              self.target.runtime.python_str, plat), "uv install")
         dl = self.child([sys.executable, str(BASELINES), "delete", str(d / "python")], "uv delete")
-        self.say(f"uv: zip -r9 … (install took {inst.seconds:.1f} s)")
-        z, zr = self.zip_layer(d, UV)
-        self.record_baseline(UV, z, {"install": inst.seconds, "prune": dl.seconds,
-                                     "zip": zr.seconds}, [inst, dl, zr],
-                             {"deleted": json.loads(dl.stdout), "python_platform": plat})
+        for name, level in ((UV, 9), (UV_DEFAULT, ZIP_DEFAULT_LEVEL)):
+            self.say(f"{name}: zip at level {level} … (install took {inst.seconds:.1f} s)")
+            z, zr = self.zip_layer(d, name, level)
+            self.record_baseline(name, z, {"install": inst.seconds, "prune": dl.seconds,
+                                           "zip": zr.seconds}, [inst, dl, zr],
+                                 {"deleted": json.loads(dl.stdout), "python_platform": plat,
+                                  "zip_level": level})
         shutil.rmtree(d)
 
     def record(self, name: str, zip_path: Path, phases: dict[str, float], seconds: float,
@@ -281,7 +289,7 @@ class Bench:
     def record_baseline(self, name: str, zip_path: Path, phases: dict[str, float],
                         runs: list[ChildRun], extra: dict[str, Any]) -> None:
         self.record(name, zip_path, phases, sum(phases.values()),
-                    max(r.maxrss_bytes for r in runs), extra)
+                    max(r.maxrss_bytes for r in runs), {"zip_level": 9, **extra})
 
     # -- lambda-slim -------------------------------------------------------------------------
 
@@ -298,6 +306,7 @@ class Bench:
         out_dir.mkdir()
         variants: list[tuple[str, list[str]]] = [
             (SLIM, ["--no-result-cache"]),
+            (SLIM_ALL, ["--no-result-cache", "--compile=all"]),
             (SLIM_NOCOMPILE, ["--no-result-cache", "--no-compile"])]
         if str(self.args.trace_script) != "none":
             variants.append((SLIM_TRACE, ["--no-result-cache", "--no-compile", "--trace",
@@ -314,6 +323,20 @@ class Bench:
                                  f"{(run.stdout + run.stderr)[-3000:]}")
             rep = json.loads(rep_path.read_text())
             self.record_slim(name, out, rep, run, rss, wheels)
+
+    def repeat(self, req: Path) -> dict[str, Any]:
+        """The default build again, fresh (no result cache): is its zip byte-identical?"""
+        out_dir = self.tmp / "slim"
+        out, rep_path, rss = out_dir / "again.zip", out_dir / "again.json", out_dir / "ag.rss"
+        self.say("lambda-slim: the default build again, to compare the zips …")
+        run = self.child(self.slim_cmd(req, out, rep_path, rss, "--no-result-cache"),
+                         "repeat", cwd=self.tmp, check=False)
+        first = self.zips.get(SLIM)
+        identical = (out.is_file() and first is not None
+                     and out.read_bytes() == first.read_bytes())
+        rep = json.loads(rep_path.read_text()) if rep_path.is_file() else {}
+        return {"seconds": round(run.seconds, 3), "exit_code": run.returncode,
+                "sha256": rep.get("zip_sha256"), "identical": identical}
 
     def record_slim(self, name: str, zip_path: Path, rep: dict[str, Any], run: ChildRun,
                     rss: Path, wheels: list[Path]) -> None:
@@ -332,8 +355,10 @@ class Bench:
             "peak_rss_self_bytes": int(rss.read_text()) * 1024 if rss.is_file() else None,
             "exit_code": run.returncode,
             "same_wheels_as_baselines": used == built,
+            "zip_level": 6,
             "report": {k: rep.get(k) for k in ("final_bytes", "installed_bytes", "compiled_bytes",
-                                               "zip_bytes", "zip_sha256", "files", "timings")},
+                                               "bytecode", "zip_bytes", "zip_sha256", "files",
+                                               "timings")},
             "report_verify": {"status": rep.get("verify", {}).get("status")},
             "trace": {k: v for k, v in (rep.get("trace") or {}).items()
                       if k != "identical_files"},
@@ -442,6 +467,7 @@ class Bench:
         self.baselines(wheels)
         self.uv_baseline(wheels)
         self.slim(req, wheels)
+        again = self.repeat(req)
         rebuild = self.rebuild(req)
         self.verify_and_cold_start()
         add_ratios(self.variants)
@@ -455,6 +481,7 @@ class Bench:
             "machine": self.machine(wheels),
             "variants": self.variants,
             "rebuild": rebuild,
+            "repeat": again,
         }
 
     def cleanup(self) -> None:
@@ -485,7 +512,11 @@ def render(con: Console, results: dict[str, Any]) -> list[Check]:
               highlight=False)
     con.print("phases in seconds; build = wall time of the build's child processes; ×usual = "
               "build / (pip install --target + delete recipe + zip -r9, i.e. spr-nostrip); "
-              "peak RSS = largest process of the build tree (os.wait4)", highlight=False)
+              "×uv -r9 / ×uv -r = build / (uv install + delete recipe + zip at level 9 / at "
+              "zip's default level 6); level = deflate level of the zip; ×all-pyc = cold start "
+              "/ --compile=all's; peak RSS = largest process of the build tree (os.wait4); "
+              "lambda-slim's verify excludes the init-time measurement, which runs beside its "
+              "zip", highlight=False)
     con.print()
     for c in checks:
         mark = ("PASS", "green") if c.passed else ("FAIL", "bold red")

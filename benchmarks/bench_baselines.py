@@ -8,7 +8,8 @@
 * spr-nostrip: the same without the strip (the plugin's documented workaround).
 * uv: ``uv pip install --target DIR --python-platform MACHINE-manylinux_X_Y --python-version
   X.Y --no-compile-bytecode`` (the fastest way people assemble a layer today), then the same
-  delete recipe and ``zip -r9``.
+  delete recipe and ``zip -r9``; and the same tree zipped with ``zip -r`` (zip's default
+  level, 6), what a user timing a minimal modern pipeline would type.
 
 Each phase also runs as its own child process (``python bench_baselines.py PHASE ...``) so
 the benchmark can time it and read its peak memory like any other build step.
@@ -146,17 +147,24 @@ def uv_install_command(uv: str, target_dir: Path, wheels: Sequence[Path], python
             "--no-compile-bytecode", "--quiet", *map(str, wheels)]
 
 
-def zip_command(layer_dir: Path, out: Path, zip_bin: str | None) -> list[str]:
-    """``zip -r9`` of ``layer_dir/python`` (run with cwd=layer_dir), or the zipfile fallback."""
+#: zip's own default compression level (``zip -r`` without ``-N``; ``man zip``: "-6 is default")
+ZIP_DEFAULT_LEVEL = 6
+
+
+def zip_command(layer_dir: Path, out: Path, zip_bin: str | None, level: int = 9) -> list[str]:
+    """``zip -r9`` of ``layer_dir/python`` (run with cwd=layer_dir), or the zipfile fallback;
+    ``level=ZIP_DEFAULT_LEVEL`` is plain ``zip -r``."""
     if zip_bin:
-        return [zip_bin, "-r9", "-q", str(out), "python"]
-    return [sys.executable, str(Path(__file__).resolve()), "zip", str(layer_dir), str(out)]
+        flag = "-r" if level == ZIP_DEFAULT_LEVEL else f"-r{level}"
+        return [zip_bin, flag, "-q", str(out), "python"]
+    return [sys.executable, str(Path(__file__).resolve()), "zip", str(layer_dir), str(out),
+            str(level)]
 
 
-def zip_tree(layer_dir: Path, out: Path) -> int:
-    """Level-9 deflate of ``layer_dir/python`` with zipfile (when no ``zip`` binary exists)."""
+def zip_tree(layer_dir: Path, out: Path, level: int = 9) -> int:
+    """Deflate of ``layer_dir/python`` with zipfile (when no ``zip`` binary exists)."""
     count = 0
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as zf:
         for dirpath, dirnames, filenames in os.walk(layer_dir / "python"):
             dirnames.sort()
             for f in sorted(filenames):
@@ -170,7 +178,7 @@ def main(argv: Sequence[str]) -> int:
     """Child-process entry: ``delete ROOT`` | ``strip ROOT [STRIP]`` | ``zip DIR OUT``.
     Prints one JSON line with what was done."""
     if not argv:
-        print("usage: bench_baselines.py delete ROOT | strip ROOT [STRIP] | zip DIR OUT",
+        print("usage: bench_baselines.py delete ROOT | strip ROOT [STRIP] | zip DIR OUT [LEVEL]",
               file=sys.stderr)
         return 2
     cmd, args = argv[0], list(argv[1:])
@@ -182,7 +190,8 @@ def main(argv: Sequence[str]) -> int:
         print(json.dumps({"files": s.files, "failed": s.failed, "bytes_before": s.bytes_before,
                           "bytes_after": s.bytes_after}))
     elif cmd == "zip":
-        print(json.dumps({"files": zip_tree(Path(args[0]), Path(args[1]))}))
+        level = int(args[2]) if len(args) > 2 else 9
+        print(json.dumps({"files": zip_tree(Path(args[0]), Path(args[1]), level)}))
     else:
         print(f"unknown phase {cmd!r}", file=sys.stderr)
         return 2

@@ -3,8 +3,11 @@
 The same tree gives a byte-identical zip: entries sorted by name, one fixed timestamp
 (``SOURCE_DATE_EPOCH`` or 1980-01-01), permissions normalised to 0644/0755, no directory
 entries, no extra fields. Files are deflated in parallel (zlib releases the GIL) while the
-archive is written strictly in order; at most ``window_bytes`` of input is held at once.
-Output goes to a temp file beside the destination and is renamed into place.
+archive is written strictly in order; at most ``window_bytes`` of input is held at once. The
+bytes do not depend on ``jobs`` (``jobs=1`` compresses inline, the serial reference) nor on
+what :mod:`.zipahead` deflated beforehand (taken only for unchanged files). Output
+goes to a temp file beside the destination and is renamed into place, unless ``before_commit``
+raises first (work running beside the zip can still veto it).
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import os
 import stat
 import tempfile
 import time
-import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,6 +27,7 @@ from typing import BinaryIO
 
 from ..errors import InputError
 from .atomic import require_parent
+from .zipahead import Ahead, Packed, deflate
 from .zipformat import (
     CDH,
     CDH_SIG,
@@ -117,16 +120,27 @@ def walk_files(root: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def _compress(path: Path, level: int) -> tuple[bytes, int, int, int, int]:
-    data = path.read_bytes()
-    crc = zlib.crc32(data)
-    mode = os.stat(path).st_mode
-    if level > 0 and data:
-        co = zlib.compressobj(level, zlib.DEFLATED, -15)
-        packed = co.compress(data) + co.flush()
-        if len(packed) < len(data):
-            return packed, 8, crc, len(data), mode
-    return data, 0, crc, len(data), mode
+def _compress(path: Path, level: int) -> Packed:
+    got = deflate(path, level)
+    assert got is not None  # no stop event: never abandoned
+    return got[0]
+
+
+def _submit(pool: ThreadPoolExecutor | None, path: Path, level: int,
+            ahead: Ahead | None) -> Future[Packed]:
+    """Compress on the pool, or inline (the serial writer) when there is none; a result
+    deflated ahead for the unchanged file is used as is."""
+    early = ahead.take(path, level) if ahead is not None else None
+    if pool is not None and early is None:
+        return pool.submit(_compress, path, level)
+    done: Future[Packed] = Future()
+    done.set_result(early if early is not None else _compress(path, level))
+    return done
+
+
+def ahead_of(root: Path, level: int) -> Ahead:
+    """An :class:`Ahead` over the files of a layer tree, bytecode left out (``with`` it)."""
+    return Ahead([p for rel, p in walk_files(root) if "__pycache__/" not in rel], level)
 
 
 class _HashingWriter:
@@ -150,8 +164,12 @@ def write_zip(
     jobs: int = 4,
     window_bytes: int = 64 * 1024 * 1024,
     on_file: Callable[[int], None] | None = None,
+    before_commit: Callable[[], None] | None = None,
+    ahead: Ahead | None = None,
 ) -> ArchiveResult:
-    """Write ``(arcname, path)`` entries (in the given order) to ``dest`` atomically."""
+    """Write ``(arcname, path)`` entries (in the given order) to ``dest`` atomically;
+    ``before_commit`` runs after the last byte, before the rename (if it raises, ``dest`` is
+    left as it was)."""
     dest = Path(dest)
     require_parent(dest)
     items = list(entries)
@@ -162,9 +180,10 @@ def write_zip(
     compressed: dict[str, int] = {}
     unzipped = 0
     try:
-        with os.fdopen(fd, "wb") as raw, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        pool = ThreadPoolExecutor(max_workers=jobs) if jobs > 1 else None
+        with os.fdopen(fd, "wb") as raw, pool or contextlib.nullcontext():
             out = _HashingWriter(raw)
-            pending: deque[tuple[str, Future[tuple[bytes, int, int, int, int]], int]] = deque()
+            pending: deque[tuple[str, Future[Packed], int]] = deque()
             in_flight = 0
             it = iter(items)
             exhausted = False
@@ -176,7 +195,7 @@ def write_zip(
                         break
                     arc, path = nxt
                     size = path.stat().st_size
-                    pending.append((arc, pool.submit(_compress, path, level), size))
+                    pending.append((arc, _submit(pool, path, level, ahead), size))
                     in_flight += size
                 if not pending:
                     break
@@ -229,6 +248,8 @@ def write_zip(
             digest = out.sha.hexdigest()
             total = out.pos
         os.chmod(tmp, 0o644)
+        if before_commit is not None:
+            before_commit()
         os.replace(tmp, dest)
     except BaseException:
         with contextlib.suppress(OSError):

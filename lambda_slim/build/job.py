@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..artifact.zipwrite import write_layer_zip
+from ..artifact.zipahead import Ahead
+from ..artifact.zipwrite import ahead_of, write_layer_zip
 from ..errors import LambdaSlimError, ToolMissingError
 from ..inputs.config import BuildConfig
 from ..inputs.locks import read_dependencies
@@ -37,14 +38,14 @@ from ..report.summary import LayerFacts, layer_report
 from ..resolve.variants import Variant, variant_table
 from ..target.proc import Runner
 from ..target.proc import run as default_runner
-from ..target.python import HOST, Isolation
-from ..tree.compile import compile_tree
+from ..target.python import HOST, Isolation, TargetPython
 from ..tree.inventory import owner_of, walk
 from ..tree.staging import PlanEntry
-from ..verify.diagnose import verify_tree
+from ..verify.diagnose import Judged, judge_tree, measure_judged
 from ..verify.probes import VerifyReport, check_loadable
 from ..verify.trace import TraceInfo, identical_files, trace_stage
 from . import function as fn_pkg
+from .bytecode import beside, choose_bytecode, compile_stage
 from .cache import restore_cached, result_key, store_cached, write_sidecars
 from .fit import fit_stage, verify_borrowed
 from .guard import guard_build
@@ -121,60 +122,77 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
         trace_entries, trace_run, touched = tr.entries, tr.info, tr.touched
         if tr.info.rolled_back:
             progress.note(tr.info.rolled_back)
-    compiled = 0
-    if config.compile != "none" and tools.compile_python is not None:
-        progress.stage("compile")
-        only = None
-        if config.compile == "traced" and touched is not None:
-            only = [r for r in sorted(touched) if r.endswith(".py") and (root / r).is_file()]
-        with timed(timings, "compile"):
-            compiled, errs = compile_tree(tools.compile_python, root, workers=config.workers,
-                                          only=only)
-        for e in errs[:5]:
-            progress.note(f"compile: {e}")
+    compiled = compile_stage(config, tools, root, touched, timings, progress)
     handler = None
+    judged: Judged | None = None
+    ahead: Ahead | None = None
     if tp is None:
         vrep = VerifyReport("skipped", None, warnings=notes[:])
     else:
         progress.stage("verify")
-        with timed(timings, "verify"):
-            vrep = verify_tree(tp, staging, planned.inventory, progress, smoke=config.smoke,
-                               repair=config.repair,
-                               extra_paths=fn.layer_paths(tp.interpreter.version) if fn else (),
-                               requested=planned.requirements.requested,
-                               smoke_timeout=config.smoke_timeout, memory_mb=config.memory_mb)
+        # verification runs one interpreter at a time: the zip's deflating starts beside it
+        with timed(timings, "verify"), ahead_of(root, config.zip_level) as ahead:
+            judged = judge_tree(tp, staging, planned.inventory, progress, smoke=config.smoke,
+                                repair=config.repair,
+                                extra_paths=fn.layer_paths(tp.interpreter.version) if fn else (),
+                                requested=planned.requirements.requested,
+                                smoke_timeout=config.smoke_timeout,
+                                cold_extra=(config.handler.rpartition(".")[0],)
+                                if fn and config.handler else ())
+            vrep = judged.report
             if fn and config.handler and tools.native is not None:
                 handler = fn_pkg.check_handler(config, fn, tools.native.interpreter, root, env,
                                                tools.runner)
-    full_plan = [e for e in [*planned.plan, *strip_entries, *trace_entries]
-                 if staging.is_applied(e)]
-    final_sizes = walk(root)
-    potential = _potential(config, tools, planned)
-    trace = TraceSummary(
-        enabled=bool(config.trace), run=trace_run,
-        identical_files=_identical(root, final_sizes),
-        potential_files=potential.removed_files if potential else None,
-        potential_bytes=potential.removed_bytes if potential else None,
-    )
-    overflow, options, final_sizes = fit_stage(
-        config, tools.native.interpreter if tools.native else None, planned.inventory, root,
-        final_sizes,
-        planned.requirements.requested, planned.resolution, planned.gpu,
-        potential.removed_bytes if potential else None, env,
-        tools.runner, root.parent, progress, timings, notes)
-    progress.stage("zip", len(final_sizes))
-    with timed(timings, "zip"):
-        archive = write_layer_zip(root, config.output, prefix="" if fn else "python",
-                                  lib=planned.lib_dir, epoch=config.epoch, level=config.zip_level,
-                                  jobs=config.workers, on_file=lambda _n: progress.advance())
-    return LayerFacts(
-        config=config, requirements=planned.requirements, resolution=planned.resolution,
-        inventory=planned.inventory, plan=full_plan, verify=vrep, final_sizes=final_sizes,
-        compiled_bytes=compiled, archive=archive, trace=trace, timings=timings, notes=notes,
-        strip_skipped=strip_skipped, tests_kept=planned.tests_kept, gpu=planned.gpu,
-        overflow=overflow, function=fn_pkg.report(config, fn, handler) if fn else None,
-        borrowed=borrowed, lib_sizes=planned.lib_sizes, options=options,
-    )
+    bytecode = choose_bytecode(config, root, compiled, judged, timings)
+    measurement = _measurement(config, tp, judged, progress, timings)
+    if measurement is not None and config.overflow:  # overflow changes the tree: measure first
+        measurement()
+        measurement = None
+    with beside(measurement) as measured:  # the measurement runs beside the rest
+        full_plan = [e for e in [*planned.plan, *strip_entries, *trace_entries]
+                     if staging.is_applied(e)]
+        final_sizes = walk(root)
+        potential = _potential(config, tools, planned)
+        trace = TraceSummary(
+            enabled=bool(config.trace), run=trace_run,
+            identical_files=_identical(root, final_sizes),
+            potential_files=potential.removed_files if potential else None,
+            potential_bytes=potential.removed_bytes if potential else None,
+        )
+        overflow, options, final_sizes = fit_stage(
+            config, tools.native.interpreter if tools.native else None, planned.inventory,
+            root, final_sizes, planned.requirements.requested, planned.resolution, planned.gpu,
+            potential.removed_bytes if potential else None, env,
+            tools.runner, root.parent, progress, timings, notes)
+        progress.stage("zip", len(final_sizes))
+        with timed(timings, "zip"):
+            archive = write_layer_zip(root, config.output, prefix="" if fn else "python",
+                                      lib=planned.lib_dir, epoch=config.epoch,
+                                      level=config.zip_level, jobs=config.workers,
+                                      on_file=lambda _n: progress.advance(),
+                                      before_commit=measured, ahead=ahead)
+        return LayerFacts(
+            config=config, requirements=planned.requirements, resolution=planned.resolution,
+            inventory=planned.inventory, plan=full_plan, verify=vrep, final_sizes=final_sizes,
+            compiled_bytes=bytecode.bytes, archive=archive, trace=trace, timings=timings,
+            notes=notes,
+            strip_skipped=strip_skipped, tests_kept=planned.tests_kept, gpu=planned.gpu,
+            overflow=overflow, function=fn_pkg.report(config, fn, handler) if fn else None,
+            borrowed=borrowed, lib_sizes=planned.lib_sizes, options=options,
+            bytecode=bytecode,
+        )
+
+
+def _measurement(config: BuildConfig, tp: TargetPython | None, judged: Judged | None,
+                 progress: Progress, timings: dict[str, float]) -> Callable[[], None] | None:
+    """The init-time measurement of the layer as it ships (None when nothing was verified)."""
+    if tp is None or judged is None:
+        return None
+
+    def run() -> None:
+        with timed(timings, "measure"):
+            measure_judged(tp, judged, progress, memory_mb=config.memory_mb)
+    return run
 
 
 @dataclass(frozen=True)

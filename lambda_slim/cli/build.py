@@ -105,9 +105,10 @@ removal manifest (<zip name>.manifest.json), with --json the versioned report an
 @keep_option("Protect matching paths (below python/) from every rule. Repeatable.")
 @_rule_options
 @click.option("--compile", "compile_mode", default=None, is_flag=False, flag_value="all",
-              type=click.Choice([m for m in COMPILE_MODES if m != "none"]),
-              help="Byte-compile with the target interpreter (unchecked-hash pycs, default) — "
-              "or only the traced modules with --compile=traced.")
+              type=click.Choice(COMPILE_MODES),
+              help="What gets target bytecode (unchecked-hash pycs): `imported` (default) "
+              "the modules a cold start imports, found by verification; `all` (bare --compile) "
+              "every module; `traced` what the --trace workload touched; `none` sources only.")
 @click.option("--no-compile", "no_compile", is_flag=True, default=False,
               help="Ship sources only (smaller, slower cold starts).")
 @click.option("--smoke", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
@@ -187,7 +188,7 @@ def build_cmd(requirements: Path | None, json_path: Path | None, html_out: Path 
     cwd = Path.cwd()
     rule_flags = {r: on for r in RULES
                   if (on := opts.pop(f"rule_{r.replace('-', '_')}")) is not None}
-    if compile_mode and no_compile:
+    if compile_mode not in (None, "none") and no_compile:
         raise InputError("--compile and --no-compile contradict each other.",
                          hint="Pass one of them.")
     args = BuildArgs(

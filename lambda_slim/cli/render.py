@@ -144,6 +144,10 @@ def render(rep: LayerReport, top: int = 25) -> RenderableType:
             mt.append(f"{', ' if v.init_ms is not None else ''}peak RSS "
                       f"{human(v.max_rss_bytes)}")
         parts.append(mt)
+    bc = rep.bytecode
+    if bc is not None and bc.mode != "none":
+        parts.append(Text(f"bytecode: {bc.modules:,} modules, {human(bc.bytes)} added "
+                          f"(--compile={bc.mode}: {bc.why})"))
     for w in v.warnings:
         parts.append(Text("  warning: " + w, style="yellow"))
     for c in v.culprits:

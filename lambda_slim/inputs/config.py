@@ -31,7 +31,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-COMPILE_MODES = ("all", "none", "traced")
+#: What gets bytecode: what a cold start imports (the default), every module, nothing, or
+#: what the ``--trace`` workload touched.
+COMPILE_MODES = ("imported", "all", "none", "traced")
 #: Lambda's own maximum function timeout is 900 s; a smoke script is a quick workload.
 DEFAULT_SMOKE_TIMEOUT = 300.0
 #: Lambda's memory sizes (MB).
@@ -51,7 +53,7 @@ class BuildConfig:
     json_path: Path | None = None
     keep: tuple[str, ...] = ()
     rules: frozenset[str] = frozenset()
-    compile: str = "all"
+    compile: str = "imported"
     smoke: tuple[Path, ...] = ()
     trace: tuple[Path, ...] = ()
     trace_granularity: str = "package"
@@ -311,7 +313,7 @@ def build_config(
             disabled.discard(rule)
         elif on is False:
             disabled.add(rule)
-    compile_mode = get("compile", "all")
+    compile_mode = get("compile", "imported")
     if isinstance(compile_mode, bool):
         compile_mode = "all" if compile_mode else "none"
     if compile_mode not in COMPILE_MODES:

@@ -188,6 +188,19 @@ class FunctionSummary:
 
 
 @dataclass(frozen=True)
+class BytecodeSummary:
+    """The bytecode a build added (``--compile``): how many modules, how many bytes, and why
+    those (``left_as_source``: modules compiled for verification, then shipped as source)."""
+
+    mode: str  # "imported" | "all" | "traced" | "none"
+    modules: int
+    bytes: int
+    left_as_source: int = 0
+    left_as_source_bytes: int = 0
+    why: str = ""
+
+
+@dataclass(frozen=True)
 class OptionRow:
     """Over budget: one way to bring it under, by measured bytes
     (:func:`lambda_slim.build.alternatives.over_budget_options`)."""
@@ -242,6 +255,7 @@ class LayerReport:
     #: missing system libraries served by copies other wheels vendor (in the zip's lib/)
     borrowed: tuple[Borrowed, ...] = ()
     over_budget_options: tuple[OptionRow, ...] = ()
+    bytecode: BytecodeSummary | None = None
 
     @property
     def within_budget(self) -> bool:

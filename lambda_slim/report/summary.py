@@ -23,6 +23,7 @@ from ..tree.staging import PlanEntry
 from ..verify.probes import VerifyReport
 from .files import OVERFLOW, Change, fate_tree
 from .model import (
+    BytecodeSummary,
     FileRow,
     FunctionSummary,
     LayerReport,
@@ -69,6 +70,8 @@ class LayerFacts:
     lib_sizes: dict[str, int] = field(default_factory=dict)
     #: over budget: what could bring it under, ranked by measured bytes
     options: list[OptionRow] = field(default_factory=list)
+    #: the bytecode added (``--compile``) and why those modules
+    bytecode: BytecodeSummary | None = None
 
     @property
     def final_bytes(self) -> int:
@@ -226,6 +229,7 @@ def layer_report(facts: LayerFacts) -> LayerReport:
         function=facts.function,
         borrowed=tuple(facts.borrowed),
         over_budget_options=tuple(facts.options),
+        bytecode=facts.bytecode,
     )
 
 

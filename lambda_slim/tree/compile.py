@@ -1,9 +1,21 @@
 """Byte-compilation for the target: unchecked-hash pycs whose recorded paths are
-``/opt/python/...`` (the same on every machine, so the zip is reproducible)."""
+``/opt/python/...`` (the same on every machine, so the zip is reproducible).
+
+``--compile=imported`` (the default) ships bytecode only where a cold start reads it: the
+whole tree is compiled once (verification imports far more than a cold start, and from
+bytecode it is several times faster), then, once verification has reported which modules
+the cold imports loaded, the pycs of every other module are dropped again. What ships for
+an imported module is therefore exactly the pyc ``compileall --invalidation-mode
+unchecked-hash`` wrote for the target version; the rest stays source, compiled in memory
+on first import as Lambda does with a read-only ``/opt``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import contextlib
+import os
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..target.emulation import EmulatedIsolation
@@ -12,18 +24,41 @@ from ..target.python import HOST, TargetPython
 from .inventory import walk
 
 
-def compile_tree(tp: TargetPython, root: Path, *, workers: int,
-                 only: list[str] | None = None) -> tuple[int, list[str]]:
-    """Byte-compile for the target with unchecked-hash pycs; returns (bytes added, errors).
+@dataclass(frozen=True)
+class Compiled:
+    """The pycs one compile run added: layer-relative path -> bytes."""
+
+    added: Mapping[str, int]
+    errors: tuple[str, ...] = ()
+
+    @property
+    def bytes(self) -> int:
+        return sum(self.added.values())
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What ``--compile=imported`` kept and left as source."""
+
+    kept_modules: int
+    kept_bytes: int
+    dropped_modules: int
+    dropped_bytes: int
+
+
+def compile_files(tp: TargetPython, root: Path, *, workers: int,
+                  only: list[str] | None = None) -> Compiled:
+    """Byte-compile for the target with unchecked-hash pycs (``only``: these ``.py`` files).
 
     Compilation writes into the tree, so it runs on the host (bytecode depends only on the
     Python version, never on the machine), not in the read-only sandbox; an emulated
-    interpreter keeps its emulator and only leaves the sandbox.
+    interpreter keeps its emulator and only leaves the sandbox. ``compileall -j`` spreads
+    the files over ``workers`` processes.
     """
     iso = tp.isolation
     host = replace(tp, isolation=iso.without_sandbox() if isinstance(iso, EmulatedIsolation)
                    else HOST)
-    before = sum(walk(root).values())
+    before = walk(root)
     args = ["-I", "-m", "compileall", "-q", "-j", str(workers),
             "--invalidation-mode", "unchecked-hash", "-s", str(root), "-p", "/opt/python"]
     if only is None:
@@ -31,10 +66,45 @@ def compile_tree(tp: TargetPython, root: Path, *, workers: int,
     else:
         args += [str(root / rel) for rel in only]
     proc = host.run(args)
-    errors = []
+    errors: list[str] = []
     if proc.returncode != 0:
         errors = [ln for ln in (proc.stdout or "").splitlines() if ln.startswith("***")]
         if not errors:
             errors = [tail((proc.stdout or "") + (proc.stderr or ""), 5)]
-    after = sum(walk(root).values())
-    return after - before, errors
+    added = {rel: size for rel, size in walk(root).items()
+             if rel not in before and source_of(rel) is not None}
+    return Compiled(added, tuple(errors))
+
+
+def compile_tree(tp: TargetPython, root: Path, *, workers: int,
+                 only: list[str] | None = None) -> tuple[int, list[str]]:
+    """:func:`compile_files` as (bytes added, errors)."""
+    got = compile_files(tp, root, workers=workers, only=only)
+    return got.bytes, list(got.errors)
+
+
+def source_of(pyc: str) -> str | None:
+    """``a/__pycache__/m.cpython-312.pyc`` (or ``.opt-1.pyc``) -> ``a/m.py``; None for
+    anything else (a sourceless ``m.pyc`` beside its package is never ours)."""
+    head, sep, name = pyc.rpartition("__pycache__/")
+    if not sep or "/" in name or not name.endswith(".pyc") or (head and not head.endswith("/")):
+        return None
+    stem = name.split(".", 1)[0]
+    return f"{head}{stem}.py" if stem else None
+
+
+def keep_imported(root: Path, compiled: Compiled, imported: Collection[str]) -> Selection:
+    """Drop the pycs of modules whose source is not in ``imported`` (layer-relative ``.py``
+    paths a cold start loaded); empty ``__pycache__`` folders go too."""
+    wanted = set(imported)
+    kept = dropped = kept_b = dropped_b = 0
+    for rel, size in sorted(compiled.added.items()):
+        src = source_of(rel)
+        if src in wanted:
+            kept, kept_b = kept + 1, kept_b + size
+            continue
+        (root / rel).unlink()
+        dropped, dropped_b = dropped + 1, dropped_b + size
+        with contextlib.suppress(OSError):  # not empty: other pycs stay
+            os.rmdir((root / rel).parent)
+    return Selection(kept, kept_b, dropped, dropped_b)

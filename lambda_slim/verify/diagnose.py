@@ -10,7 +10,9 @@ rule's removals are bisected to name the files. ``--repair`` puts those files ba
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
@@ -45,6 +47,9 @@ class Prober:
         self.runs = 0
         self.last_checked = 0
         self.smoke_rss: int | None = None
+        #: files (as the child saw them) the cold imports and smoke scripts loaded; None
+        #: until a run with ``cold`` reported them
+        self.loaded: set[str] | None = None
 
     def paths(self) -> list[Path]:
         paths = [self.staging.root]
@@ -53,12 +58,17 @@ class Prober:
             paths.append(stand_in)  # what the Lambda runtime provides at /var/runtime
         return [*paths[:1], *self.extra_paths, *paths[1:]]  # a function's layers after /var/task
 
-    def __call__(self, items: Iterable[str], deep: bool = False) -> dict[str, str]:
+    def __call__(self, items: Iterable[str], deep: bool = False,
+                 cold: Sequence[str] | None = None) -> dict[str, str]:
+        """Check ``items``; with ``cold``, also record what those imports (first, in a fresh
+        process) and the smoke scripts loaded."""
         self.runs += 1
         items = list(items)
         mods = [i for i in items if not i.startswith(_SMOKE)]
-        res = check_imports(self.tp, self.paths(), mods, deep=deep)
+        res = check_imports(self.tp, self.paths(), mods, deep=deep, cold=cold)
         self.last_checked = len(res.failed) + len(res.passed)
+        if cold is not None and res.loaded:
+            self.loaded = set(res.loaded)
         failed = dict(res.failed)
         for item in items:
             if item.startswith(_SMOKE):
@@ -66,6 +76,8 @@ class Prober:
                                   self.smoke_timeout)
                 if smoke.max_rss_bytes is not None:
                     self.smoke_rss = max(self.smoke_rss or 0, smoke.max_rss_bytes)
+                if cold is not None and self.loaded is not None:
+                    self.loaded |= set(smoke.loaded)
                 if not smoke.ok:
                     failed[item] = smoke.output
         return failed
@@ -113,7 +125,38 @@ def _hinted(errors: Iterable[str], entries: list[PlanEntry], staging: Staging,
     return out
 
 
-def verify_tree(
+@dataclass
+class Judged:
+    """A passed (or repaired) verification, before its init-time measurement."""
+
+    report: VerifyReport
+    paths: list[Path]
+    #: the modules a cold start imports (the requested packages' top-level modules)
+    cold: list[str]
+    smoke_rss: int | None
+    #: layer-relative files the cold imports (and ``cold_extra``) and smoke scripts loaded;
+    #: None when the checking run did not report them
+    loaded: frozenset[str] | None = None
+    extra_cold: tuple[str, ...] = field(default_factory=tuple)
+
+
+def verify_tree(tp: TargetPython, staging: Staging, inv: Inventory, progress: Progress, *,
+                memory_mb: int | None = None, **judge: Any) -> VerifyReport:
+    """:func:`judge_tree` (same keywords), then :func:`measure_judged`: verification with
+    the measurement straight after, for callers that do not change the tree in between."""
+    judged = judge_tree(tp, staging, inv, progress, **judge)
+    measure_judged(tp, judged, progress, memory_mb=memory_mb)
+    return judged.report
+
+
+def measure_judged(tp: TargetPython, judged: Judged, progress: Progress, *,
+                   memory_mb: int | None = None) -> None:
+    """The init time and peak memory of the cold imports, into ``judged.report``."""
+    measure(tp, judged.paths, judged.cold, judged.report, progress,
+            smoke_rss=judged.smoke_rss, memory_mb=memory_mb)
+
+
+def judge_tree(
     tp: TargetPython,
     staging: Staging,
     inv: Inventory,
@@ -124,11 +167,14 @@ def verify_tree(
     extra_paths: Sequence[Path] = (),
     requested: Collection[str] = (),
     smoke_timeout: float = 900,
-    memory_mb: int | None = None,
-) -> VerifyReport:
+    cold_extra: Sequence[str] = (),
+) -> Judged:
     """Import every remaining distribution's modules (and run the smoke scripts) in the
     target; on failure, judge differentially, find the culprit files, and with ``repair``
-    put them back. Then measure the init time and peak memory of the requested packages."""
+    put them back. The first checking run imports the cold-start modules first (the
+    requested packages', then ``cold_extra`` such as a handler's module) and reports, with
+    the smoke scripts, which files they loaded. The init time is measured separately
+    (:func:`measure_judged`), once the layer's bytecode is final."""
     probe = Prober(tp, staging, extra_paths, smoke_timeout)
     gone = {
         d.name for d in inv.dists.values()
@@ -138,18 +184,21 @@ def verify_tree(
     wanted = {canonicalize_name(r) for r in requested}
     required = sorted({m for d in inv.dists.values() if d.name not in gone
                        and canonicalize_name(d.name) in wanted for m in d.top_level})
-    report = _judge(tp, staging, probe, modules, required, smoke, repair, progress)
-    measure(tp, probe.paths(), required or modules, report, progress,
-            smoke_rss=probe.smoke_rss, memory_mb=memory_mb)
-    return report
+    cold = required or modules
+    report = _judge(tp, staging, probe, modules, required, smoke, repair, progress,
+                    [*cold, *cold_extra])
+    inside = tp.inside(staging.root, layer=staging.root).rstrip("/") + "/"
+    loaded = None if probe.loaded is None else frozenset(
+        f[len(inside):] for f in probe.loaded if f.startswith(inside))
+    return Judged(report, probe.paths(), cold, probe.smoke_rss, loaded, tuple(cold_extra))
 
 
 def _judge(tp: TargetPython, staging: Staging, probe: Prober, modules: list[str],
            required: list[str], smoke: Sequence[Path], repair: bool,
-           progress: Progress) -> VerifyReport:
+           progress: Progress, cold: Sequence[str] = ()) -> VerifyReport:
     items = modules + [_SMOKE + str(p.resolve()) for p in smoke]
     report = VerifyReport("passed", str(tp.interpreter.path), environment=tp.isolation.name)
-    failed = probe(items, deep=True)
+    failed = probe(items, deep=True, cold=cold)
     report.modules_checked = probe.last_checked
     report.smoke = [SmokeOutcome(str(p), (_SMOKE + str(p.resolve())) not in failed)
                     for p in smoke]
@@ -231,7 +280,7 @@ def _judge(tp: TargetPython, staging: Staging, probe: Prober, modules: list[str]
         )
     # --repair: the culprits stay restored; everything must pass again.
     progress.note("repair: restored " + ", ".join(e.rel for e in culprit_entries))
-    again = probe(items)
+    again = probe(items, cold=cold)  # what the repaired layer's cold start loads
     real_again = {i: e for i, e in again.items() if i not in base_failed}
     if real_again:
         raise VerifyError(

@@ -22,7 +22,18 @@ from ..target.measure import PEAK_RSS_CODE
 from ..target.proc import tail
 from ..target.python import TargetPython
 
-_IMPORT_CHECK = r"""
+#: The source files of every module loaded so far, printed after :data:`LOADED_MARK`
+#: (``--compile=imported`` ships bytecode for these).
+LOADED_MARK = "@@LAMBDA_SLIM_LOADED@@"
+_LOADED_CODE = r"""
+def _lambda_slim_loaded():
+    import sys, json
+    files = sorted({f for m in list(sys.modules.values())
+                    for f in [getattr(m, "__file__", None)] if isinstance(f, str)})
+    print("\n" + MARK + json.dumps(files), flush=True)
+""".replace("MARK", repr(LOADED_MARK))
+
+_IMPORT_CHECK = _LOADED_CODE + r"""
 import sys, json, importlib, traceback, pkgutil, warnings
 warnings.simplefilter("ignore")
 args = json.loads(sys.argv[1])
@@ -38,6 +49,17 @@ def attempt(mod):
         tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
         res[mod] = "".join(tb[-6:]).strip()
         return None
+wanted = set(args["modules"])
+for mod in args.get("cold") or ():  # what a cold start imports, first, in a fresh process
+    if mod in wanted:
+        attempt(mod)
+    else:
+        try:
+            importlib.import_module(mod)
+        except BaseException:
+            pass
+if args.get("cold") is not None:
+    LOADED_PRINT
 for mod in args["modules"]:
     m = attempt(mod)
     if m is None or not args["deep"] or "." in mod:
@@ -47,18 +69,20 @@ for mod in args["modules"]:
         if not last.startswith("_") and last not in SKIP:
             attempt(info.name)
 print("\n@@LAMBDA_SLIM@@" + json.dumps(res))
-"""
+""".replace("LOADED_PRINT", "_lambda_slim_loaded()")
 
 _RSS_MARK = "@@LAMBDA_SLIM_RSS@@"
-_SMOKE = PEAK_RSS_CODE + r"""
+_SMOKE = PEAK_RSS_CODE + _LOADED_CODE + r"""
 import sys, runpy, json, atexit
 args = json.loads(sys.argv[1])
 sys.path[:0] = args["paths"]
 sys.argv = [args["script"]]
 atexit.register(lambda: print("\nRSS_MARK%d" % _lambda_slim_peak_rss(), flush=True))
+atexit.register(_lambda_slim_loaded)
 runpy.run_path(args["script"], run_name="__main__")
 """.replace("RSS_MARK", _RSS_MARK)
 _RSS_LINE = re.compile(re.escape(_RSS_MARK) + r"(\d+)")
+_LOADED_LINE = re.compile(re.escape(LOADED_MARK) + r"(.*)")
 
 _LOAD_CHECK = r"""
 import sys, json, ctypes
@@ -81,12 +105,16 @@ class SmokeResult:
     ok: bool
     output: str
     max_rss_bytes: int | None = None
+    #: source files of the modules loaded when the script ended (as the child saw them)
+    loaded: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class CheckResult:
     failed: dict[str, str]
     passed: tuple[str, ...]
+    #: with ``cold``: source files of the modules those imports loaded (as the child saw them)
+    loaded: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,30 +161,48 @@ def payload(out: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def split_loaded(out: str) -> tuple[str, tuple[str, ...]]:
+    """(``out`` without the loaded-files lines, the files the last such line lists)."""
+    files: tuple[str, ...] = ()
+    for m in _LOADED_LINE.finditer(out):
+        try:
+            got = json.loads(m.group(1))
+        except ValueError:
+            continue
+        if isinstance(got, list):
+            files = tuple(str(f) for f in got)
+    return _LOADED_LINE.sub("", out), files
+
+
 def check_imports(
     tp: TargetPython,
     paths: Sequence[Path],
     modules: Sequence[str],
     timeout: float = 900,
     deep: bool = False,
+    cold: Sequence[str] | None = None,
 ) -> CheckResult:
     """Import every module in one fresh process; isolate per module if that process dies.
 
     ``paths[0]`` is the layer's ``python/`` folder, the rest extra folders (such as what the
     runtime provides). With ``deep``, each top-level package's public submodules are imported
-    too (scipy's ``__init__`` alone loads almost nothing).
+    too (scipy's ``__init__`` alone loads almost nothing). With ``cold``, those modules are
+    imported first (a failure only counts for the ones in ``modules``) and the files they
+    loaded are reported: what a cold start reads.
     """
     if not modules:
         return CheckResult({}, ())
     layer, extra = paths[0], tuple(paths[1:])
     arg = json.dumps({"paths": [tp.inside(p, layer=layer, paths=extra) for p in paths],
-                      "modules": list(modules), "deep": deep})
+                      "modules": list(modules), "deep": deep,
+                      "cold": list(cold) if cold is not None else None})
     proc = tp.run(["-I", "-S", "-B", "-c", _IMPORT_CHECK, arg], layer=layer, paths=extra,
                   cwd=layer, timeout=timeout)
-    data = payload(proc.stdout or "")
+    stdout, loaded = split_loaded(proc.stdout or "")
+    data = payload(stdout)
     if data is None:
         if len(modules) == 1:
-            why = tail((proc.stdout or "") + (proc.stderr or ""), 15)
+            why = tail(stdout + (proc.stderr or ""), 15)
             return CheckResult({modules[0]: f"interpreter died (exit {proc.returncode}): {why}"},
                                ())
         failed: dict[str, str] = {}
@@ -165,9 +211,9 @@ def check_imports(
             one = check_imports(tp, paths, [m], timeout, deep)
             failed.update(one.failed)
             passed.extend(one.passed)
-        return CheckResult(failed, tuple(passed))
+        return CheckResult(failed, tuple(passed), loaded)
     failed = {m: err for m, err in data.items() if err}
-    return CheckResult(failed, tuple(m for m, err in data.items() if not err))
+    return CheckResult(failed, tuple(m for m, err in data.items() if not err), loaded)
 
 
 def run_smoke(tp: TargetPython, paths: Sequence[Path], script: Path,
@@ -182,10 +228,12 @@ def run_smoke(tp: TargetPython, paths: Sequence[Path], script: Path,
     })
     proc = tp.run(["-I", "-S", "-B", "-c", _SMOKE, arg], layer=layer, paths=extra,
                   cwd=script.parent, timeout=timeout)
-    rss = [int(m.group(1)) for m in _RSS_LINE.finditer(proc.stdout or "")]
-    stdout = _RSS_LINE.sub("", proc.stdout or "")
+    stdout, loaded = split_loaded(proc.stdout or "")
+    rss = [int(m.group(1)) for m in _RSS_LINE.finditer(stdout)]
+    stdout = _RSS_LINE.sub("", stdout)
     output = tail(stdout + "\n" + (proc.stderr or ""), 30)
-    return SmokeResult(str(script), proc.returncode == 0, output, max(rss) if rss else None)
+    return SmokeResult(str(script), proc.returncode == 0, output, max(rss) if rss else None,
+                       loaded)
 
 
 def check_loadable(tp: TargetPython, files: Sequence[Path], *,

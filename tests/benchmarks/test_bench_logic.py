@@ -141,7 +141,23 @@ def test_zip_command_prefers_the_binary(tmp_path: Path) -> None:
     assert baselines.zip_command(tmp_path, tmp_path / "o.zip", "/usr/bin/zip")[:2] == [
         "/usr/bin/zip", "-r9"]
     fallback = baselines.zip_command(tmp_path, tmp_path / "o.zip", None)
-    assert fallback[0] == sys.executable and fallback[2] == "zip"
+    assert fallback[0] == sys.executable and fallback[2] == "zip" and fallback[-1] == "9"
+    # zip's default level is plain `-r` (what a user types), never spelled -r6
+    assert baselines.zip_command(tmp_path, tmp_path / "o.zip", "/usr/bin/zip",
+                                 baselines.ZIP_DEFAULT_LEVEL)[:2] == ["/usr/bin/zip", "-r"]
+    assert baselines.zip_command(tmp_path, tmp_path / "o.zip", None, 6)[-1] == "6"
+
+
+def test_zip_tree_honours_the_level(tree: Path, tmp_path: Path) -> None:
+    big = tree / "numpy" / "big.py"
+    big.write_bytes(b"def f(x):\n    return x + 1\n" * 20_000 + bytes(range(256)) * 400)
+    sizes = {}
+    for level in (1, 9):
+        out = tmp_path / f"l{level}.zip"
+        baselines.zip_tree(tree.parent, out, level)
+        with zipfile.ZipFile(out) as zf:
+            sizes[level] = zf.getinfo("python/numpy/big.py").compress_size
+    assert sizes[9] < sizes[1]
 
 
 def test_median_and_ratio() -> None:
@@ -196,10 +212,18 @@ def _results(**over: dict[str, Any]) -> dict[str, Any]:
         "lambda-slim": _variant(200_000_000, 20.0, 0.7),
         "lambda-slim --no-compile": _variant(160_000_000, 15.0, 2.0),
         "uv": _variant(228_000_000, 12.0, 2.0, phases={"install": 3.0, "prune": 1.0, "zip": 8.0}),
+        "uv, zip -r": _variant(228_000_000, 10.0, 2.0,
+                               phases={"install": 3.0, "prune": 1.0, "zip": 6.0}),
+        "lambda-slim --compile=all": _variant(207_000_000, 21.0, 0.68),
     }
+    variants["lambda-slim"]["report"] = {"zip_sha256": "ab" * 32, "compiled_bytes": 12_000_000}
+    variants["lambda-slim --compile=all"]["report"] = {"compiled_bytes": 30_000_000}
+    variants["lambda-slim"]["build_seconds"] = 10.5  # ≤ 1.1× the uv way at zip's default level
+    variants["lambda-slim"]["unzipped_bytes"] = 185_000_000  # 0.617× raw
     for k, v in over.items():
         variants[k.replace("_", "-").replace("-no-compile", " --no-compile")].update(v)
     return {"variants": variants, "rebuild": {"median": 0.8, "cached": True},
+            "repeat": {"sha256": "ab" * 32, "identical": True, "seconds": 10.0},
             "target": "python3.12 x86_64", "requirements_name": "stack.txt", "date": "today"}
 
 
@@ -208,33 +232,60 @@ def test_ratios() -> None:
     report.add_ratios(res["variants"])
     assert report.usual_build_seconds(res["variants"]) == 45.0
     slim = res["variants"]["lambda-slim"]["ratios"]
-    assert slim["unzipped_vs_raw"] == pytest.approx(2 / 3)
+    assert slim["unzipped_vs_raw"] == pytest.approx(185 / 300)
     assert slim["cold_start_vs_spr_nostrip"] == pytest.approx(0.35)
-    assert slim["build_vs_usual"] == pytest.approx(20 / 45)
+    assert slim["build_vs_usual"] == pytest.approx(10.5 / 45)
     assert report.uv_build_seconds(res["variants"]) == 12.0
-    assert slim["build_vs_uv"] == pytest.approx(20 / 12)
+    assert slim["build_vs_uv"] == pytest.approx(10.5 / 12)
+    assert report.uv_build_seconds(res["variants"], report.UV_DEFAULT) == 10.0
+    assert slim["build_vs_uv_default"] == pytest.approx(1.05)
+    assert slim["cold_start_vs_compile_all"] == pytest.approx(0.7 / 0.68)
     del res["variants"]["uv"]
     report.add_ratios(res["variants"])  # a run without uv: no ratio, nothing breaks
     assert res["variants"]["lambda-slim"]["ratios"]["build_vs_uv"] is None
+    assert res["variants"]["lambda-slim"]["ratios"]["build_vs_uv_default"] == pytest.approx(1.05)
     assert res["variants"]["spr"]["ratios"]["cold_start_vs_spr_nostrip"] is None
 
 
 def test_evaluate_all_pass() -> None:
     checks = report.evaluate(_results())
-    assert [c.passed for c in checks] == [True] * 7, [c for c in checks if not c.passed]
+    assert [c.passed for c in checks] == [True] * 11, [c for c in checks if not c.passed]
 
 
 def test_evaluate_reports_each_miss() -> None:
     res = _results(lambda_slim_no_compile={"unzipped_bytes": 177_900_000},
                    lambda_slim={"build_seconds": 40.0, "cold_start": {"median": 1.0},
-                                "peak_rss_bytes": 400_000_000})
+                                "peak_rss_bytes": 400_000_000, "unzipped_bytes": 192_000_000})
     res["rebuild"] = {"median": 2.5, "cached": True}
     failed = {c.name.split(" ")[0] + " " + c.name.split(" ")[1]: c for c in
               report.evaluate(res) if not c.passed}
     assert set(failed) == {"final unzipped", "cold start", "warm build", "rebuild with",
-                           "peak memory"}
+                           "peak memory", "issue 22:"}
     assert "0.59× raw" in failed["final unzipped"].detail
     assert "0.89×" in failed["warm build"].detail
+    by = {c.name: c for c in report.evaluate(res) if c.name.startswith("issue 22")}
+    assert [c.passed for c in by.values()] == [False, False, False, True]
+    size, cold, build, _same = by.values()
+    assert "0.64× raw" in size.detail and "12.0 MB vs --compile=all's 30.0 MB" in size.detail
+    assert "1.00 s vs 0.68 s = 1.47×" in cold.detail
+    assert "40.00 s vs 10.00 s = 4.00×" in build.detail and "zip -r9: 3.33×" in build.detail
+
+
+def test_issue22_size_needs_both_the_ratio_and_the_bytes() -> None:
+    res = _results(raw={"unzipped_bytes": 320_000_000},
+                   lambda_slim={"unzipped_bytes": 195_000_000})  # 0.61× but over 191 MB
+    size = report.issue22(res)[0]
+    assert not size.passed and "0.61× raw" in size.detail
+
+
+def test_issue22_zip_must_be_byte_identical() -> None:
+    res = _results()
+    res["repeat"] = {"sha256": "cd" * 32, "identical": False, "seconds": 9.0}
+    assert not report.issue22(res)[3].passed
+    res["repeat"] = {"sha256": "ab" * 32, "identical": False, "seconds": 9.0}
+    assert not report.issue22(res)[3].passed  # same digest claimed, bytes compared differ
+    del res["repeat"]
+    assert not report.issue22(res)[3].passed  # a run without the second build proves nothing
 
 
 def test_evaluate_treats_missing_or_unverified_as_failed() -> None:
@@ -254,6 +305,7 @@ def test_table_renders_every_variant() -> None:
     text = con.export_text()
     for name in res["variants"]:  # every variant the run has (--trace is optional)
         assert name in text
+    assert "level" in text and "×uv -r" in text and "×all-pyc" in text
     assert "n/a" in text and "NO" in text
     json.dumps(res)  # the results stay JSON-serialisable
 

@@ -15,6 +15,7 @@ from ...target.runtimes import ARCHES, RUNTIMES, Target, parse_target
 from ...verify.probes import Culprit, SmokeOutcome, VerifyReport
 from ...verify.trace import TraceInfo
 from ..model import (
+    BytecodeSummary,
     FileRow,
     FunctionSummary,
     HandlerRow,
@@ -119,7 +120,17 @@ def report_from_json(doc: object) -> LayerReport:
         locked=req["locked"].flag() if req.has("locked") else False,
         variants=_variants_from(d["variants"]) if d.has("variants") else VariantsSummary(),
         gpu=tuple(_gpu_from(g) for g in d["gpu"].items()) if d.has("gpu") else (),
+        bytecode=_bytecode_from(d["bytecode"]) if d.has("bytecode") else None,
     )
+
+
+def _bytecode_from(b: Field) -> BytecodeSummary:
+    mode = b["mode"].text()
+    if mode not in ("imported", "all", "none", "traced"):
+        b["mode"].fail(f"is {mode!r}, not a --compile mode (imported, all, none, traced)")
+    return BytecodeSummary(mode, b["modules"].whole(), b["bytes"].whole(),
+                           b["left_as_source"].whole(), b["left_as_source_bytes"].whole(),
+                           b["why"].text())
 
 
 def _target_from(t: Field) -> Target:

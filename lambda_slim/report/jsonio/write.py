@@ -17,7 +17,7 @@ from ..model import BuildPlan, FileRow, FunctionSummary, LayerReport, OverflowSu
 SCHEMA_VERSION = 1
 #: Bumped when the report gains keys (within a schema version), so the result cache never
 #: serves a report written before them.
-REPORT_REVISION = 3
+REPORT_REVISION = 4
 #: Keys written on one line: machine-read, and ten times larger when indented.
 COMPACT_KEYS = ("requires", "tree")
 
@@ -111,6 +111,7 @@ def report_json(rep: LayerReport) -> dict[str, Any]:
         "installed_bytes": rep.installed_bytes,
         "final_bytes": rep.final_bytes,
         "compiled_bytes": rep.compiled_bytes,
+        "bytecode": asdict(rep.bytecode) if rep.bytecode else None,
         "within_budget": rep.within_budget,
         "zip_path": rep.zip.path if rep.zip else None,
         "zip_bytes": rep.zip.bytes if rep.zip else None,
