@@ -42,11 +42,12 @@ def _paths(node: object, prefix: Where = ()) -> list[Where]:
 PATHS = _paths(GOOD)
 SPECIAL: st.SearchStrategy[Any] = st.sampled_from(
     [10**400, -(10**400), 2**64, -1, 0, float("nan"), float("inf"), -float("inf"), 1e300, "",
-     "\n", True, None, [], {}])
-SCALARS = (st.none() | st.booleans() | st.integers() | st.text(max_size=12)
+     "\n", "\ud800", True, None, [], {}])
+TEXT = st.text(st.characters(codec=None, categories=None), max_size=12)  # surrogates too
+SCALARS = (st.none() | st.booleans() | st.integers() | TEXT
            | st.floats(allow_nan=True, allow_infinity=True) | SPECIAL)
 VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
-                      | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=6)
+                      | st.dictionaries(TEXT, inner, max_size=3), max_leaves=6)
 OPS = st.sampled_from(["set", "delete", "nest"])
 MUTATION = st.tuples(st.sampled_from(PATHS), OPS, VALUES)
 MANIFEST_MUTATION = st.tuples(st.sampled_from(_paths(MANIFEST)), OPS, VALUES)

@@ -79,6 +79,8 @@ HOSTILE: list[tuple[str, Callable[[Doc], object] | str, str]] = [
     ("option bytes as text", _set("over_budget_options[0].bytes", "90000000"),
      "over_budget_options[0].bytes"),
     ("requires not a list", _set("requires.pkg", "other"), "requires.pkg"),
+    ("lone surrogate in a name", _set("packages[0].name", "pkg\ud800"), "packages[0].name"),
+    ("lone surrogate in a key", "SURROGATE_KEY", "variants.dropped.x\\udfff"),
 ]
 
 
@@ -97,6 +99,9 @@ def hostile_text(mutation: Callable[[Doc], object] | str) -> str:
         return json.dumps(doc)
     if mutation == "INFINITY":
         doc["timings"]["total"] = float("inf")
+        return json.dumps(doc)
+    if mutation == "SURROGATE_KEY":
+        doc["variants"]["dropped"]["x\udfff"] = "y"
         return json.dumps(doc)
     if mutation == "DEEP":
         doc["tree"] = {"fates": ["kept"], "dists": {"x": "@"}}

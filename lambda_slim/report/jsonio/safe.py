@@ -61,9 +61,9 @@ def _check_depth(text: str) -> None:
         if token[0] == '"':
             if m.group(1) and depth == 1:
                 try:
-                    key = str(json.loads(token[: token.rindex('"') + 1]))
+                    key = printable(str(json.loads(token[: token.rindex('"') + 1])))
                 except ValueError:
-                    key = token
+                    key = printable(token)
             continue
         if token in "[{":
             depth += 1
@@ -84,6 +84,11 @@ def parse_json(text: str) -> object:
                              f"column {exc.colno})") from None
     except RecursionError:  # pragma: no cover - the depth check comes first
         raise JsonFieldError(DOCUMENT, "is nested too deeply") from None
+
+
+def printable(text: str) -> str:
+    """``text`` as it can be printed: a lone surrogate becomes its ``\\udfff`` escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def kind(value: object) -> str:
@@ -118,6 +123,7 @@ class Field:
         self.fail(f"should be {what}, found {kind(self.value)}")
 
     def _child(self, key: str) -> str:
+        key = printable(key)
         return f"{self.path}.{key}" if self.path else key
 
     # --- containers ---------------------------------------------------------------------
@@ -146,13 +152,21 @@ class Field:
         return [Field(v, f"{self.path}[{i}]") for i, v in enumerate(self.value)]
 
     def entries(self) -> list[tuple[str, Field]]:
-        return [(k, Field(v, self._child(k))) for k, v in self.obj().items()]
+        out = []
+        for k, v in self.obj().items():
+            Field(k, self._child(k)).text()  # the key is text too (a name, a path)
+            out.append((k, Field(v, self._child(k))))
+        return out
 
     # --- scalars ------------------------------------------------------------------------
 
     def text(self) -> str:
         if not isinstance(self.value, str) or isinstance(self.value, _Huge):
             self._want("a string")
+        try:
+            self.value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (``"\\ud800"``): no file or page can hold it
+            self.fail("is not valid Unicode text (it holds a lone surrogate escape)")
         return self.value
 
     def flag(self) -> bool:
