@@ -327,3 +327,27 @@ def test_rejected_credentials(moto: str, tmp_path: Path,
         assert r["status"] == "failed"
         assert "AWS rejected the credentials (InvalidClientTokenId" in str(r["error"])
     assert "aws sso login" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("checksum", [False, True])
+def test_an_s3_object_of_the_same_size_but_other_content_is_replaced(
+        moto: str, big_zip: Path, checksum: bool, capsys: pytest.CaptureFixture[str]) -> None:
+    """Someone left other bytes of the same length at the key: never taken as this zip."""
+    s3 = _client("s3", "us-east-1", moto)
+    s3.create_bucket(Bucket="artifacts")  # type: ignore[attr-defined]
+    sha_hex = hashlib.sha256(big_zip.read_bytes()).hexdigest()
+    key = f"lambda-slim/big/{sha_hex}.zip"
+    other = bytearray(big_zip.read_bytes())
+    other[len(other) // 2] ^= 0xFF  # same size, one byte different
+    extra = {"ChecksumAlgorithm": "SHA256"} if checksum else {}
+    s3.put_object(Bucket="artifacts", Key=key, Body=bytes(other), **extra)  # type: ignore[attr-defined]
+    code, _doc = _publish(str(big_zip), "--name", "big", "--region", "us-east-1",
+                          "--s3-bucket", "artifacts")
+    err = capsys.readouterr().err
+    assert code == EXIT_OK, err
+    assert "uploading" in err and "already holds" not in err
+    body = s3.get_object(Bucket="artifacts", Key=key)["Body"].read()  # type: ignore[attr-defined]
+    assert hashlib.sha256(body).hexdigest() == sha_hex  # the object is this zip now
+    lam = _client("lambda", "us-east-1", moto)
+    got = lam.get_layer_version(LayerName="big", VersionNumber=1)  # type: ignore[attr-defined]
+    assert got["Content"]["CodeSha256"] == _code_sha(big_zip)
