@@ -16,9 +16,7 @@ from ..report.model import FunctionSummary, HandlerRow, LayerRow
 from ..resolve.install import Resolution
 from ..resolve.project import build_project_wheel, project_dir, with_project
 from ..target.proc import Runner
-from ..target.python import Interpreter
-from ..target.sandbox import Sandbox, make_sandbox, sandbox_unavailable
-from ..target.syslibs import runtime_syslibs
+from ..target.python import Interpreter, TargetPython
 from ..tree.function import (
     FunctionTree,
     check_function_dir,
@@ -79,20 +77,13 @@ def assemble(config: BuildConfig, root: Path, work: Path) -> FunctionTree:
     return FunctionTree(config.function, tuple(files), layers, opt, tuple(provided), tuple(shadowed))
 
 
-def _sandbox(config: BuildConfig, interp: Interpreter, env: Mapping[str, str]) -> Sandbox | None:
-    if sandbox_unavailable(env) is not None:
-        return None
-    syslibs = runtime_syslibs(config.target.runtime.name, config.target.arch, config.system_libs)
-    return make_sandbox(interp.path, syslibs, env, cache_dir=config.cache_dir / "sandbox")
-
-
-def check_handler(config: BuildConfig, fn: FunctionTree, interp: Interpreter, root: Path,
-                  env: Mapping[str, str], runner: Runner) -> HandlerResult:
-    """Import the handler as Lambda would (sandbox when available); VerifyError when it fails."""
+def check_handler(config: BuildConfig, fn: FunctionTree, tp: TargetPython,
+                  root: Path) -> HandlerResult:
+    """Import the handler as Lambda would, where the build runs layer code (the sandbox,
+    emulated for another machine); VerifyError when it fails."""
     assert config.handler is not None
-    sandbox = _sandbox(config, interp, env)
-    res = run_handler(interp, config.handler, root, fn.layer_paths(interp.version), env, runner,
-                      sandbox=sandbox, opt_python=fn.opt / "python" if fn.opt else None)
+    res = run_handler(tp, config.handler, root, fn.opt / "python" if fn.opt else None,
+                      timeout=config.smoke_timeout)
     if not res.ok:
         raise VerifyError(
             f"The handler {config.handler} does not load as Lambda would load it "

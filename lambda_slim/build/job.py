@@ -96,6 +96,12 @@ def _potential(config: BuildConfig, tools: Tools, planned: Planned) -> TraceInfo
             return None
 
 
+def _not_run(notes: list[str], progress: Progress, note: str) -> None:
+    """A check that could not run here: in the report and printed, never silent."""
+    notes.append(note)
+    progress.note(note)
+
+
 def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes: list[str],
                      env: Mapping[str, str], progress: Progress) -> LayerFacts:
     """prune -> strip -> trace -> compile -> verify (and the handler) -> overflow -> zip,
@@ -105,10 +111,10 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
     tp = tools.runnable
     borrowed = planned.borrowed
     if borrowed:
-        borrowed, b_notes = verify_borrowed(config, tools.native.interpreter
-                                            if tools.native else None, root,
-                                            borrowed, env, tools.runner)
-        notes += b_notes
+        borrowed = verify_borrowed(tools.placement, root, borrowed)
+        if tp is None:
+            _not_run(notes, progress, "borrowed libraries: NOT loaded as on Lambda (layer "
+                     "code cannot run on this machine; see above)")
     strip_entries, strip_skipped = _apply_rules(config, planned, tools, progress)
     trace_entries: list[PlanEntry] = []
     trace_run: TraceInfo | None = None
@@ -127,6 +133,9 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
     judged: Judged | None = None
     ahead: Ahead | None = None
     if tp is None:
+        if fn and config.handler:
+            _not_run(notes, progress, f"handler: {config.handler} was NOT imported (layer "
+                     "code cannot run on this machine; see above)")
         vrep = VerifyReport("skipped", None, warnings=notes[:])
     else:
         progress.stage("verify")
@@ -140,9 +149,8 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
                                 cold_extra=(config.handler.rpartition(".")[0],)
                                 if fn and config.handler else ())
             vrep = judged.report
-            if fn and config.handler and tools.native is not None:
-                handler = fn_pkg.check_handler(config, fn, tools.native.interpreter, root, env,
-                                               tools.runner)
+            if fn and config.handler:
+                handler = fn_pkg.check_handler(config, fn, tp, root)
     bytecode = choose_bytecode(config, root, compiled, judged, timings)
     measurement = _measurement(config, tp, judged, progress, timings)
     if measurement is not None and config.overflow:  # overflow changes the tree: measure first
@@ -160,10 +168,10 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
             potential_bytes=potential.removed_bytes if potential else None,
         )
         overflow, options, final_sizes = fit_stage(
-            config, tools.native.interpreter if tools.native else None, planned.inventory,
-            root, final_sizes, planned.requirements.requested, planned.resolution, planned.gpu,
-            potential.removed_bytes if potential else None, env,
-            tools.runner, root.parent, progress, timings, notes)
+            config, tools.placement, planned.inventory, root, final_sizes,
+            planned.requirements.requested, planned.resolution, planned.gpu,
+            potential.removed_bytes if potential else None, root.parent, progress, timings,
+            notes)
         progress.stage("zip", len(final_sizes))
         with timed(timings, "zip"):
             archive = write_layer_zip(root, config.output, prefix="" if fn else "python",

@@ -13,7 +13,7 @@ from ..target.emulation import Missing, detect
 from ..target.proc import Runner
 from ..target.python import Interpreter, TargetPython, find_interpreter
 from ..target.runtimes import Target, host_machine
-from ..target.sandbox import make_sandbox, sandbox_unavailable
+from ..target.sandbox import Limits, make_sandbox, sandbox_unavailable
 from ..target.syslibs import runtime_syslibs
 
 _HINT = "Install bubblewrap (apt-get install bubblewrap) and allow user namespaces."
@@ -34,7 +34,7 @@ def sandboxed_python(target: Target, env: Mapping[str, str], runner: Runner, cac
         why = sandbox_unavailable(env)
         if why is not None:
             raise ToolMissingError(f"The Lambda-like sandbox cannot run here: {why}.", hint=_HINT)
-        box = make_sandbox(interp.path, syslibs, env, memory_mb=memory_mb,
+        box = make_sandbox(interp.path, syslibs, env, limits=Limits(memory_mb=memory_mb),
                            cache_dir=cache_dir / "sandbox")
         return TargetPython(interp, env, runner, box)
     found = detect(target.machine, version, env, explicit, runner=runner)
@@ -45,5 +45,6 @@ def sandboxed_python(target: Target, env: Mapping[str, str], runner: Runner, cac
     why = sandbox_blocker(found) or sandbox_unavailable(env)
     if why is not None:
         raise ToolMissingError(f"The Lambda-like sandbox cannot run here: {why}.", hint=_HINT)
-    iso = found.isolation(make_emulated_sandbox(found, syslibs, env, memory_mb=memory_mb))
+    iso = found.isolation(make_emulated_sandbox(found, syslibs, env,
+                                                limits=Limits(memory_mb=memory_mb)))
     return TargetPython(Interpreter(found.python.path, version), env, runner, iso)

@@ -29,7 +29,7 @@ from ..errors import ToolMissingError
 from .emulation import Emulation, elf_facts
 from .proc import run
 from .python import Interpreter, TargetPython
-from .sandbox import Sandbox, find_bwrap, lambda_env_vars
+from .sandbox import DEFAULT_LIMITS, Limits, Sandbox, find_bwrap, lambda_env_vars
 from .syslibs import KNOWN_ABSENT, KNOWN_ABSENT_BY_FAMILY, SystemLibraries
 
 _QUERY = r"""
@@ -112,7 +112,7 @@ def sandbox_blocker(emulation: Emulation) -> str | None:
 
 
 def make_emulated_sandbox(emulation: Emulation, syslibs: SystemLibraries,
-                          env: Mapping[str, str], *, memory_mb: int = 1024,
+                          env: Mapping[str, str], *, limits: Limits = DEFAULT_LIMITS,
                           timeout: float = 180.0) -> Sandbox:
     """A :class:`Sandbox` whose executable is QEMU; compose it with
     ``emulation.isolation(inner=sandbox)``. Raises ToolMissingError when it cannot be built
@@ -148,5 +148,5 @@ def make_emulated_sandbox(emulation: Emulation, syslibs: SystemLibraries,
     if loader is not None:
         shown.append(Path(str(root).rstrip("/") + loader))
     return Sandbox(bwrap=bwrap, executable=emu.path, dirs=tuple(shown), hidden=(), libs=libs,
-                   ldconfig=None, ld_cache=None,
-                   lambda_env=lambda_env_vars(syslibs.runtime, memory_mb))
+                   ldconfig=None, ld_cache=None, limits=limits,
+                   lambda_env=lambda_env_vars(syslibs.runtime, limits.memory_mb))

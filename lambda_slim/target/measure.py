@@ -11,8 +11,12 @@ from __future__ import annotations
 import json
 import statistics
 import subprocess
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .bootstrap import BOOTSTRAP_CODE
+from .proc import tail
 
 #: Lambda's limit on the init phase of an on-demand function (LAMBDA_FACTS: 10 s).
 INIT_LIMIT_MS = 10_000.0
@@ -31,15 +35,27 @@ def _lambda_slim_peak_rss():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 """
 
-IMPORT_TIMING_CODE = PEAK_RSS_CODE + r"""
-import importlib, json, sys, time
+#: ``python -I -S -B -c CODE ARGS``: Lambda's ``sys.path`` setup for ``paths`` (``.pth``
+#: files included), then the imports, timed from before the setup. With ``keep_going`` a
+#: failing import is recorded instead of raised; ``report`` is code that adds entries to
+#: ``_out`` (what a caller wants to know about the started process).
+IMPORT_TIMING_CODE = PEAK_RSS_CODE + BOOTSTRAP_CODE + r"""
+import importlib, json, sys, time, traceback
 _args = json.loads(sys.argv[1])
-sys.path[:0] = _args["paths"]
 _t0 = time.perf_counter()
+_lambda_slim_bootstrap(_args["paths"])
+_failed = {}
 for _m in _args["modules"]:
-    importlib.import_module(_m)
+    try:
+        importlib.import_module(_m)
+    except BaseException as _e:
+        if not _args.get("keep_going"):
+            raise
+        _failed[_m] = "".join(traceback.format_exception_only(type(_e), _e)).strip()
 _dt = time.perf_counter() - _t0
-print("\n" + MARK + json.dumps({"init_s": _dt, "rss": _lambda_slim_peak_rss()}))
+_out = {"init_s": _dt, "rss": _lambda_slim_peak_rss(), "failed": _failed}
+exec(_args.get("report", ""))
+print("\n" + MARK + json.dumps(_out))
 """.replace("MARK", repr(MARK))
 
 #: Runs ``argv_after_python`` in the target (isolation included) with a timeout.
@@ -52,6 +68,10 @@ class Measurement:
     samples_ms: tuple[float, ...]
     max_rss_bytes: int
     environment: str  # "sandbox" or "host"
+    #: module -> error, for the imports that failed (only with ``keep_going``; last run)
+    failed: Mapping[str, str] = field(default_factory=dict)
+    #: what the ``report`` code added, from the last run
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def over_init_limit(self) -> bool:
@@ -70,33 +90,44 @@ class MeasureFailed:
     output: str
 
 
-def parse_measure(stdout: str) -> tuple[float, int] | None:
-    """(seconds, rss bytes) from a child's output, or None when it printed no result."""
+def measure_data(stdout: str) -> dict[str, Any] | None:
+    """The JSON object a timing run printed after the marker, or None when it printed none."""
     idx = stdout.rfind(MARK)
     if idx < 0:
         return None
     try:
         data = json.loads(stdout[idx + len(MARK):].strip().splitlines()[0])
-        return float(data["init_s"]), int(data["rss"])
+        float(data["init_s"]), int(data["rss"])
     except (ValueError, KeyError, IndexError, TypeError):
         return None
+    return data if isinstance(data, dict) else None
+
+
+def parse_measure(stdout: str) -> tuple[float, int] | None:
+    """(seconds, rss bytes) from a child's output, or None when it printed no result."""
+    data = measure_data(stdout)
+    return (float(data["init_s"]), int(data["rss"])) if data is not None else None
 
 
 def measure_init(run: RunChild, modules: Sequence[str], paths: Sequence[str], *,
-                 environment: str, runs: int = 3,
-                 timeout: float = 120.0) -> Measurement | MeasureFailed:
-    """Import ``modules`` (with ``paths`` first on sys.path, as the child sees them) ``runs``
-    times, each in a fresh interpreter started by ``run``."""
-    arg = json.dumps({"paths": list(paths), "modules": list(modules)})
+                 environment: str, runs: int = 3, timeout: float = 120.0,
+                 keep_going: bool = False, report: str = "") -> Measurement | MeasureFailed:
+    """Import ``modules`` ``runs`` times, each in a fresh interpreter started by ``run``,
+    after Lambda's ``sys.path`` setup for ``paths`` (as the child sees them)."""
+    arg = json.dumps({"paths": list(paths), "modules": list(modules), "keep_going": keep_going,
+                      "report": report})
     samples: list[float] = []
     peak = 0
+    data: dict[str, Any] = {}
     for _ in range(max(1, runs)):
         proc = run(["-I", "-S", "-B", "-c", IMPORT_TIMING_CODE, arg], timeout)
-        got = parse_measure(proc.stdout or "")
+        got = measure_data(proc.stdout or "")
         if proc.returncode != 0 or got is None:
-            tail = ((proc.stdout or "") + (proc.stderr or "")).strip().splitlines()[-15:]
-            return MeasureFailed(proc.returncode, "\n".join(tail))
-        samples.append(got[0] * 1000.0)
-        peak = max(peak, got[1])
+            return MeasureFailed(proc.returncode,
+                                 tail((proc.stdout or "") + "\n" + (proc.stderr or ""), 15))
+        data = got
+        samples.append(float(got["init_s"]) * 1000.0)
+        peak = max(peak, int(got["rss"]))
+    extra = {k: v for k, v in data.items() if k not in ("init_s", "rss", "failed")}
     return Measurement(round(statistics.median(samples), 1), tuple(round(s, 1) for s in samples),
-                       peak, environment)
+                       peak, environment, dict(data.get("failed") or {}), extra)

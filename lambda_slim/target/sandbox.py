@@ -43,6 +43,30 @@ LAYER_DIR = "/opt/python"
 OPT_LIB = "/opt/lib"
 TASK_DIR = "/var/task"
 RUNTIME_DIR = "/var/runtime"
+#: Lambda's /tmp when the function sets no ``EphemeralStorage`` (MB), and the range AWS
+#: allows (AWS "Lambda quotas", docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html:
+#: "/tmp directory storage: 512 MB", configurable "between 512 MB and 10,240 MB").
+DEFAULT_EPHEMERAL_MB = 512
+EPHEMERAL_RANGE = (512, 10_240)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The function settings a sandboxed run honours, the same for every caller."""
+
+    #: the function's memory setting (AWS_LAMBDA_FUNCTION_MEMORY_SIZE)
+    memory_mb: int = DEFAULT_MEMORY_MB
+    #: the size of /tmp (``--ephemeral-storage``)
+    tmp_mb: int = DEFAULT_EPHEMERAL_MB
+    #: AWS "Lambda quotas": "File descriptors: 1,024" and "Execution processes/threads: 1,024"
+    nofile: int = 1024
+    nproc: int = 1024
+
+
+#: A function with Lambda's defaults.
+DEFAULT_LIMITS = Limits()
+
+
 #: Environment variables passed through from the caller (they steer the probe, not the host).
 _PASS_THROUGH = ("PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED", "PYTHONUTF8", "PYTHONWARNINGS",
                  "PYTHONFAULTHANDLER", "PYTHONIOENCODING", "SOURCE_DATE_EPOCH")
@@ -140,6 +164,7 @@ class Sandbox:
     layer: Path | None = None
     paths: tuple[Path, ...] = ()
     extra_ro: tuple[Path, ...] = field(default=())
+    limits: Limits = DEFAULT_LIMITS
     name: str = "sandbox"
     #: the stand-in ``/var/runtime`` (awslambdaric, the SDK, bootstrap.py), mounted read-only
     runtime_dir: Path | None = None
@@ -213,7 +238,7 @@ class Sandbox:
 
 
 def make_sandbox(python: Path, syslibs: SystemLibraries, env: Mapping[str, str],
-                 *, memory_mb: int = DEFAULT_MEMORY_MB, cache_dir: Path | None = None) -> Sandbox:
+                 *, limits: Limits = DEFAULT_LIMITS, cache_dir: Path | None = None) -> Sandbox:
     """Build the sandbox for ``python`` and the runtime described by ``syslibs``.
 
     Raises ToolMissingError when it cannot be built; call :func:`sandbox_unavailable` first
@@ -242,4 +267,5 @@ def make_sandbox(python: Path, syslibs: SystemLibraries, env: Mapping[str, str],
             ld_cache = _build_ld_cache(bwrap, libs, ldconfig, base / key[:16])
     return Sandbox(bwrap=bwrap, executable=interp.executable, dirs=interp.dirs,
                    hidden=interp.site_packages, libs=libs, ldconfig=ldconfig,
-                   ld_cache=ld_cache, lambda_env=lambda_env_vars(syslibs.runtime, memory_mb))
+                   ld_cache=ld_cache, limits=limits,
+                   lambda_env=lambda_env_vars(syslibs.runtime, limits.memory_mb))

@@ -11,25 +11,24 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..target.proc import Runner, tail
-from ..target.python import Interpreter, TargetPython
-from ..target.sandbox import TASK_DIR, Sandbox
+from ..target.bootstrap import BOOTSTRAP_CODE
+from ..target.proc import tail
+from ..target.python import TargetPython
 
 MARK = "@@LAMBDA_SLIM_HANDLER@@"
 #: ``module.function``, the module possibly under folders (``src/app.handler``: awslambdaric
 #: imports ``src.app``).
 _HANDLER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*/)*[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
-_CODE = r"""
+_CODE = BOOTSTRAP_CODE + r"""
 import importlib, json, sys, traceback
 args = json.loads(sys.argv[1])
-sys.path[:0] = args["paths"]
+_lambda_slim_bootstrap(args["paths"])
 module, _, name = args["handler"].rpartition(".")
 out = {"ok": False}
 
@@ -65,7 +64,7 @@ print("\n" + MARK + json.dumps(out, default=str))
 class HandlerResult:
     handler: str
     ok: bool
-    environment: str  # "sandbox" or "host"
+    environment: str  # the isolation's name: "sandbox", "sandbox+qemu-aarch64", "host", …
     error: str | None = None
     result: Any = None
 
@@ -82,26 +81,18 @@ def validate_handler(handler: str) -> str:
     return handler
 
 
-def run_handler(interp: Interpreter, handler: str, task: Path, layer_paths: Sequence[Path],
-                env: Mapping[str, str], runner: Runner, *, sandbox: Sandbox | None = None,
-                opt_python: Path | None = None, event: object = None,
-                timeout: float = 300) -> HandlerResult:
-    """Import ``handler`` from ``task`` (then ``layer_paths``) and, with ``event``, call it."""
-    py = f"python{interp.version[0]}.{interp.version[1]}"
-    if sandbox is not None:
-        paths = [TASK_DIR, f"/opt/python/lib/{py}/site-packages", "/opt/python"]
-        tp = TargetPython(interp, env, runner, sandbox)
-        proc = tp.run(["-I", "-S", "-B", "-c", _CODE,
-                       json.dumps({"paths": paths, "handler": handler, "event": event})],
-                      layer=opt_python, paths=[task], cwd=task, timeout=timeout)
-        where = "sandbox"
-    else:
-        paths = [str(task), *(str(p) for p in layer_paths)]
-        proc = TargetPython(interp, env, runner).run(
-            ["-I", "-S", "-B", "-c", _CODE,
-             json.dumps({"paths": paths, "handler": handler, "event": event})],
-            cwd=task, timeout=timeout)
-        where = "host"
+def run_handler(tp: TargetPython, handler: str, task: Path, opt_python: Path | None = None,
+                *, event: object = None, timeout: float = 300) -> HandlerResult:
+    """Import ``handler`` from ``task`` (then the layers' ``opt_python``, as bootstrap.py
+    orders them) where ``tp`` runs, and with ``event`` call it."""
+    v = tp.interpreter.version
+    layers = ([opt_python / "lib" / f"python{v[0]}.{v[1]}" / "site-packages", opt_python]
+              if opt_python is not None else [])
+    paths = [tp.inside(p, layer=opt_python, paths=[task]) for p in (task, *layers)]
+    proc = tp.run(["-I", "-S", "-B", "-c", _CODE,
+                   json.dumps({"paths": paths, "handler": handler, "event": event})],
+                  layer=opt_python, paths=[task], cwd=task, timeout=timeout)
+    where = tp.isolation.name
     out = proc.stdout or ""
     idx = out.rfind(MARK)
     if idx < 0:

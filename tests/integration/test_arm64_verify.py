@@ -152,3 +152,109 @@ def test_native_python_flag_and_aarch64_interpreter_from_the_environment(
     assert rep["verify"]["modules_checked"] >= 1
     with zipfile.ZipFile(tmp_path / "l.zip") as zf:  # compiled natively for 3.11
         assert "python/armext/__pycache__/__init__.cpython-311.pyc" in zf.namelist()
+
+
+def _emulated(environment: object) -> bool:
+    return environment in ("host+qemu-aarch64", "sandbox+qemu-aarch64")
+
+
+def test_arm64_function_handler_is_imported_under_emulation(
+    tmp_path: Path, tmp_cache: Path, run_cli: RunCli, aarch64_python: Aarch64Python,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 18 item 5: the --handler check runs under QEMU like the import check (it was
+    skipped for cross builds: exit 0 with ``function.handler: null``); a broken handler is
+    exit 5."""
+    req = _house(tmp_path, aarch64_python, broken=False)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "app.py").write_text(
+        "import platform, armext\n"
+        "def handler(event, context):\n    return platform.machine()\n")
+    args = ("build", str(req), "--function", str(src), "--handler", "app.handler",
+            "--runtime", "python3.11", "--arch", "arm64", "--python",
+            str(aarch64_python.python), "--no-strip", "--require-verify")
+    code = run_cli(*args, "-o", str(tmp_path / "f.zip"), "--json", str(tmp_path / "r.json"),
+                   cwd=tmp_path)
+    assert code == 0, capsys.readouterr().err
+    handler = json.loads((tmp_path / "r.json").read_text())["function"]["handler"]
+    assert handler["ok"] is True and _emulated(handler["environment"]), handler
+    (src / "app.py").write_text("import armext\nraise RuntimeError('config missing')\n"
+                                "def handler(event, context):\n    return 1\n")
+    code = run_cli(*args, "-o", str(tmp_path / "bad.zip"), cwd=tmp_path)
+    err = capsys.readouterr().err
+    assert code == 5, err
+    assert "app.handler does not load as Lambda would load it" in err
+    assert "qemu-aarch64" in err and "RuntimeError: config missing" in err
+    assert not (tmp_path / "bad.zip").exists()
+
+
+def test_arm64_borrowed_library_is_loaded_under_emulation(
+    tmp_path: Path, tmp_cache: Path, run_cli: RunCli, aarch64_python: Aarch64Python,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A soname Amazon Linux 2 lacks (libbz2.so.1.0) served from another wheel's vendored
+    copy is loaded by the aarch64 loader under QEMU, not just planned (item 5)."""
+    dyn = aarch64_python.sysroot / "usr/lib/python3.11/lib-dynload"
+    ext = "_bz2.cpython-311-aarch64-linux-gnu.so"
+    house = tmp_path / "house"
+    make_wheel(house, "user", "1.0", {"user/__init__.py": "", f"user/{ext}":
+                                      (dyn / ext).read_bytes()}, tag=TAG)
+    lib = aarch64_python.sysroot / "lib/aarch64-linux-gnu/libbz2.so.1.0.4"  # GLIBC_2.17
+    make_wheel(house, "vendor", "1.0", {"vendor/__init__.py": "",
+                                        "vendor.libs/libbz2-1a2b3c4d.so.1.0.4":
+                                        lib.read_bytes()}, tag=TAG)
+    req = wheelhouse_requirements(tmp_path / "requirements.txt", house, "user", "vendor")
+    code = run_cli("build", str(req), "--runtime", "python3.11", "--arch", "arm64", "--python",
+                   str(aarch64_python.python), "--no-strip", "--no-compile", "--require-verify",
+                   "-o", str(tmp_path / "l.zip"), "--json", str(tmp_path / "r.json"),
+                   cwd=tmp_path)
+    assert code == 0, capsys.readouterr().err
+    (b,) = json.loads((tmp_path / "r.json").read_text())["borrowed"]
+    assert b["soname"] == "libbz2.so.1.0" and b["to"] == "lib/libbz2.so.1.0"
+    assert _emulated(b["verified"]), b
+
+
+def test_arm64_overflow_layer_is_started_under_emulation(
+    tmp_path: Path, tmp_cache: Path, run_cli: RunCli, aarch64_python: Aarch64Python,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The packed layer starts as Lambda would start it, under QEMU (item 5)."""
+    house = tmp_path / "house"
+    blob = (os.urandom(2048) + b"overflow " * 4000) * 60  # ~2.3 MB, compresses well
+    make_wheel(house, "heavy", "1.0", {"heavy/__init__.py": "import platform\n"
+                                       "MACHINE = platform.machine()\n",
+                                       "heavy/blob.bin": blob})
+    req = wheelhouse_requirements(tmp_path / "requirements.txt", house, "heavy")
+    code = run_cli("build", str(req), "--runtime", "python3.11", "--arch", "arm64", "--python",
+                   str(aarch64_python.python), "--require-verify", "--budget", "1MB",
+                   "--overflow", "-o", str(tmp_path / "l.zip"), "--json",
+                   str(tmp_path / "r.json"), cwd=tmp_path)
+    assert code == 0, capsys.readouterr().err
+    ov = json.loads((tmp_path / "r.json").read_text())["overflow"]
+    assert [p["name"] for p in ov["packed"]] == ["heavy"]
+    assert ov["verified"] and _emulated(ov["environment"]), ov
+    assert ov["init_ms_with"] > 0
+
+
+def test_arm64_checks_that_cannot_run_are_named(
+    tmp_path: Path, tmp_cache: Path, run_cli: RunCli, aarch64_python: Aarch64Python,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No aarch64 interpreter: the handler check is named as not run (never a silent pass),
+    and --require-verify makes it exit 6."""
+    req = _house(tmp_path, aarch64_python, broken=False)
+    for var in [v for v in os.environ if v.startswith("LAMBDA_SLIM_PYTHON_")]:
+        monkeypatch.delenv(var)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no uv-managed aarch64 interpreters
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    args = ("build", str(req), "--function", str(src), "--handler", "app.handler", "--runtime",
+            "python3.11", "--arch", "arm64", "--no-strip", "-o", str(tmp_path / "f.zip"))
+    assert run_cli(*args, "--json", str(tmp_path / "r.json"), cwd=tmp_path) == 0
+    printed = capsys.readouterr()
+    assert "app.handler was NOT imported" in printed.out + printed.err
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert rep["verify"]["status"] == "skipped" and rep["function"]["handler"] is None
+    assert run_cli(*args, "--require-verify", cwd=tmp_path) == 6

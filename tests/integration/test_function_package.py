@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from lambda_slim.target.proc import run as real_run
-from lambda_slim.target.python import Interpreter
-from lambda_slim.target.sandbox import make_sandbox, sandbox_unavailable
-from lambda_slim.target.syslibs import runtime_syslibs
+from lambda_slim.target.placement import RunSettings, place
+from lambda_slim.target.runtimes import parse_target
+from lambda_slim.target.sandbox import sandbox_unavailable
 from lambda_slim.verify.handler import run_handler
 from tests.lockprojects import BIN, run
 
@@ -124,9 +123,10 @@ def test_function_on_a_layer_answers_an_api_gateway_event_in_the_sandbox(
 
     task = extract(function, tmp_path / "task")
     opt = extract(layer, tmp_path / "opt")
-    sandbox = make_sandbox(py312, runtime_syslibs("python3.12", "x86_64"), os.environ)
-    res = run_handler(Interpreter(py312, (3, 12)), "main.handler", task, [], os.environ, real_run,
-                      sandbox=sandbox, opt_python=opt / "python", event=EVENT)
+    placed = place(RunSettings(parse_target("python3.12", "x86_64"), python=str(py312)),
+                   os.environ)
+    assert placed.runnable is not None and placed.sandboxed
+    res = run_handler(placed.runnable, "main.handler", task, opt / "python", event=EVENT)
     assert res.ok, res.error
     assert res.environment == "sandbox"
     assert res.result["statusCode"] == 200
