@@ -1,14 +1,19 @@
-"""Why a child run failed, read from its output: the causes no pruning rule can excuse.
+"""Why a child run failed, read from its output, and the standard fix when there is one.
 
 A failure of the import check or a smoke script is one of: a shared library the loader (or
-ctypes) could not find, a write into the read-only layer, a timeout, or an ordinary Python
-error (which the differential diagnosis then attributes to pruning or not).
+ctypes) could not find, a write into the read-only layer (or the home folder Lambda does not
+give the function), a timeout, or an ordinary Python error (which the differential diagnosis
+then attributes to pruning or not). A package that writes next to its own files has a
+setting that moves the writes under ``/tmp``, the only writable place on Lambda; the cause
+names it (:data:`WRITABLE_SETTINGS`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 MISSING_LIBRARY = "missing-library"
 READ_ONLY = "read-only"
@@ -21,21 +26,68 @@ _CTYPES = re.compile(
     r"(?:failed to|could not|couldn't|unable to|cannot) (?:find|load|locate)\s+(?:the\s+)?"
     r"(?:shared\s+)?(?:library\s+)?['\"`]?(?P<name>lib[\w+-]+(?:\.so[\w.]*)?)",
     re.IGNORECASE)
+#: /opt and /var/task are read-only on Lambda; the home folder (/home/sbx_user1051) does not
+#: exist and cannot be created (LAMBDA_FACTS: "The process Lambda starts").
 _READ_ONLY = re.compile(r"\[Errno (?:30|13)\] (?:Read-only file system|Permission denied): "
-                        r"'(?P<path>/(?:opt|var/task)/[^']*)'")
+                        r"'(?P<path>/(?:opt|var/task|home)(?:/[^']*)?)'")
 _TIMEOUT = re.compile(r"\[timed out after (?P<secs>\d+)s\]")
+#: numba's ``@jit(cache=True)`` when no cache locator finds a writable place: "cannot cache
+#: function 'f': no locator available for file '/opt/python/pkg/mod.py'" (numba/core/caching.py).
+_NUMBA_LOCATOR = re.compile(r"no locator available for file '(?P<path>[^']*)'")
+#: A traceback frame's file, and the import roots of Lambda's sys.path (layer, function code)
+#: or of a host run (any site-packages or a staged ``python/`` folder).
+_FRAME = re.compile(r'File "(?P<path>[^"]+)", line \d+')
+_ROOTS = re.compile(r"^(?:/opt/python(?:/lib/python3\.\d+/site-packages)?|/var/task|"
+                    r".*/site-packages|.*/python)/(?P<top>[A-Za-z_][\w]*)")
+
+#: Package (top-level import name) -> the environment variable that moves what it writes
+#: beside its files or in the home folder, each from the package's own documentation.
+WRITABLE_SETTINGS: Mapping[str, str] = MappingProxyType({
+    # numba docs, "Environment variables": NUMBA_CACHE_DIR, where cache=True writes
+    "numba": "NUMBA_CACHE_DIR",
+    # matplotlib docs, "Configuration": MPLCONFIGDIR, the config and cache folder
+    "matplotlib": "MPLCONFIGDIR",
+    # huggingface_hub docs, "Environment variables": HF_HOME (TRANSFORMERS_CACHE is the older
+    # name transformers still reads)
+    "huggingface_hub": "HF_HOME",
+    "transformers": "HF_HOME",
+    "datasets": "HF_HOME",
+    "sentence_transformers": "HF_HOME",
+    # PyTorch docs, torch.hub: TORCH_HOME
+    "torch": "TORCH_HOME",
+    "torchvision": "TORCH_HOME",
+    # NLTK docs, "Installing NLTK Data": NLTK_DATA
+    "nltk": "NLTK_DATA",
+    # tldextract README: TLDEXTRACT_CACHE
+    "tldextract": "TLDEXTRACT_CACHE",
+})
+#: What platformdirs/appdirs users (and so most caches under ~/.cache) honour.
+GENERIC_SETTING = "XDG_CACHE_HOME"
 
 
 @dataclass(frozen=True)
 class Cause:
     kind: str  # MISSING_LIBRARY | READ_ONLY | TIMEOUT | ERROR
     detail: str  # the soname, the path, the seconds, or the error's last line
+    #: The package that writes (READ_ONLY), and the setting that moves its writes.
+    package: str | None = None
+    setting: str | None = None
 
     @property
     def excusable(self) -> bool:
-        """Only an ordinary error of an optional submodule may be excused as "fails before
-        pruning too"; a missing library, a write to /opt or a timeout never are."""
+        """Only an ordinary error may be excused as "fails before pruning too" for an optional
+        part; a missing library, a write to /opt or a timeout never are."""
         return self.kind == ERROR
+
+    @property
+    def fix(self) -> str | None:
+        """The standard fix, when there is one: the setting that moves the writes."""
+        if self.setting is None:
+            return None
+        who = f"{self.package} writes" if self.package else "the code writes"
+        return (f"{who} where Lambda allows no writes: set {self.setting} to a folder under "
+                f"/tmp in the function's environment (for example {self.setting}="
+                f"/tmp/{self.package or 'cache'}).")
 
     def describe(self) -> str:
         if self.kind == MISSING_LIBRARY:
@@ -43,8 +95,12 @@ class Cause:
                     "it (provide it in a layer's lib/ and pass --system-lib, or use a variant "
                     "that does not need it)")
         if self.kind == READ_ONLY:
-            return (f"write to the read-only layer: {self.detail} (on Lambda /opt and /var/task "
-                    "are read-only; write under /tmp)")
+            home = self.detail.startswith("/home")
+            where, why = (("the home folder", "Lambda gives the function none it can write")
+                          if home else
+                          ("the read-only layer", "on Lambda /opt and /var/task are read-only"))
+            fix = f"set {self.setting} under /tmp" if self.setting else "write under /tmp"
+            return f"write to {where}: {self.detail} ({why}; {fix})"
         if self.kind == TIMEOUT:
             return f"timeout: still running after {self.detail} s"
         return self.detail
@@ -55,11 +111,35 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else text.strip()
 
 
+def package_of(path: str) -> str | None:
+    """The top-level package a file on an import root belongs to (``/opt/python/numba/x.py``
+    -> ``numba``)."""
+    m = _ROOTS.match(path)
+    return m.group("top") if m else None
+
+
+def _writer(output: str, path: str) -> tuple[str | None, str | None]:
+    """(package, setting) for a write to ``path``: the package whose setting is known among
+    the traceback's frames (innermost first), else the owner of the path, else the innermost
+    package; with the generic cache setting when none is known."""
+    frames = [package_of(m.group("path")) for m in _FRAME.finditer(output)]
+    candidates = [p for p in (*reversed(frames), package_of(path)) if p]
+    for pkg in candidates:
+        if pkg in WRITABLE_SETTINGS:
+            return pkg, WRITABLE_SETTINGS[pkg]
+    owner = package_of(path) or (candidates[0] if candidates else None)
+    return owner, GENERIC_SETTING if path.startswith("/home") else None
+
+
 def classify(output: str) -> Cause:
     """The cause of a failed run from its traceback/output."""
     m = _TIMEOUT.search(output)
     if m:
         return Cause(TIMEOUT, m.group("secs"))
+    m = _NUMBA_LOCATOR.search(output)
+    if m:  # numba found no writable cache place: beside the code (read-only) nor at home
+        return Cause(READ_ONLY, f"numba's cache=True for {m.group('path')}", "numba",
+                     WRITABLE_SETTINGS["numba"])
     m = _LOADER.search(output)
     if m:
         return Cause(MISSING_LIBRARY, m.group("so"))
@@ -68,5 +148,6 @@ def classify(output: str) -> Cause:
         return Cause(MISSING_LIBRARY, m.group("name"))
     m = _READ_ONLY.search(output)
     if m:
-        return Cause(READ_ONLY, m.group("path"))
+        package, setting = _writer(output, m.group("path"))
+        return Cause(READ_ONLY, m.group("path"), package, setting)
     return Cause(ERROR, _last_line(output)[:300])
