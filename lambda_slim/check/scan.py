@@ -13,6 +13,7 @@ import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from elftools.common.exceptions import ELFError
@@ -24,7 +25,13 @@ from ..errors import InputError
 from ..native.closure import ArchiveElfs, LoaderView
 from ..native.elf import ElfInfo, check_binary, inspect_elf_stream, sniff
 from ..sizes import DEFAULT_BUDGET, DIRECT_UPLOAD_LIMIT, MAX_LAYERS, human
-from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, Target, parse_target
+from ..target.runtimes import (
+    DEFAULT_ARCH,
+    DEFAULT_RUNTIME,
+    Target,
+    lifecycle_warning,
+    parse_target,
+)
 from ..target.syslibs import runtime_syslibs
 from .model import (
     MAX_NATIVE_READ,
@@ -218,6 +225,7 @@ def check_paths(
     arch: str | None = None,
     limits: ZipLimits | None = None,
     system_libs: Sequence[str] = (),
+    today: date | None = None,
 ) -> CheckReport:
     """Check a function and its layers (or just layers) against Lambda's limits.
 
@@ -244,6 +252,9 @@ def check_paths(
             raise InputError(f"{p} is given twice.", hint="Pass each zip or folder once.")
         seen.add(p.resolve())
     target, source, top = resolve_target(everything, runtime, arch)
+    deprecated = lifecycle_warning(target.runtime, today or date.today())
+    if deprecated:
+        top.append(Finding("warning", "runtime-deprecated", deprecated))
     syslibs = runtime_syslibs(target.runtime.name, target.arch, system_libs)  # validated first
     view = LoaderView()
     reports: list[PathReport] = []

@@ -9,8 +9,25 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 
 from ..errors import InputError
+
+#: Where the lifecycle dates come from (read December 2026; LAMBDA_FACTS: "Runtimes").
+LIFECYCLE_SOURCE = ("AWS Lambda docs, \"Building Lambda functions with Python\", supported "
+                    "runtimes table: docs.aws.amazon.com/lambda/latest/dg/lambda-python.html")
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """A runtime's deprecation dates: after ``deprecated`` AWS no longer patches it; from
+    ``block_create``/``block_update`` functions on it can no longer be created/updated
+    (None: not recorded here yet)."""
+
+    deprecated: date
+    block_create: date | None = None
+    block_update: date | None = None
+    source: str = LIFECYCLE_SOURCE
 
 
 @dataclass(frozen=True)
@@ -19,6 +36,7 @@ class Runtime:
     python: tuple[int, int]
     os: str
     glibc: tuple[int, int]
+    lifecycle: Lifecycle | None = None
 
     @property
     def python_str(self) -> str:
@@ -29,12 +47,49 @@ _AL2_GLIBC = (2, 26)
 _AL2023_GLIBC = (2, 34)
 
 RUNTIMES: dict[str, Runtime] = {
-    "python3.10": Runtime("python3.10", (3, 10), "Amazon Linux 2", _AL2_GLIBC),
-    "python3.11": Runtime("python3.11", (3, 11), "Amazon Linux 2", _AL2_GLIBC),
-    "python3.12": Runtime("python3.12", (3, 12), "Amazon Linux 2023", _AL2023_GLIBC),
-    "python3.13": Runtime("python3.13", (3, 13), "Amazon Linux 2023", _AL2023_GLIBC),
-    "python3.14": Runtime("python3.14", (3, 14), "Amazon Linux 2023", _AL2023_GLIBC),
+    "python3.10": Runtime("python3.10", (3, 10), "Amazon Linux 2", _AL2_GLIBC,
+                          Lifecycle(date(2026, 10, 31), date(2026, 11, 30), date(2027, 1, 15))),
+    "python3.11": Runtime("python3.11", (3, 11), "Amazon Linux 2", _AL2_GLIBC,
+                          Lifecycle(date(2027, 6, 30), date(2027, 7, 31), date(2027, 8, 31))),
+    "python3.12": Runtime("python3.12", (3, 12), "Amazon Linux 2023", _AL2023_GLIBC,
+                          Lifecycle(date(2028, 10, 31))),
+    "python3.13": Runtime("python3.13", (3, 13), "Amazon Linux 2023", _AL2023_GLIBC,
+                          Lifecycle(date(2029, 6, 30))),
+    "python3.14": Runtime("python3.14", (3, 14), "Amazon Linux 2023", _AL2023_GLIBC,
+                          Lifecycle(date(2029, 6, 30))),
 }
+
+
+def successor(runtime: Runtime, today: date) -> Runtime | None:
+    """The runtime to move to: of those not deprecated on ``today``, the one supported
+    longest, the oldest Python among equals (the smallest step)."""
+    live = [r for r in RUNTIMES.values() if r.lifecycle is None or r.lifecycle.deprecated > today]
+    live = [r for r in live if r.python > runtime.python]
+    if not live:
+        return None
+    far = date.max
+    return min(live, key=lambda r: (-(r.lifecycle.deprecated if r.lifecycle else far).toordinal(),
+                                    r.python))
+
+
+def lifecycle_warning(runtime: Runtime, today: date) -> str | None:
+    """One sentence when ``runtime`` is deprecated on ``today`` (None otherwise): since when,
+    whether creating/updating functions is blocked, and which runtime to move to."""
+    life = runtime.lifecycle
+    if life is None or today < life.deprecated:
+        return None
+    text = f"{runtime.name} is deprecated since {life.deprecated.isoformat()}"
+    blocks = [(what, when) for what, when in (("creating", life.block_create),
+                                              ("updating", life.block_update)) if when]
+    for what, when in blocks:
+        verb = "is blocked since" if today >= when else "will be blocked from"
+        text += f"; {what} functions on it {verb} {when.isoformat()}"
+    nxt = successor(runtime, today)
+    if nxt is not None:
+        until = (f", supported until {nxt.lifecycle.deprecated.isoformat()}"
+                 if nxt.lifecycle else "")
+        text += f". Move to {nxt.name} ({nxt.os}{until}): --runtime {nxt.name}"
+    return text + f" (source: {life.source})."
 
 #: Lambda architecture name -> ELF/wheel machine name.
 ARCHES: dict[str, str] = {"x86_64": "x86_64", "arm64": "aarch64"}
