@@ -72,7 +72,8 @@ def result_key(config: BuildConfig, reqs: Requirements, strip: str | None,
         str(interpreter.path) if interpreter else None,
         interpreter.version if interpreter else None, config.system_libs,
         config.smoke_timeout, config.memory_mb, environment, config.variants, config.variant,
-        config.overflow, config.budget, config.require_verify, config.selection, config.limit)
+        config.overflow, config.budget, config.require_verify, config.selection, config.limit,
+        config.strict)
     if config.function is not None:  # a function package: its code, layers and handler
         add("function", config.handler, config.with_project, config.budget)
         for rel in code_files(config.function, [config.output]):

@@ -15,6 +15,7 @@ import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 from ..artifact.zipahead import Ahead
@@ -39,11 +40,13 @@ from ..resolve.variants import Variant, variant_table
 from ..target.proc import Runner
 from ..target.proc import run as default_runner
 from ..target.python import HOST, Isolation, TargetPython
+from ..target.runtimes import lifecycle_warning
 from ..tree.inventory import owner_of, walk
 from ..tree.staging import PlanEntry
 from ..verify.diagnose import Judged, judge_tree, measure_judged
 from ..verify.probes import VerifyReport, check_loadable
 from ..verify.trace import TraceInfo, identical_files, trace_stage
+from ..verify.verdict import judge_closure
 from . import function as fn_pkg
 from .bytecode import beside, choose_bytecode, compile_stage
 from .cache import restore_cached, result_key, store_cached, write_sidecars
@@ -102,6 +105,24 @@ def _not_run(notes: list[str], progress: Progress, note: str) -> None:
     progress.note(note)
 
 
+def _unloadable_stage(planned: Planned, judged: Judged | None) -> list[PlanEntry]:
+    """Judge the closure audit by what verification loaded (exit 4 for a file a requested
+    import, a smoke script or the handler's module loads, and for every miss when nothing
+    showed what loads); the other misses are optional parts, and the ``unloadable`` rule's
+    plan is applied to those files (--strict refused every miss at planning already)."""
+    mount = "/opt/python/"
+    loaded = {mount + rel for rel in (judged.loaded or ())} if judged else set()
+    entries = [e for e in planned.unloadable if mount + e.rel not in loaded
+               and (planned.staging.root / e.rel).is_file()]
+    found = judge_closure(planned.closure, loaded, planned.syslibs,
+                          verified=judged is not None and judged.loaded is not None,
+                          dropped={mount + e.rel: e.bytes for e in entries})
+    if judged is not None:
+        judged.report.optional_failures += found
+    planned.staging.apply(entries)
+    return entries
+
+
 def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes: list[str],
                      env: Mapping[str, str], progress: Progress) -> LayerFacts:
     """prune -> strip -> trace -> compile -> verify (and the handler) -> overflow -> zip,
@@ -147,17 +168,20 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
                                 requested=planned.requirements.requested,
                                 smoke_timeout=config.smoke_timeout,
                                 cold_extra=(config.handler.rpartition(".")[0],)
-                                if fn and config.handler else ())
+                                if fn and config.handler else (),
+                                strict=config.strict, misses=planned.closure.misses,
+                                syslibs=planned.syslibs)
             vrep = judged.report
             if fn and config.handler:
                 handler = fn_pkg.check_handler(config, fn, tp, root)
+    unloadable = _unloadable_stage(planned, judged)
     bytecode = choose_bytecode(config, root, compiled, judged, timings)
     measurement = _measurement(config, tp, judged, progress, timings)
     if measurement is not None and config.overflow:  # overflow changes the tree: measure first
         measurement()
         measurement = None
     with beside(measurement) as measured:  # the measurement runs beside the rest
-        full_plan = [e for e in [*planned.plan, *strip_entries, *trace_entries]
+        full_plan = [e for e in [*planned.plan, *strip_entries, *trace_entries, *unloadable]
                      if staging.is_applied(e)]
         final_sizes = walk(root)
         potential = _potential(config, tools, planned)
@@ -220,6 +244,9 @@ def _start(config: BuildConfig, env: Mapping[str, str], runner: Runner,
     variants = variant_table(config.variant, enabled=config.variants)  # a bad pair: exit 2
     tools, notes = check_tools(config, env, runner, isolation, writes=writes)
     notes += reqs.notes
+    deprecated = lifecycle_warning(config.target.runtime, date.today())
+    if deprecated:
+        notes.append(deprecated)
     for n in notes:
         progress.note(n)
     return _Start(reqs, tools, notes, variants)
@@ -279,7 +306,7 @@ def plan_build(
     with workspace(config) as work:
         planned = plan_tree(config, st.requirements, st.tools, env, runner, progress, work,
                         st.variants)
-    return BuildPlan("dry-run", config.budget, tuple(planned.plan),
+    return BuildPlan("dry-run", config.budget, tuple(planned.plan + planned.unloadable),
                      tuple(_strip_candidates(config, planned)))
 
 

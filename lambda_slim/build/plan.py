@@ -18,7 +18,7 @@ from ..errors import NativeError
 from ..inputs.config import BuildConfig
 from ..inputs.requirements import Requirements
 from ..native.borrow import Borrowed, satisfy_from_layer
-from ..native.closure import audit_natives, closure_error
+from ..native.closure import ClosureResult, audit_natives, closure_error
 from ..native.elf import NativeFile, audit, scan_native
 from ..progress import Progress
 from ..resolve.install import Resolution, install, resolve
@@ -26,8 +26,10 @@ from ..resolve.variants import Variant
 from ..rules import PruneContext
 from ..rules.gpu import GpuDecision
 from ..rules.plan import make_plan, unmatched_keeps
+from ..rules.unloadable import NAME as UNLOADABLE
+from ..rules.unloadable import plan_unloadable
 from ..target.proc import Runner
-from ..target.syslibs import runtime_syslibs
+from ..target.syslibs import SystemLibraries, runtime_syslibs
 from ..tree.function import FunctionTree
 from ..tree.inventory import UNOWNED, Inventory, read_inventory
 from ..tree.staging import PlanEntry, Staging, remove_tree
@@ -85,6 +87,12 @@ class Planned:
     #: missing system libraries served by copies other wheels vendor (into the zip's lib/)
     borrowed: list[Borrowed]
     lib_sizes: dict[str, int]
+    #: the closure audit of what the plan leaves, after borrowing (its misses are judged by
+    #: what verification loads) and the runtime's libraries it was judged against
+    closure: ClosureResult
+    syslibs: SystemLibraries
+    #: the ``unloadable`` rule's plan (applied after verification, see rules/unloadable.py)
+    unloadable: list[PlanEntry]
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -96,7 +104,8 @@ def plan_tree(config: BuildConfig, reqs: Requirements, tools: Tools, env: Mappin
           runner: Runner, progress: Progress, work: Path,
           variants: Mapping[str, Variant]) -> Planned:
     """resolve -> install -> inventory -> the rules' plan -> native audit (arch/glibc, then the
-    DT_NEEDED closure against the runtime's libraries) of what the plan leaves."""
+    DT_NEEDED closure against the runtime's libraries) of what the plan leaves. A closure
+    miss is judged after verification (what loads), except with ``--strict``: an error now."""
     timings: dict[str, float] = {}
     root = work / "python"
     progress.stage("resolve")
@@ -144,7 +153,10 @@ def plan_tree(config: BuildConfig, reqs: Requirements, tools: Tools, env: Mappin
     if not closure.ok:  # a soname Lambda lacks may be served by a copy another wheel vendors
         borrowed, lib_sizes, closure = satisfy_from_layer(closure, natives, root, work / "lib",
                                                           syslibs)
-        if not closure.ok:
+        if not closure.ok and config.strict:
             raise closure_error(closure, syslibs)
+    unloadable = (plan_unloadable(closure.unloadable, inv.sizes, config.keep)
+                  if UNLOADABLE in config.rules else [])
     return Planned(reqs, resolution, inv, Staging(root, work / "trash"), plan, natives,
-                   ctx.tests_kept, list(ctx.gpu), fn, borrowed, lib_sizes, timings)
+                   ctx.tests_kept, list(ctx.gpu), fn, borrowed, lib_sizes, closure, syslibs,
+                   unloadable, timings)

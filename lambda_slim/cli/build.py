@@ -130,6 +130,10 @@ removal manifest (<zip name>.manifest.json), with --json the versioned report an
               help="The function's memory size: fail when the layer's peak RSS does not fit.")
 @click.option("--repair", is_flag=True, default=None,
               help="If verification fails, put back the files that broke it and re-verify.")
+@click.option("--strict", is_flag=True, default=None,
+              help="Refuse the layer when optional parts will not import or load on Lambda "
+              "(submodules, native plugins, extra packages no requested import or smoke uses); "
+              "by default they are listed as warnings.")
 @click.option("--require-verify", is_flag=True, default=None,
               help="Fail (exit 6) instead of skipping verification when no interpreter of "
               "the target version (for another architecture: QEMU and an interpreter of that "
@@ -211,7 +215,7 @@ def build_cmd(requirements: Path | None, json_path: Path | None, html_out: Path 
         no_default_groups=opts["no_default_groups"],
         function=str(opts["function"]) if opts["function"] else None,
         layer_zips=tuple(str(z) for z in opts["layer_zips"]), handler=opts["handler"],
-        with_project=opts["with_project"],
+        with_project=opts["with_project"], strict=opts["strict"],
     )
     if html_out is not None and (all_layers or dry_run):
         raise InputError(

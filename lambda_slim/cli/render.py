@@ -150,6 +150,12 @@ def render(rep: LayerReport, top: int = 25) -> RenderableType:
                           f"(--compile={bc.mode}: {bc.why})"))
     for w in v.warnings:
         parts.append(Text("  warning: " + w, style="yellow"))
+    if v.optional_failures:
+        parts.append(Text("  warning: optional parts that will not import on Lambda (no "
+                          "requested import or smoke script uses them; --strict refuses them):",
+                          style="yellow"))
+        parts += [Text(f"    - {o.item}: {o.reason}", style="yellow")
+                  for o in v.optional_failures]
     for c in v.culprits:
         parts.append(Text(f"  repaired: rule `{c.rule}` had removed {c.path} "
                           f"(needed by {c.needed_by})", style="yellow"))

@@ -48,6 +48,7 @@ class BuildArgs:
     layer_zips: tuple[str, ...] = ()
     handler: str | None = None
     with_project: bool | None = None
+    strict: bool | None = None
 
     def given(self) -> dict[str, Any]:
         """The given settings under their pyproject names (``zip-level``, ...)."""

@@ -96,6 +96,8 @@ class BuildConfig:
     with_project: bool = False
     #: Lambda's limit before the layers' share was taken off (function builds report both).
     limit: int = DEFAULT_BUDGET
+    #: Optional parts that will not import or load on Lambda are errors, not warnings.
+    strict: bool = False
 
     @property
     def workers(self) -> int:
@@ -123,7 +125,7 @@ LAYER_KEYS = {
     "smoke", "trace", "trace-granularity", "repair", "require-verify", "python", "jobs",
     "zip-level", "json", "system-libs", "smoke-timeout", "memory", "sandbox", "variants", "variant",
     "overflow", "groups", "extras", "no-default-groups", "function", "layer-zips", "handler",
-    "with-project",
+    "with-project", "strict",
 }
 TOP_KEYS = LAYER_KEYS | {"layers"}
 
@@ -376,6 +378,7 @@ def build_config(
         layer_zips=paths_of("layer-zips"),
         handler=str(get("handler")) if get("handler") else None,
         with_project=_as_bool(get("with-project", False), "with-project"),
+        strict=_as_bool(get("strict", False), "strict"),
         selection=Selection(tuple(_as_list(get("groups"), "groups")),
                             tuple(_as_list(get("extras"), "extras")),
                             _as_bool(get("no-default-groups", False), "no-default-groups")),

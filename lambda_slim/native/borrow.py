@@ -166,13 +166,14 @@ def satisfy_from_layer(
 ) -> tuple[list[Borrowed], dict[str, int], ClosureResult]:
     """Serve the audit's misses from vendored copies, place them, and audit again.
 
-    Returns ``(borrowed, {zip path: bytes}, new result)``; nothing is placed unless every
-    miss is served and the new audit passes (the caller raises on the original result).
+    Returns ``(borrowed, {zip path: bytes}, new result)``; what nothing serves stays a miss
+    of the new result (the caller judges it). Nothing is placed when the new audit would
+    miss anything the old one did not.
     """
     elf = [nf for nf in natives if nf.kind == "elf" and nf.info is not None]
     owners = {nf.rel: nf.owner for nf in elf if nf.owner and not nf.owner.startswith("(")}
     borrowed, unserved = find_copies(result.misses, root, [nf.rel for nf in elf], owners, mount)
-    if unserved or not borrowed:
+    if not borrowed:
         return [], {}, result
     elfs = {posixpath.join(mount, nf.rel): deps_of(nf.info) for nf in elf if nf.info}
     by_rel = {nf.rel: nf for nf in elf}
@@ -181,6 +182,6 @@ def satisfy_from_layer(
         assert info is not None
         elfs[f"/opt/{b.dest}"] = deps_of(info)
     again = audit_closure(elfs, syslibs, {posixpath.join(mount, k): v for k, v in owners.items()})
-    if not again.ok:
+    if {(m.file, m.soname) for m in again.misses} - {(m.file, m.soname) for m in unserved}:
         return [], {}, result
     return borrowed, place(borrowed, root, lib_dir), again

@@ -112,6 +112,9 @@ class Miss:
 class ClosureResult:
     checked: int
     misses: tuple[Miss, ...]
+    #: ELF files (paths on Lambda) that can never load there: loaded on their own, the
+    #: loader misses a library, and no loadable file's chain brings them in.
+    unloadable: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -163,7 +166,8 @@ class _Index:
 
 def _chain(root: str, elfs: Mapping[str, ElfDeps], index: _Index, syslibs: SystemLibraries,
            seen_miss: dict[tuple[str, str], None]) -> set[str]:
-    """Load ``root`` like the loader; record misses; return the in-layer files it loaded."""
+    """Load ``root`` like the loader; record misses (file, soname) in ``seen_miss``; return
+    the in-layer files it loaded."""
     machine = elfs[root].machine
     loaded: dict[str, str] = {}  # name (file name or soname) -> file
     order = [root]
@@ -256,7 +260,24 @@ def audit_closure(
     for rel, name in sorted(misses):
         dist = owners.get(rel)
         out.append(Miss(rel, name, dist, advice_for(name, dist), syslibs.absent_report(name)))
-    return ClosureResult(len(elfs), tuple(out))
+    return ClosureResult(len(elfs), tuple(out), _unloadable(elfs, index, syslibs)
+                         if misses else ())
+
+
+def _unloadable(elfs: Mapping[str, ElfDeps], index: _Index,
+                syslibs: SystemLibraries) -> tuple[str, ...]:
+    """Files whose own load misses a library, less any file a loadable file's chain brings
+    in (RPATH inheritance can find for a dependency what it misses on its own)."""
+    bad: set[str] = set()
+    reached: set[str] = set()
+    for rel in sorted(elfs):
+        own: dict[tuple[str, str], None] = {}
+        chain = _chain(rel, elfs, index, syslibs, own)
+        if own:
+            bad.add(rel)
+        else:
+            reached |= chain
+    return tuple(sorted(bad - reached))
 
 
 def describe_misses(misses: Iterable[Miss]) -> str:

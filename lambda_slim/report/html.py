@@ -149,6 +149,8 @@ def _verify(rep: LayerReport) -> str:
             f"{s.script} ({'ok' if s.ok else 'FAILED'})" for s in v.smoke)))
     dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(val)}</dd>" for k, val in items)
     extra = "".join(f'<li class="warn">{_e(w)}</li>' for w in v.warnings)
+    extra += "".join(f'<li class="warn">optional part that will not import on Lambda: '
+                     f'{_e(o.item)}: {_e(o.reason)}</li>' for o in v.optional_failures)
     extra += "".join(f'<li class="warn">repaired: rule {_e(c.rule)} had removed '
                      f'{_e(c.path)} (needed by {_e(c.needed_by)})</li>' for c in v.culprits)
     return (f'<section id="verify"><h2>Verification</h2><dl>{dl}</dl>'

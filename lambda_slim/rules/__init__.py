@@ -13,7 +13,17 @@ from collections.abc import Iterable
 
 from ..errors import InputError
 from ..suggest import did_you_mean
-from . import bytecode, dist_info, gpu, runtime_provided, scripts, sources, strip, tests
+from . import (
+    bytecode,
+    dist_info,
+    gpu,
+    runtime_provided,
+    scripts,
+    sources,
+    strip,
+    tests,
+    unloadable,
+)
 from .context import PruneContext, Rule
 
 #: Every rule, in the order they are listed (help, reports). Register a new rule here.
@@ -26,6 +36,7 @@ REGISTRY: tuple[Rule, ...] = (
     gpu.RULE,
     scripts.RULE,
     strip.RULE,
+    unloadable.RULE,
 )
 
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in REGISTRY}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,3 +44,12 @@ class Rule:
     #: Application order, lowest first: rules that drop whole distributions come first, so
     #: no other rule claims their files.
     order: int
+
+
+def is_kept(rel: str, keep: tuple[str, ...]) -> bool:
+    """``--keep`` globs match the path below python/ or any of its parent folders."""
+    if not keep:
+        return False
+    parts = rel.split("/")
+    cands = [rel] + ["/".join(parts[:i]) for i in range(1, len(parts))]
+    return any(fnmatch.fnmatchcase(c, g.rstrip("/")) for g in keep for c in cands)

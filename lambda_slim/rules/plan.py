@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable
 
 from ..tree.staging import PlanEntry
 from . import RULE_ORDER, RULES_BY_NAME
-from .context import PruneContext
+from .context import PruneContext, is_kept
 
-
-def is_kept(rel: str, keep: tuple[str, ...]) -> bool:
-    """``--keep`` globs match the path below python/ or any of its parent folders."""
-    if not keep:
-        return False
-    parts = rel.split("/")
-    cands = [rel] + ["/".join(parts[:i]) for i in range(1, len(parts))]
-    return any(fnmatch.fnmatchcase(c, g.rstrip("/")) for g in keep for c in cands)
+__all__ = ["is_kept", "make_plan", "summarize", "unmatched_keeps"]
 
 
 def unmatched_keeps(files: Iterable[str], keep: tuple[str, ...]) -> list[str]:

@@ -1,10 +1,12 @@
 """Verification of the pruned tree, judged differentially, and the hunt for a culprit.
 
 A module that fails in the pruned tree is re-tried with every removal undone: if it fails
-there too it is not a pruning failure: an optional submodule raising an ordinary error is a
-warning, anything else fails the build with its cause (:mod:`lambda_slim.verify.verdict`).
-Otherwise the rules are re-applied one by one to find the rule that breaks it, and that
-rule's removals are bisected to name the files. ``--repair`` puts those files back.
+there too, the same way, pruning did not cause it, and :mod:`lambda_slim.verify.verdict`
+judges it (a requested package's own import or a smoke script: the build fails with the
+cause; anything else: an optional part, a warning). Whatever fails only in the pruned tree,
+or fails there differently, is pruning's doing: the rules are re-applied one by one to find
+the rule that changes it, and that rule's removals are bisected to name the files.
+``--repair`` puts those files back.
 """
 
 from __future__ import annotations
@@ -17,15 +19,24 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from ..errors import VerifyError
+from ..native.closure import Miss
 from ..progress import Progress
 from ..rules import RULE_ORDER
 from ..target.python import TargetPython
+from ..target.syslibs import SystemLibraries
 from ..tree.inventory import Inventory
 from ..tree.staging import PlanEntry, Staging
 from .causes import TIMEOUT, classify
 from .probes import Culprit, SmokeOutcome, VerifyReport, check_imports, mentioned_paths, run_smoke
 from .verdict import SMOKE_PREFIX as _SMOKE
-from .verdict import broken_layer, measure, unexcusable
+from .verdict import (
+    broken_layer,
+    measure,
+    optional_failures,
+    own_imports,
+    signature,
+    split_failures,
+)
 
 MAX_CULPRITS = 12
 
@@ -36,7 +47,10 @@ def _last_line(err: str) -> str:
 
 
 class Prober:
-    """Runs the import check and smoke scripts for a set of items against the tree."""
+    """Runs the import check and smoke scripts for a set of items against the tree.
+
+    Once ``baseline`` holds how items fail with nothing pruned, an item failing the same way
+    counts as passing: only failures pruning caused (or changed) are returned."""
 
     def __init__(self, tp: TargetPython, staging: Staging,
                  extra_paths: Sequence[Path] = (), smoke_timeout: float = 900) -> None:
@@ -50,6 +64,7 @@ class Prober:
         #: files (as the child saw them) the cold imports and smoke scripts loaded; None
         #: until a run with ``cold`` reported them
         self.loaded: set[str] | None = None
+        self.baseline: dict[str, tuple[str, str]] = {}
 
     def paths(self) -> list[Path]:
         paths = [self.staging.root]
@@ -80,7 +95,8 @@ class Prober:
                     self.loaded |= set(smoke.loaded)
                 if not smoke.ok:
                     failed[item] = smoke.output
-        return failed
+        return {i: e for i, e in failed.items()
+                if i not in self.baseline or signature(e) != self.baseline[i]}
 
 
 def _describe_item(item: str) -> str:
@@ -168,13 +184,19 @@ def judge_tree(
     requested: Collection[str] = (),
     smoke_timeout: float = 900,
     cold_extra: Sequence[str] = (),
+    strict: bool = False,
+    misses: Sequence[Miss] = (),
+    syslibs: SystemLibraries | None = None,
 ) -> Judged:
     """Import every remaining distribution's modules (and run the smoke scripts) in the
     target; on failure, judge differentially, find the culprit files, and with ``repair``
     put them back. The first checking run imports the cold-start modules first (the
     requested packages', then ``cold_extra`` such as a handler's module) and reports, with
     the smoke scripts, which files they loaded. The init time is measured separately
-    (:func:`measure_judged`), once the layer's bytecode is final."""
+    (:func:`measure_judged`), once the layer's bytecode is final. A requested package's
+    imports are its own (:func:`~lambda_slim.verify.verdict.own_imports`); ``strict`` refuses
+    optional parts too; ``misses`` (the closure audit's, against ``syslibs``) name the files
+    behind a missing-library failure."""
     probe = Prober(tp, staging, extra_paths, smoke_timeout)
     gone = {
         d.name for d in inv.dists.values()
@@ -183,10 +205,11 @@ def judge_tree(
     modules = sorted({m for d in inv.dists.values() if d.name not in gone for m in d.top_level})
     wanted = {canonicalize_name(r) for r in requested}
     required = sorted({m for d in inv.dists.values() if d.name not in gone
-                       and canonicalize_name(d.name) in wanted for m in d.top_level})
+                       and canonicalize_name(d.name) in wanted
+                       for m in own_imports(d.display_name, d.top_level)})
     cold = required or modules
     report = _judge(tp, staging, probe, modules, required, smoke, repair, progress,
-                    [*cold, *cold_extra])
+                    [*cold, *cold_extra], strict=strict, misses=misses, syslibs=syslibs)
     inside = tp.inside(staging.root, layer=staging.root).rstrip("/") + "/"
     loaded = None if probe.loaded is None else frozenset(
         f[len(inside):] for f in probe.loaded if f.startswith(inside))
@@ -195,7 +218,8 @@ def judge_tree(
 
 def _judge(tp: TargetPython, staging: Staging, probe: Prober, modules: list[str],
            required: list[str], smoke: Sequence[Path], repair: bool,
-           progress: Progress, cold: Sequence[str] = ()) -> VerifyReport:
+           progress: Progress, cold: Sequence[str] = (), *, strict: bool = False,
+           misses: Sequence[Miss] = (), syslibs: SystemLibraries | None = None) -> VerifyReport:
     items = modules + [_SMOKE + str(p.resolve()) for p in smoke]
     report = VerifyReport("passed", str(tp.interpreter.path), environment=tp.isolation.name)
     failed = probe(items, deep=True, cold=cold)
@@ -212,16 +236,15 @@ def _judge(tp: TargetPython, staging: Staging, probe: Prober, modules: list[str]
     applied = staging.applied_entries()
     staging.restore(applied)
     base_failed = probe(list(failed))
-    fatal = unexcusable(base_failed)
+    fatal, optional = split_failures(base_failed, required, strict=strict)
     if fatal:
         staging.apply(applied)
-        raise broken_layer(fatal, tp.isolation.name, required)
-    for item, err in sorted(base_failed.items()):
-        report.warnings.append(
-            f"{item} does not import even before pruning (optional dependency; not caused "
-            f"by pruning): {_last_line(err)[:160]}"
-        )
-    pending = [i for i in failed if i not in base_failed]
+        raise broken_layer(fatal, tp.isolation.name, required, misses=misses, syslibs=syslibs)
+    report.optional_failures += optional_failures(optional)
+    # From here on a failure counts only when it differs from the one with nothing pruned.
+    probe.baseline = {i: signature(e) for i, e in base_failed.items()}
+    pending = [i for i in failed
+               if i not in base_failed or signature(failed[i]) != probe.baseline[i]]
     if not pending:
         staging.apply(applied)
         return report
@@ -280,8 +303,9 @@ def _judge(tp: TargetPython, staging: Staging, probe: Prober, modules: list[str]
         )
     # --repair: the culprits stay restored; everything must pass again.
     progress.note("repair: restored " + ", ".join(e.rel for e in culprit_entries))
-    again = probe(items, cold=cold)  # what the repaired layer's cold start loads
-    real_again = {i: e for i, e in again.items() if i not in base_failed}
+    # what the repaired layer's cold start loads; failing as with nothing pruned counts as
+    # passing here
+    real_again = probe(items, cold=cold)
     if real_again:
         raise VerifyError(
             "Even after restoring the culprit files the layer does not work:\n"

@@ -22,15 +22,29 @@ from ..target.measure import PEAK_RSS_CODE
 from ..target.proc import tail
 from ..target.python import TargetPython
 
-#: The source files of every module loaded so far, printed after :data:`LOADED_MARK`
-#: (``--compile=imported`` ships bytecode for these).
+#: The source files of every module loaded so far, and every file the process has mapped
+#: (``/proc/self/maps``: shared libraries loaded by the loader or ctypes too; QEMU's user
+#: mode shows the guest's), printed after :data:`LOADED_MARK` (``--compile=imported`` ships
+#: bytecode for the modules; the closure verdict judges the native files). Mapped paths are
+#: real paths, given back under the ``sys.path`` entry they are below.
 LOADED_MARK = "@@LAMBDA_SLIM_LOADED@@"
 _LOADED_CODE = r"""
 def _lambda_slim_loaded():
-    import sys, json
-    files = sorted({f for m in list(sys.modules.values())
-                    for f in [getattr(m, "__file__", None)] if isinstance(f, str)})
-    print("\n" + MARK + json.dumps(files), flush=True)
+    import sys, json, os
+    files = {f for m in list(sys.modules.values())
+             for f in [getattr(m, "__file__", None)] if isinstance(f, str)}
+    roots = [(os.path.realpath(p) + "/", p.rstrip("/") + "/") for p in args["paths"]]
+    try:
+        with open("/proc/self/maps") as fh:
+            for line in fh:
+                parts = line.split(None, 5)
+                path = parts[5].strip() if len(parts) == 6 else ""
+                for real, given in roots:
+                    if path.startswith(real):
+                        files.add(given + path[len(real):])
+    except OSError:
+        pass
+    print("\n" + MARK + json.dumps(sorted(files)), flush=True)
 """.replace("MARK", repr(LOADED_MARK))
 
 _IMPORT_CHECK = _LOADED_CODE + r"""
@@ -132,6 +146,15 @@ class SmokeOutcome:
     ok: bool
 
 
+@dataclass(frozen=True)
+class OptionalFailure:
+    """A part of the layer that will not import (or load) on Lambda, as it would not there
+    with nothing pruned either, and that no requested import, smoke script or handler uses."""
+
+    item: str  # a module ("PIL.ImageTk") or a native file ("/opt/python/numba/…/omppool….so")
+    reason: str
+
+
 @dataclass
 class VerifyReport:
     status: str  # "passed" | "failed" | "skipped" | "repaired"
@@ -147,6 +170,8 @@ class VerifyReport:
     init_ms: float | None = None
     #: Peak resident memory of the import runs and smoke scripts (bytes).
     max_rss_bytes: int | None = None
+    #: Warnings, not errors (``--strict`` makes them errors): see :class:`OptionalFailure`.
+    optional_failures: list[OptionalFailure] = field(default_factory=list)
 
 
 def payload(out: str) -> dict[str, Any] | None:

@@ -1,27 +1,41 @@
-"""Verdicts that cannot be fooled, and what the verified layer costs at init.
+"""Verdicts Lambda would give: refuse what a function uses, warn about what it cannot.
 
-"It fails before pruning too" only excuses an optional submodule that raises an ordinary
-error. A top-level package (above all a requested one), a smoke script, a missing shared
-library, a write into the read-only layer and a timeout are never excused: the layer would
-fail on Lambda just the same. After a pass, fresh interpreters import the requested packages
-to measure the init time and the peak memory (:mod:`lambda_slim.target.measure`).
+The layer is refused when a requested distribution's own import fails (:func:`own_imports`),
+a smoke script (or the handler) fails, or pruning changed how anything fails (the
+differential rule of :mod:`lambda_slim.verify.diagnose`). Anything else that fails just the
+same with nothing pruned (an optional submodule such as ``PIL.ImageTk`` needing
+``libtk8.6.so``, an extra top-level package needing an optional dependency nobody asked for,
+a dependency's own import) would fail on Lambda too, but no function importing the requested
+packages meets it: it is an :class:`OptionalFailure`, a warning (``--strict``: an error).
+The closure audit is judged the same way (:func:`judge_closure`): a native file whose system
+library Lambda lacks is an error only when a requested import or a smoke script loads it.
+After a pass, fresh interpreters import the requested packages to measure the init time and
+the peak memory (:mod:`lambda_slim.target.measure`).
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
-from ..errors import VerifyError
+from packaging.utils import canonicalize_name
+
+from ..errors import LambdaSlimError, NativeError, VerifyError
+from ..native.closure import ClosureResult, Miss, closure_error, describe_misses
 from ..progress import Progress
 from ..sizes import human
 from ..target.measure import INIT_LIMIT_MS, Measurement, measure_init
 from ..target.python import TargetPython
+from ..target.syslibs import SystemLibraries
 from .causes import MISSING_LIBRARY, READ_ONLY, TIMEOUT, Cause, classify
-from .probes import VerifyReport
+from .probes import OptionalFailure, VerifyReport
 
 SMOKE_PREFIX = "smoke:"
+#: Affixes a distribution's name may carry that its import name does not (PyYAML -> yaml,
+#: python-dateutil -> dateutil, pyzmq -> zmq, scikit-learn's sklearn is matched by "all").
+_AFFIXES = ("python-", "py-", "py", "-python", "-py", "python")
 
 
 def describe_item(item: str, required: Collection[str] = ()) -> str:
@@ -30,35 +44,120 @@ def describe_item(item: str, required: Collection[str] = ()) -> str:
     return f"requested package {item}" if item in required else item
 
 
-def unexcusable(failed: Mapping[str, str]) -> list[tuple[str, Cause]]:
-    """The failures that no "fails before pruning too" may excuse."""
-    out = []
+def own_imports(dist: str, top_level: Sequence[str]) -> tuple[str, ...]:
+    """The import names that are a distribution's own: of several top-level packages, the
+    one(s) matching its normalised name (``PIL`` is pillow's only one, ``yaml`` matches
+    PyYAML), else every public one (else all of them)."""
+    if len(top_level) <= 1:
+        return tuple(top_level)
+    name: str = canonicalize_name(dist)
+    names: set[str] = {name}
+    for a in _AFFIXES:
+        if name.startswith(a) and len(name) > len(a):
+            names.add(name[len(a):].strip("-"))
+        if name.endswith(a) and len(name) > len(a):
+            names.add(name[:-len(a)].strip("-"))
+    mine = tuple(m for m in top_level if canonicalize_name(m) in names)
+    public = tuple(m for m in top_level if not m.startswith("_"))
+    return mine or public or tuple(top_level)
+
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+
+
+def signature(error: str) -> tuple[str, str]:
+    """How a run failed, comparable between the pruned tree and the tree with nothing pruned."""
+    cause = classify(error)
+    return cause.kind, _ADDRESS.sub("0x…", cause.detail)
+
+
+def split_failures(failed: Mapping[str, str], essential: Collection[str], *,
+                   strict: bool = False) -> tuple[list[tuple[str, Cause]],
+                                                  list[tuple[str, Cause]]]:
+    """Failures with nothing pruned -> (fatal, optional): fatal are the essential items
+    (requested distributions' own imports, smoke scripts) and, with ``strict``, all."""
+    fatal: list[tuple[str, Cause]] = []
+    optional: list[tuple[str, Cause]] = []
     for item, err in sorted(failed.items()):
-        cause = classify(err)
-        if item.startswith(SMOKE_PREFIX) or "." not in item or not cause.excusable:
-            out.append((item, cause))
-    return out
+        essential_item = item.startswith(SMOKE_PREFIX) or item in essential
+        (fatal if essential_item or strict else optional).append((item, classify(err)))
+    return fatal, optional
+
+
+def _same_library(soname: str, details: Collection[str]) -> bool:
+    """``libmagic.so.1`` is what a loader error names ``libmagic.so.1`` and ctypes ``libmagic``."""
+    return any(soname == d or soname.startswith(d + ".so") or d.startswith(soname + ".")
+               for d in details)
 
 
 def broken_layer(fatal: Sequence[tuple[str, Cause]], isolation: str,
-                 required: Collection[str], *, pruned_only: bool = False) -> VerifyError:
-    """The exit-5 error naming each failure's cause (``isolation``: where the probes ran)."""
+                 required: Collection[str], *, pruned_only: bool = False,
+                 misses: Sequence[Miss] = (),
+                 syslibs: SystemLibraries | None = None) -> LambdaSlimError:
+    """The error naming each failure's cause: exit 4 when every one is a missing system
+    library (led by the closure audit's text for the files needing it), else exit 5
+    (``isolation``: where the probes ran)."""
     where = "the Lambda-like sandbox" if isolation != "host" else "this host"
     lines = "\n".join(f"  - {describe_item(i, required)}: {c.describe()}" for i, c in fatal)
     when = ("in the pruned layer" if pruned_only
             else "even with nothing pruned, so it is not caused by pruning and")
     kinds = {c.kind for _i, c in fatal}
-    hint = ("Every requested package and each top-level package it provides must import, "
-            "and smoke scripts must pass, as they would on Lambda.")
+    hint = ("Every requested package's own import and each smoke script must work, as they "
+            "would on Lambda.")
+    for c in {c.fix: c for _i, c in fatal if c.fix}.values():
+        hint += f" {c.fix}"
     if MISSING_LIBRARY in kinds:
         hint += (" A missing library: ship it in a layer's lib/ (/opt/lib) and pass "
                  "--system-lib SONAME, or use a variant that does not need it.")
-    if READ_ONLY in kinds:
+    if READ_ONLY in kinds and not any(c.fix for _i, c in fatal):
         hint += " Write under /tmp (the only writable place on Lambda), not next to the code."
     if TIMEOUT in kinds:
         hint += " Raise the limit with --smoke-timeout SECONDS if the script is just slow."
-    return VerifyError(f"The layer does not work in {where} ({when} would fail on Lambda "
-                       f"too):\n{lines}", hint=hint)
+    message = (f"The layer does not work in {where} ({when} would fail on Lambda too):\n"
+               f"{lines}")
+    if kinds == {MISSING_LIBRARY}:
+        named = [m for m in misses if _same_library(m.soname, {c.detail for _i, c in fatal})]
+        if named and syslibs is not None:
+            audit = closure_error(ClosureResult(len(named), tuple(named)), syslibs)
+            return NativeError(f"{audit.message}\n{message}", hint=f"{audit.hint} {hint}")
+        if named:
+            message += "\nThe native file(s) that need it:\n" + describe_misses(named)
+        return NativeError(message, hint=hint)
+    return VerifyError(message, hint=hint)
+
+
+def optional_failures(optional: Sequence[tuple[str, Cause]]) -> list[OptionalFailure]:
+    return [OptionalFailure(item, cause.describe()) for item, cause in optional]
+
+
+def judge_closure(closure: ClosureResult, loaded: Collection[str], syslibs: SystemLibraries,
+                  *, verified: bool, dropped: Mapping[str, int] | None = None,
+                  ) -> list[OptionalFailure]:
+    """The closure audit judged by loadability: the misses of files a requested import or a
+    smoke script loaded (``loaded``: paths on Lambda) are an error (exit 4), and so are all
+    of them when nothing was verified (nothing shows what loads); the others are optional
+    parts, each naming the file and the library (``dropped``: path on Lambda -> bytes the
+    ``unloadable`` rule removes)."""
+    if closure.ok:
+        return []
+    used = [m for m in closure.misses if m.file in loaded]
+    if used or not verified:
+        raise closure_error(ClosureResult(closure.checked, tuple(used or closure.misses)),
+                            syslibs)
+    dropped = dropped or {}
+    by_file: dict[str, list[Miss]] = {}
+    for m in closure.misses:
+        by_file.setdefault(m.file, []).append(m)
+    out = []
+    for file, misses in sorted(by_file.items()):
+        libs = ", ".join(m.soname for m in misses)
+        who = f" (from {misses[0].distribution})" if misses[0].distribution else ""
+        gone = (f"; removed by rule `unloadable` ({human(dropped[file])})" if file in dropped
+                else "")
+        out.append(OptionalFailure(file, f"needs {libs}, which Lambda's {syslibs.runtime} does "
+                                   f"not provide{who}; no requested import or smoke script "
+                                   f"loads it{gone}"))
+    return out
 
 
 def measure(tp: TargetPython, paths: Sequence[Path], modules: Sequence[str],

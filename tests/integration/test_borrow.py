@@ -99,7 +99,15 @@ def test_a_copy_without_the_needed_symbol_versions_is_not_used(
     req = wheelhouse_requirements(tmp_path / "requirements.txt", _house(tmp_path, "FOO_2.0"),
                                   "vendor", "user")
     code = run_cli("build", str(req), "-o", str(tmp_path / "layer.zip"), "--no-compile",
-                   cwd=tmp_path)
+                   "--json", str(tmp_path / "r.json"), cwd=tmp_path)
+    # nothing imported loads user/_native.so: an optional part that cannot load, not borrowed
+    assert code == 0, capsys.readouterr().err
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert rep["borrowed"] == []
+    (miss,) = rep["verify"]["optional_failures"]
+    assert miss["item"] == "/opt/python/user/_native.so" and "libfoo.so.1" in miss["reason"]
+    code = run_cli("build", str(req), "-o", str(tmp_path / "layer.zip"), "--no-compile",
+                   "--strict", cwd=tmp_path)
     assert code == 4
     err = capsys.readouterr().err
     assert "needs libfoo.so.1, which Lambda does not provide" in err

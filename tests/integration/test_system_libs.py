@@ -71,12 +71,13 @@ def test_system_libs_from_pyproject_and_bad_sonames(tmp_path: Path, tmp_cache: P
     assert "system-libs" in err and "not a shared-library soname" in err
     (tmp_path / "pyproject.toml").write_text('[tool.lambda-slim]\nsystem-libs = '
                                              '["libstubdep.so.1"]\n')
-    # the audit now accepts it; the import still has to find it, and cannot: exit 5, named
+    # the audit now accepts it; the import still has to find it, and cannot: exit 4 (a
+    # missing system library), named
     code = run_cli("build", str(req), "--no-strip", "-o", str(tmp_path / "l.zip"), "-q",
                    cwd=tmp_path)
     err = capsys.readouterr().err
     assert "needs libstubdep.so.1, which Lambda does not provide" not in err
-    assert code == 5, err
+    assert code == 4, err
     assert "requested package needsstub: missing system library libstubdep.so.1" in err
     assert not (tmp_path / "l.zip").exists()
 

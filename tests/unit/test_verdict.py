@@ -14,22 +14,26 @@ from lambda_slim.progress import NullProgress
 from lambda_slim.target.measure import MARK
 from lambda_slim.target.python import Interpreter, TargetPython
 from lambda_slim.verify.probes import VerifyReport
-from lambda_slim.verify.verdict import broken_layer, measure, unexcusable
+from lambda_slim.verify.verdict import broken_layer, measure, split_failures
 
 
-def test_only_an_ordinary_error_of_a_submodule_is_excusable() -> None:
+def test_essential_failures_are_fatal_and_each_cause_is_named() -> None:
     failed = {
         "pkg.optional": "ModuleNotFoundError: No module named 'dask'",
         "pkg.gui": "ImportError: libGL.so.1: cannot open shared object file: No such file",
         "pkg": "RuntimeError: boom",
         "smoke:/x/smoke.py": "AssertionError",
     }
-    fatal = dict(unexcusable(failed))
-    assert set(fatal) == {"pkg.gui", "pkg", "smoke:/x/smoke.py"}
-    err = broken_layer(list(fatal.items()), "sandbox", ["pkg"])
+    fatal, optional = split_failures(failed, {"pkg"})
+    assert {i for i, _c in fatal} == {"pkg", "smoke:/x/smoke.py"}
+    assert {i for i, _c in optional} == {"pkg.gui", "pkg.optional"}
+    err = broken_layer(fatal + optional, "sandbox", ["pkg"])
+    assert err.exit_code == 5  # not only missing libraries
     assert "requested package pkg: RuntimeError: boom" in err.message
     assert "pkg.gui: missing system library libGL.so.1" in err.message
     assert "smoke script /x/smoke.py" in err.message and "--system-lib" in (err.hint or "")
+    strict_fatal, none = split_failures(failed, {"pkg"}, strict=True)
+    assert len(strict_fatal) == 4 and not none
 
 
 def _fake(init_s: float, rss: int) -> TargetPython:

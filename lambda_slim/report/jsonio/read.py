@@ -12,7 +12,7 @@ from ...native.borrow import Borrowed
 from ...resolve.variants import Replacement
 from ...rules.gpu import GpuDecision
 from ...target.runtimes import ARCHES, RUNTIMES, Target, parse_target
-from ...verify.probes import Culprit, SmokeOutcome, VerifyReport
+from ...verify.probes import Culprit, OptionalFailure, SmokeOutcome, VerifyReport
 from ...verify.trace import TraceInfo
 from ..model import (
     BytecodeSummary,
@@ -165,6 +165,9 @@ def _verify_from(v: Field) -> VerifyReport:
         smoke=[SmokeOutcome(s["script"].text(), s["ok"].flag())
                for s in (v["smoke"].items() if v.has("smoke") else [])],
         init_ms=v.opt_number("init_ms"), max_rss_bytes=v.opt_whole("max_rss_bytes"),
+        optional_failures=[OptionalFailure(o["item"].text(), o["reason"].text())
+                           for o in (v["optional_failures"].items()
+                                     if v.has("optional_failures") else [])],
     )
 
 

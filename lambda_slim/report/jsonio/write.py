@@ -46,6 +46,7 @@ def verify_json(v: VerifyReport) -> dict[str, object]:
         "smoke": [{"script": s.script, "ok": s.ok} for s in v.smoke],
         "init_ms": v.init_ms,
         "max_rss_bytes": v.max_rss_bytes,
+        "optional_failures": [{"item": o.item, "reason": o.reason} for o in v.optional_failures],
     }
 
 
