@@ -27,7 +27,7 @@ from ..report.jsonio import REPORT_REVISION, dumps_report, report_from_json, rep
 from ..report.model import CachedBuild, LayerReport
 from ..resolve.install import RESOLVER_VERSION
 from ..target.python import Interpreter
-from ..tree.function import code_files
+from .function import function_code
 
 #: Files in a workload's folder larger than this are keyed by size and mtime, not content.
 _HASH_LIMIT = 16 << 20
@@ -75,9 +75,9 @@ def result_key(config: BuildConfig, reqs: Requirements, strip: str | None,
         config.overflow, config.budget, config.require_verify, config.selection, config.limit,
         config.strict)
     if config.function is not None:  # a function package: its code, layers and handler
-        add("function", config.handler, config.with_project, config.budget)
-        for rel in code_files(config.function, [config.output]):
-            add(rel, hashlib.sha256((config.function / rel).read_bytes()).hexdigest())
+        add("function", config.handler, config.with_project, config.budget, config.symlinks)
+        for rel, real in function_code(config).sources.items():
+            add(rel, hashlib.sha256(real.read_bytes()).hexdigest())
         for z in config.layer_zips:
             add(z.resolve(), sha256_file(z))
     skip = {p.resolve() for p in (config.output, config.manifest_path(), config.json_path,

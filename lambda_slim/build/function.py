@@ -18,6 +18,7 @@ from ..resolve.project import build_project_wheel, project_dir, with_project
 from ..target.proc import Runner
 from ..target.python import Interpreter, TargetPython
 from ..tree.function import (
+    CodeFiles,
     FunctionTree,
     check_function_dir,
     code_files,
@@ -29,8 +30,17 @@ from ..tree.function import (
 from ..verify.handler import HandlerResult, run_handler, validate_handler
 
 
-def _own_outputs(config: BuildConfig) -> list[Path]:
-    return [p for p in (config.output, config.manifest_path(), config.json_path) if p is not None]
+def _own_outputs(config: BuildConfig) -> list[tuple[str, Path]]:
+    named = [("-o", config.output), ("manifest", config.manifest_path()),
+             ("--json", config.json_path), ("--html", config.html_path)]
+    return [(what, p) for what, p in named if p is not None] + [
+        ("--layer-zip", z) for z in config.layer_zips]
+
+
+def function_code(config: BuildConfig) -> CodeFiles:
+    """The function folder's files to ship (this build's outputs and layers left out)."""
+    assert config.function is not None
+    return code_files(config.function, _own_outputs(config), symlinks=config.symlinks)
 
 
 def prepare(config: BuildConfig) -> BuildConfig:
@@ -55,7 +65,7 @@ def prepare(config: BuildConfig) -> BuildConfig:
             raise InputError(f"Layer zip {z} does not exist.",
                              hint="Build it first: lambda-slim build requirements.txt -o layer.zip")
         layers_bytes += read_zip_listing(z).unzipped_bytes
-    keep = keep_globs(config.function, _own_outputs(config))
+    keep = keep_globs(function_code(config))
     return replace(config, keep=(*config.keep, *keep), limit=config.budget,
                    budget=config.budget - layers_bytes)
 
@@ -72,9 +82,10 @@ def assemble(config: BuildConfig, root: Path, work: Path) -> FunctionTree:
     opt = work / "opt" if config.layer_zips else None
     layers = extract_layers(config.layer_zips, opt, config.target.runtime.python) if opt else ()
     provided, shadowed = drop_provided(root, layers) if layers else ([], [])
-    files = code_files(config.function, _own_outputs(config))
-    copy_code(config.function, root, files)
-    return FunctionTree(config.function, tuple(files), layers, opt, tuple(provided), tuple(shadowed))
+    code = function_code(config)
+    copy_code(config.function, root, code)
+    return FunctionTree(config.function, code.files, layers, opt, tuple(provided), tuple(shadowed),
+                        code.left_out)
 
 
 def check_handler(config: BuildConfig, fn: FunctionTree, tp: TargetPython,
@@ -103,5 +114,5 @@ def report(config: BuildConfig, fn: FunctionTree, handler: HandlerResult | None)
         layers=tuple(LayerRow(str(x.path), x.unzipped_bytes, x.dists) for x in fn.layers),
         layers_bytes=fn.layers_bytes, limit_bytes=config.limit,
         provided_by_layers=fn.provided, shadowing_layers=fn.shadowed,
-        with_project=config.with_project,
+        with_project=config.with_project, left_out=fn.left_out,
     )

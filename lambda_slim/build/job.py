@@ -239,7 +239,7 @@ def _start(config: BuildConfig, env: Mapping[str, str], runner: Runner,
            progress: Progress, isolation: Isolation, *, writes: bool) -> _Start:
     """Everything that can fail fast, before any work: inputs, variants, tools, outputs."""
     reqs = read_dependencies(config.requirements, config.target, config.selection,
-                             config.cache_dir)
+                             config.cache_dir, allow_empty=config.allow_empty)
     guard_build(config, reqs.files, writes=writes)  # outputs writable, never over an input
     variants = variant_table(config.variant, enabled=config.variants)  # a bad pair: exit 2
     tools, notes = check_tools(config, env, runner, isolation, writes=writes)

@@ -121,6 +121,8 @@ def plan_tree(config: BuildConfig, reqs: Requirements, tools: Tools, env: Mappin
         install(resolution, config.target, tools.pip_python, root, runner, env,
                 installer=config.installer, jobs=config.workers)
     fn = fn_pkg.assemble(config, root, work) if config.function else None
+    for left in fn.left_out if fn else ():
+        progress.note(f"left out of the function zip: {left}")
     with timed(timings, "inventory"):
         inv = read_inventory(root)
     progress.stage("prune")

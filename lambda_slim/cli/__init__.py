@@ -7,6 +7,7 @@ exit codes, and calls ``sys.exit``. Each command lives in its own module and reg
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
@@ -23,6 +24,8 @@ from ..errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
+    EXIT_USAGE,
+    InputError,
     LambdaSlimError,
     Terminated,
 )
@@ -102,12 +105,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         err_console.print("[red]Terminated[/] (SIGTERM). Temporary files were removed; previous "
                           "outputs were left untouched.")
         return EXIT_TERMINATED
+    except OSError as exc:
+        if exc.errno != errno.ENAMETOOLONG:
+            return _internal(exc, args)
+        # a path the user gave that no filesystem can hold: bad input, wherever it surfaced
+        render_error(InputError(f"{str(exc.filename)[:120]}...: the name is longer than the "
+                                "filesystem allows.", hint="Use a shorter path."))
+        return EXIT_USAGE
     except Exception as exc:  # a bug: never exit 1, which means "over budget"
-        if _debug(args):
-            err_console.print(traceback.format_exc(), markup=False, highlight=False)
-        render_internal(exc)
-        return EXIT_INTERNAL
+        return _internal(exc, args)
     return code if isinstance(code, int) else 0
+
+
+def _internal(exc: BaseException, args: list[str]) -> int:
+    """A bug: never exit 1, which means "over budget"."""
+    if _debug(args):
+        err_console.print(traceback.format_exc(), markup=False, highlight=False)
+    render_internal(exc)
+    return EXIT_INTERNAL
 
 
 def entrypoint() -> None:

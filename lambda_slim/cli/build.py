@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..artifact.atomic import require_parent
 from ..build import build, plan_build
-from ..build.guard import build_inputs, distinct_outputs
 from ..errors import EXIT_OK, EXIT_OVER_BUDGET, InputError
 from ..inputs.args import BuildArgs
 from ..inputs.config import (
@@ -91,6 +90,12 @@ removal manifest (<zip name>.manifest.json), with --json the versioned report an
 @click.option("--with-project", is_flag=True, default=None,
               help="Also build the project's own package (pip wheel --no-deps of PATH's "
               "pyproject) and include it.")
+@click.option("--allow-empty", is_flag=True, default=None,
+              help="Build even when the lock or pyproject installs nothing for the target "
+              "(otherwise exit 2, naming the markers and groups that left everything out).")
+@click.option("--no-symlinks", "symlinks", flag_value=False, default=None,
+              help="With --function: refuse symlinks in SRC_DIR instead of storing each as the "
+              "file it names (a link out of SRC_DIR is always refused).")
 @runtime_option()
 @arch_option()
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
@@ -216,6 +221,7 @@ def build_cmd(requirements: Path | None, json_path: Path | None, html_out: Path 
         function=str(opts["function"]) if opts["function"] else None,
         layer_zips=tuple(str(z) for z in opts["layer_zips"]), handler=opts["handler"],
         with_project=opts["with_project"], strict=opts["strict"],
+        allow_empty=opts["allow_empty"], symlinks=opts["symlinks"],
     )
     if html_out is not None and (all_layers or dry_run):
         raise InputError(
@@ -242,15 +248,8 @@ def build_cmd(requirements: Path | None, json_path: Path | None, html_out: Path 
     for name in names:
         if len(names) > 1 or name:
             console.rule(f"layer {name}")
-        config = build_config(args, env, cwd, layer=name)
-        if html_out is not None and not (config.create_output_dir
-                                         and html_out.resolve().parent == config.output.parent):
-            require_parent(html_out, "--html")  # before the build, unless the build makes it
-        if html_out is not None:
-            distinct_outputs(build_inputs(config), [
-                ("-o", config.output), ("the manifest", config.manifest_path()),
-                *([("--json", config.json_path)] if config.json_path else []),
-                ("--html", html_out)])
+        # --html is written here after the build; the guard checks it with every other output
+        config = replace(build_config(args, env, cwd, layer=name), html_path=html_out)
         with RichProgress(quiet) as progress:
             outcome = (plan_build(config, env, progress=progress) if dry_run
                        else build(config, env, progress=progress))

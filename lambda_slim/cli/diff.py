@@ -9,6 +9,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from ..build.guard import check_outputs
 from ..errors import EXIT_GROWTH, EXIT_OK
 from ..report.diff import SizeDiff, compare, load_snapshot, markdown, parse_growth, signed
 from ..sizes import human
@@ -64,6 +65,10 @@ def diff_cmd(old: Path, new: Path, as_markdown: bool, growth: str | None, title:
     change in unzipped and zipped bytes, added and removed distributions, version changes
     and how much each rule saved."""
     limit = parse_growth(growth) if growth is not None else None
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:  # appended to at the end: checked before any work, never over OLD or NEW
+        check_outputs([("OLD", old), ("NEW", new)], [("GITHUB_STEP_SUMMARY", Path(summary))],
+                      appended=[Path(summary)])
     diff = compare(load_snapshot(old), load_snapshot(new))
     md = markdown(diff, title)
     if as_markdown:
@@ -74,7 +79,6 @@ def diff_cmd(old: Path, new: Path, as_markdown: bool, growth: str | None, title:
             if r.old != r.new:
                 console.print(f"rule {escape(r.name)}: saved {human(r.old)} → {human(r.new)} "
                               f"({signed(r.new - r.old)} bytes)")
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as fh:
             fh.write(md + "\n")

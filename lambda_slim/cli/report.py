@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..artifact.atomic import atomic_write_text, require_parent
+from ..build.guard import check_outputs
 from ..report.html import render_html
 from ..report.jsonio import read_report
 from ..report.model import LayerReport
@@ -37,8 +38,8 @@ The page is one self-contained file: no network, no CDN; open it in any browser.
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the tables.")
 def report_cmd(report_path: Path, html_out: Path | None, quiet: bool) -> int:
     """Show the build report REPORT (from `build --json`), and write it as HTML."""
-    if html_out is not None:
-        require_parent(html_out, "--html")
+    if html_out is not None:  # before any work: never over the report, and writable
+        check_outputs([("REPORT", report_path)], [("--html", html_out)])
     rep = read_report(report_path)
     if html_out is not None:
         write_html(rep, html_out)

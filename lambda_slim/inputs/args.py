@@ -49,6 +49,8 @@ class BuildArgs:
     handler: str | None = None
     with_project: bool | None = None
     strict: bool | None = None
+    allow_empty: bool | None = None
+    symlinks: bool | None = None
 
     def given(self) -> dict[str, Any]:
         """The given settings under their pyproject names (``zip-level``, ...)."""

@@ -94,6 +94,13 @@ class BuildConfig:
     layer_zips: tuple[Path, ...] = ()
     handler: str | None = None
     with_project: bool = False
+    #: ``--html``: written by the CLI after the build; known here so the guard and the function
+    #: packaging see every output.
+    html_path: Path | None = None
+    #: Build even when the input installs nothing for the target (``--allow-empty``).
+    allow_empty: bool = False
+    #: Store a symlink inside the function folder as the file it names (False: refuse it).
+    symlinks: bool = True
     #: Lambda's limit before the layers' share was taken off (function builds report both).
     limit: int = DEFAULT_BUDGET
     #: Optional parts that will not import or load on Lambda are errors, not warnings.
@@ -125,7 +132,7 @@ LAYER_KEYS = {
     "smoke", "trace", "trace-granularity", "repair", "require-verify", "python", "jobs",
     "zip-level", "json", "system-libs", "smoke-timeout", "memory", "sandbox", "variants", "variant",
     "overflow", "groups", "extras", "no-default-groups", "function", "layer-zips", "handler",
-    "with-project", "strict",
+    "with-project", "strict", "allow-empty", "symlinks",
 }
 TOP_KEYS = LAYER_KEYS | {"layers"}
 
@@ -160,6 +167,9 @@ def load_pyproject(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{path} is not valid TOML: {exc}", hint="Fix the syntax error it names."
         ) from None
+    except RecursionError:
+        raise ConfigError(f"{path} is nested too deeply to be a pyproject.toml.",
+                          hint="Pass the real file.") from None
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
         raise ConfigError(f"[tool] in {path} must be a table, not {tool!r}.",
@@ -379,6 +389,8 @@ def build_config(
         handler=str(get("handler")) if get("handler") else None,
         with_project=_as_bool(get("with-project", False), "with-project"),
         strict=_as_bool(get("strict", False), "strict"),
+        allow_empty=_as_bool(get("allow-empty", False), "allow-empty"),
+        symlinks=_as_bool(get("symlinks", True), "symlinks"),
         selection=Selection(tuple(_as_list(get("groups"), "groups")),
                             tuple(_as_list(get("extras"), "extras")),
                             _as_bool(get("no-default-groups", False), "no-default-groups")),

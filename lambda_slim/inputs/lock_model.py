@@ -14,10 +14,21 @@ from pathlib import Path
 from typing import Literal
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from ..errors import InputError
 from ..target.runtimes import Target, python_target
+from .pip_lines import (
+    PipPin,
+    PipRequirement,
+    index_url,
+    render,
+    url_hash,
+    valid_name,
+    valid_version,
+    wheel_url,
+)
 
 Machine = Literal["x86_64", "aarch64"]
 Kind = Literal["uv.lock", "pylock.toml", "poetry.lock", "Pipfile.lock", "pyproject.toml"]
@@ -72,10 +83,21 @@ class Pin:
     wheels: tuple[str, ...] = ()  # wheel URLs, or file names where the lock gives no URL
     marker: str | None = None  # the marker that was judged true for the target (None: none)
     url: str | None = None  # a direct URL (a wheel not on an index), installed as ``name @ url``
+    index: str | None = None  # the index the lock takes it from (None: PyPI)
 
-    def requirement_line(self) -> str:
-        head = f"{self.name} @ {self.url}" if self.url else f"{self.name}=={self.version}"
-        return " \\\n    ".join([head, *(f"--hash=sha256:{h}" for h in self.hashes)])
+
+@dataclass(frozen=True)
+class PipGroup:
+    """Pins pip installs in one run: one index (scoped to these pins only) and either all
+    hash-checked or none (pip's hash-checking mode is all or nothing per run)."""
+
+    index: str | None
+    hashed: bool
+    pins: tuple[Pin, ...]
+
+    def text(self, kind: str) -> str:
+        return render(kind, [PipPin(p.name, p.version, p.hashes, p.url) for p in self.pins],
+                      self.index)
 
 
 @dataclass(frozen=True)
@@ -88,17 +110,33 @@ class LockedInput:
     requested: frozenset[str]  # the project's direct dependencies (the rules never remove these)
     digest: str  # sha256 over the lock (and the pyproject it was checked against)
     notes: tuple[str, ...] = field(default=())  # things the CLI may show (e.g. freshness not checked)
-    index_urls: tuple[str, ...] = ()  # indexes other than PyPI the lock names (private registries)
+    #: why nothing is installed, when nothing is (markers that do not hold, groups not selected)
+    skipped: tuple[str, ...] = field(default=())
+
+    @property
+    def index_urls(self) -> tuple[str, ...]:
+        """Indexes other than PyPI the lock names (each used only for its own pins)."""
+        return tuple(sorted({p.index for p in self.pins if p.index}))
 
     @property
     def hashed(self) -> bool:
         return all(p.hashes for p in self.pins)
 
+    @property
+    def unverified(self) -> tuple[str, ...]:
+        """Pins the lock gives no usable (sha256) hash for: installed without a hash check."""
+        return tuple(p.name for p in self.pins if not p.hashes)
+
+    def groups(self) -> tuple[PipGroup, ...]:
+        by: dict[tuple[str, bool], list[Pin]] = {}
+        for p in self.pins:
+            by.setdefault((p.index or "", bool(p.hashes)), []).append(p)
+        return tuple(PipGroup(index or None, hashed, tuple(pins))
+                     for (index, hashed), pins in sorted(by.items()))
+
     def requirements_text(self) -> str:
-        """A pip requirements file that installs exactly these pins (use with ``--no-deps``)."""
-        header = f"# {self.kind} {self.path.name}: {len(self.pins)} pins, judged for the target\n"
-        header += "".join(f"--extra-index-url {url}\n" for url in self.index_urls)
-        return header + "".join(p.requirement_line() + "\n" for p in self.pins)
+        """The pip requirements files that install exactly these pins (``--no-deps``), joined."""
+        return "".join(g.text(self.kind) for g in self.groups())
 
 
 @dataclass(frozen=True)
@@ -111,10 +149,43 @@ class ProjectInput:
     requested: frozenset[str]
     digest: str
     notes: tuple[str, ...] = field(default=())
+    skipped: tuple[str, ...] = field(default=())
 
     def requirements_text(self) -> str:
-        header = f"# {self.kind} {self.path.name}: {len(self.requirements)} requirements\n"
-        return header + "".join(r + "\n" for r in self.requirements)
+        return render(self.kind, [PipRequirement(Requirement(r)) for r in self.requirements])
+
+
+def checked_pin(raw_name: object, version: object, where: str, *, hashes: Iterable[str] = (),
+                wheels: Iterable[str] = (), marker: str | None = None, url: object = None,
+                index: object = None, tool: str = "uv lock") -> Pin:
+    """A :class:`Pin` whose name, version, URL and index were validated (see
+    :mod:`.pip_lines`): nothing from a lock reaches pip unchecked."""
+    name = canonicalize_name(valid_name(raw_name, where))
+    digests = set(hashes)
+    checked_url = None
+    if url is not None:
+        checked_url = wheel_url(url, where, name, tool)
+        if (frag := url_hash(checked_url)) is not None:
+            digests.add(frag)
+        if not digests:
+            raise InputError(
+                f"{where}: {name} comes from the URL {checked_url} with no sha256 hash; a wheel "
+                "URL is only installed with its hash.",
+                hint="Regenerate the lock so it records the wheel's hash (or append "
+                "#sha256=<hash> to the URL).")
+        version = "" if version in (None, "") else valid_version(version, where, name)
+    else:
+        version = valid_version(version, where, name)
+    checked_index = index_url(index, where) if index is not None else None
+    return Pin(name, str(version), tuple(sorted(digests)), tuple(sorted(wheels)), marker,
+               checked_url, checked_index)
+
+
+def nothing_installed(path: Path, skipped: Iterable[str]) -> tuple[str, ...]:
+    """Why a read produced no pin, for the "nothing to install" error (first few reasons)."""
+    reasons = list(dict.fromkeys(skipped))
+    shown = reasons[:6] + ([f"... and {len(reasons) - 6} more"] if len(reasons) > 6 else [])
+    return tuple(shown) or (f"{path.name} lists no dependency for the selected groups",)
 
 
 def judge(marker: str | Marker | None, target: LockTarget, where: str,
@@ -158,6 +229,24 @@ def sha256_of(hash_text: str, where: str) -> str | None:
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         raise InputError(f"{where}: {hash_text!r} is not a sha256 hash.")
     return digest
+
+
+#: Deepest nesting of tables and arrays accepted in a lock or pyproject: real ones stay below 10.
+MAX_DEPTH = 64
+
+
+def check_depth(data: object, where: str, limit: int = MAX_DEPTH) -> None:
+    """Refuse data nested deeper than ``limit`` (walked without recursion)."""
+    stack: list[tuple[object, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            raise InputError(f"{where} is nested more than {limit} levels deep; no lock file or "
+                             "pyproject.toml is.", hint="Pass the real file (regenerate it).")
+        if isinstance(value, Mapping):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
 
 
 def table(value: object, where: str, what: str) -> Mapping[str, object]:

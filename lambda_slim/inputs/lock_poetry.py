@@ -16,13 +16,28 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..errors import InputError
-from .lock_model import LockedInput, LockTarget, Pin, Selection, file_digest, items, judge, sha256_of, table
+from .lock_model import (
+    LockedInput,
+    LockTarget,
+    Pin,
+    Selection,
+    checked_pin,
+    file_digest,
+    items,
+    judge,
+    sha256_of,
+    table,
+)
 from .lock_pyproject import check_selection, declared_names, load_toml
+from .pip_lines import refuse_source
 
 MAIN = "main"
 PYPI_SIMPLE = "https://pypi.org/simple"
 _PROJECT_KEYS = ("requires-python", "dependencies", "optional-dependencies")
 _LEGACY_POETRY_KEYS = ("dependencies", "source", "extras", "dev-dependencies")
+#: lock-version 2.1 (Poetry 2) records each package's groups and markers; 1.x and 2.0 do not,
+#: and a 3.x would be a format this reader does not know.
+_OLDEST, _NEXT_MAJOR = Version("2.1"), Version("3")
 
 
 def looks_like(data: Mapping[str, object]) -> bool:
@@ -93,12 +108,22 @@ def read_poetry_lock(path: Path, target: LockTarget, selection: Selection) -> Lo
                          "[metadata] with a content-hash.",
                          hint="Regenerate it with `poetry lock`, or pass the file you meant.")
     meta = table(data["metadata"], where, "[metadata]")
-    if str(meta.get("lock-version", "")) < "2.1":
+    try:
+        lock_version = Version(str(meta.get("lock-version")))
+    except InvalidVersion:
+        raise InputError(f"{path}: lock-version {meta.get('lock-version')!r} is not a version.",
+                         hint=f"Regenerate it with `poetry lock` in {path.parent}.") from None
+    if lock_version < _OLDEST:
         raise InputError(
             f"{path} has lock-version {meta.get('lock-version')}: it was written by Poetry 1 and does "
             "not record each package's groups and markers, which lambda-slim needs to install "
             "exactly what is locked without re-resolving.",
             hint=f"Run `poetry lock` with Poetry 2 in {path.parent} (the versions stay as locked).")
+    if lock_version >= _NEXT_MAJOR:
+        raise InputError(
+            f"{path} has lock-version {meta.get('lock-version')}, a format newer than lambda-slim "
+            "reads (2.x); guessing at it could install something other than what is locked.",
+            hint="Upgrade lambda-slim, or lock with the Poetry 2 release your team uses.")
     packages = [table(p, where, "[[package]]") for p in items(data.get("package"), where, "package")]
     pyproject_path = path.parent / "pyproject.toml"
     pyproject: Mapping[str, object] = {}
@@ -117,6 +142,7 @@ def read_poetry_lock(path: Path, target: LockTarget, selection: Selection) -> Lo
     extras = selection.extra_names
 
     pins: list[Pin] = []
+    skipped: list[str] = []
     for pkg in packages:
         name = canonicalize_name(str(pkg.get("name")))
         pkg_groups = [canonicalize_name(str(g)) for g in items(pkg.get("groups"), where, f"{name} groups")]
@@ -130,36 +156,30 @@ def read_poetry_lock(path: Path, target: LockTarget, selection: Selection) -> Lo
                 needed, chosen = True, text
                 break
         if needed:
-            pins.append(_pin(pkg, name, chosen, where))
+            pins.append(_pin(pkg, chosen, f"{where} ({name})"))
+        elif not set(pkg_groups) & groups:
+            skipped.append(f"{name} is only in group(s) {', '.join(pkg_groups) or 'none'} "
+                           "(select one with --group)")
+        else:
+            skipped.append(f"{name}: its marker does not hold for the target")
     requested = {p.name for p in pins} & declared_names(pyproject)
     return LockedInput(path, "poetry.lock", tuple(sorted(pins, key=lambda p: p.name)),
                        frozenset(requested), file_digest(*digest_parts), tuple(notes),
-                       _index_urls(packages, {p.name for p in pins}))
+                       tuple(skipped))
 
 
-def _index_urls(packages: list[Mapping[str, object]], pinned: set[str]) -> tuple[str, ...]:
-    urls = set()
-    for pkg in packages:
-        source = pkg.get("source")
-        if canonicalize_name(str(pkg.get("name"))) in pinned and isinstance(source, Mapping) \
-                and source.get("type") == "legacy" and isinstance(source.get("url"), str):
-            url = str(source["url"]).rstrip("/")
-            if url != PYPI_SIMPLE:
-                urls.add(url)
-    return tuple(sorted(urls))
-
-
-def _pin(pkg: Mapping[str, object], name: str, marker: str | None, where: str) -> Pin:
+def _pin(pkg: Mapping[str, object], marker: str | None, where: str) -> Pin:
+    name = str(pkg.get("name"))
     source = pkg.get("source")
     kind = source.get("type") if isinstance(source, Mapping) else None
-    url = None
+    url = index = None
     if isinstance(source, Mapping) and kind not in (None, "legacy"):
-        if kind != "url" or not str(source.get("url", "")).endswith(".whl"):
-            raise InputError(
-                f"{where}: {name} is locked from a {kind} source ({source.get('url')}), not from an "
-                "index; a layer installs locked wheels only.",
-                hint=f"Publish a wheel of {name} to an index (or a wheel URL) and run `poetry lock`.")
-        url = str(source["url"])
+        if kind != "url":
+            raise refuse_source(where, name, str(kind), source.get("url"), tool="poetry lock")
+        url = source.get("url")
+    elif isinstance(source, Mapping) and kind == "legacy":
+        given = source.get("url")
+        index = None if isinstance(given, str) and given.rstrip("/") == PYPI_SIMPLE else given
     hashes, wheels = set(), []
     for f in items(pkg.get("files"), where, f"{name} files"):
         f = table(f, where, f"{name} files entry")
@@ -168,4 +188,5 @@ def _pin(pkg: Mapping[str, object], name: str, marker: str | None, where: str) -
             hashes.add(digest)
         if str(f.get("file", "")).endswith(".whl"):
             wheels.append(str(f["file"]))  # Poetry records file names, not URLs
-    return Pin(name, str(pkg.get("version")), tuple(sorted(hashes)), tuple(sorted(wheels)), marker, url)
+    return checked_pin(pkg.get("name"), pkg.get("version"), where, hashes=hashes, wheels=wheels,
+                       marker=marker, url=url, index=index, tool="poetry lock")

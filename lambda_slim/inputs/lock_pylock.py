@@ -7,15 +7,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from ..errors import InputError
-from .lock_model import LockedInput, LockTarget, Pin, Selection, file_digest, items, judge, table
+from .lock_model import (
+    LockedInput,
+    LockTarget,
+    Pin,
+    Selection,
+    checked_pin,
+    file_digest,
+    items,
+    judge,
+    sha256_of,
+    table,
+)
 from .lock_pyproject import check_selection, declared_names, load_toml
+from .pip_lines import refuse_source
 
 try:  # packaging >= 26.1
     from packaging.pylock import Pylock, PylockValidationError
@@ -25,6 +37,7 @@ except ImportError:  # pragma: no cover - exercised by forcing the fallback in t
 
 PYPI_SIMPLE = "https://pypi.org/simple"
 NAME = re.compile(r"^pylock\.([^.]+\.)?toml$")
+_RELOCK = "uv export --format pylock.toml"
 _LOCK_VARIABLES = re.compile(r"\b(extras|dependency_groups)\b")
 
 
@@ -32,74 +45,70 @@ def looks_like(data: Mapping[str, object]) -> bool:
     return isinstance(data.get("lock-version"), str) and isinstance(data.get("packages"), list)
 
 
-@dataclass(frozen=True)
-class _Entry:
-    name: str
-    version: str
-    marker: str | None
-    hashes: tuple[str, ...]
-    wheels: tuple[str, ...]
-    url: str | None
-    index: str | None
-
-
 def _validate(path: Path, data: Mapping[str, object], use_packaging: bool) -> None:
+    try:
+        major = Version(str(data.get("lock-version"))).major
+    except InvalidVersion:
+        major = None
+    if major != 1:
+        raise InputError(f"{path}: lock-version {data.get('lock-version')!r} is not supported "
+                         "(lambda-slim reads pylock.toml 1.x); guessing at another format could "
+                         "install something other than what is locked.",
+                         hint="Export the lock again as pylock.toml 1.0, or upgrade lambda-slim.")
     if use_packaging and Pylock is not None:
         try:
             Pylock.from_dict(data)
-        except PylockValidationError as exc:
+        except (PylockValidationError, TypeError, ValueError, KeyError, AttributeError) as exc:
             raise InputError(f"{path} is not a valid pylock.toml (PEP 751): {exc}",
                              hint="Regenerate it with the tool that wrote it "
                              "(e.g. `uv export --format pylock.toml -o pylock.toml`).") from None
-    elif not str(data.get("lock-version", "")).startswith("1."):
-        raise InputError(f"{path}: lock-version {data.get('lock-version')!r} is not supported "
-                         "(lambda-slim reads pylock.toml 1.x).")
 
 
-def _entries(path: Path, data: Mapping[str, object]) -> list[_Entry]:
+def _sha256s(value: object, where: str) -> set[str]:
+    hashes = table(value if value is not None else {}, where, "hashes")
+    return {d for k, h in hashes.items() if k == "sha256" and (d := sha256_of(str(h), where))}
+
+
+def _entries(path: Path, data: Mapping[str, object]) -> list[Pin]:
     where = str(path)
     out = []
     for raw in items(data.get("packages"), where, "packages"):
         pkg = table(raw, where, "[[packages]]")
-        name = canonicalize_name(str(pkg.get("name")))
+        name = str(pkg.get("name"))
         what = f"{where} ({name})"
         hashes: set[str] = set()
         wheels: list[str] = []
         for wheel in items(pkg.get("wheels"), where, f"{name} wheels"):
             wheel = table(wheel, where, f"{name} wheel")
-            hashes.update(str(h) for k, h in table(wheel.get("hashes", {}), what, "hashes").items()
-                          if k == "sha256")
+            hashes |= _sha256s(wheel.get("hashes"), what)
             ref = wheel.get("url") or wheel.get("name") or wheel.get("path")
             if isinstance(ref, str):
                 wheels.append(ref)
         url = None
         if not wheels:
             archive = pkg.get("archive")
-            archive_url = archive.get("url") if isinstance(archive, Mapping) else None
-            if isinstance(archive, Mapping) and isinstance(archive_url, str) \
-                    and archive_url.split("#")[0].endswith(".whl"):
-                url = archive_url
-                hashes.update(str(h) for k, h in table(archive.get("hashes", {}), what, "hashes").items()
-                              if k == "sha256")
+            if isinstance(archive, Mapping) and isinstance(archive.get("url"), str):
+                url = archive["url"]
+                hashes |= _sha256s(archive.get("hashes"), what)
             else:
                 kind = next((k for k in ("vcs", "directory", "archive", "sdist") if k in pkg), "no")
-                raise InputError(
-                    f"{what}: the lock has no wheel for {name}, only a {kind} source; a layer "
-                    "installs locked wheels only.",
-                    hint=f"Lock a version of {name} that publishes wheels, or publish one.")
-        sdist = pkg.get("sdist")
-        if isinstance(sdist, Mapping):
-            hashes.update(str(h) for k, h in table(sdist.get("hashes", {}), what, "hashes").items()
-                          if k == "sha256")
+                detail = pkg.get(kind)
+                if isinstance(detail, Mapping):
+                    detail = detail.get("url") or detail.get("path")
+                raise refuse_source(what, name, kind, detail, tool=_RELOCK)
+        if isinstance(pkg.get("sdist"), Mapping):
+            hashes |= _sha256s(table(pkg["sdist"], what, "sdist").get("hashes"), what)
         marker = pkg.get("marker")
         index = pkg.get("index")
-        out.append(_Entry(name, str(pkg.get("version", "")), marker if isinstance(marker, str) else None,
-                          tuple(sorted(hashes)), tuple(sorted(wheels)), url,
-                          str(index).rstrip("/") if isinstance(index, str) else None))
+        if isinstance(index, str) and index.rstrip("/") == PYPI_SIMPLE:
+            index = None
+        out.append(checked_pin(pkg.get("name"), pkg.get("version"), what, hashes=hashes,
+                               wheels=wheels, marker=marker if isinstance(marker, str) else None,
+                               url=url, index=index if url is None else None, tool=_RELOCK))
     return out
 
 
-def _holds(entry: _Entry, target: LockTarget, extras: frozenset[str], groups: frozenset[str],
+def _holds(entry: Pin, target: LockTarget, extras: frozenset[str], groups: frozenset[str],
            where: str, use_packaging: bool) -> bool:
     if entry.marker is None or not _LOCK_VARIABLES.search(entry.marker):
         return judge(entry.marker, target, where)
@@ -136,12 +145,14 @@ def read_pylock(path: Path, target: LockTarget, selection: Selection, *,
                          for g in items(data.get("default-groups"), where, "default-groups"))
     check_selection(path, selection, declared_extras, declared_groups | defaults)
     groups = (frozenset() if selection.no_default_groups else defaults - {"dev"}) | selection.group_names
-    pins, indexes = [], set()
+    pins: list[Pin] = []
+    skipped = [f"group {g} is not selected (--group {g})"
+               for g in sorted((declared_groups | defaults) - groups)]
     for entry in _entries(path, data):
         if _holds(entry, target, selection.extra_names, groups, f"{where} ({entry.name})", use_packaging):
-            pins.append(Pin(entry.name, entry.version, entry.hashes, entry.wheels, entry.marker, entry.url))
-            if entry.index and entry.index != PYPI_SIMPLE:
-                indexes.add(entry.index)
+            pins.append(entry)
+        else:
+            skipped.append(f"{entry.name}: marker `{entry.marker}` does not hold for the target")
     names = [p.name for p in pins]
     requested = set(names)
     digest_parts = [(path, raw)]
@@ -155,4 +166,4 @@ def read_pylock(path: Path, target: LockTarget, selection: Selection, *,
         raise InputError(f"{path}: more than one entry of {', '.join(duplicated)} applies to the target.",
                          hint="Regenerate the lock; each package must apply at most once per environment.")
     return LockedInput(path, "pylock.toml", tuple(sorted(pins, key=lambda p: p.name)),
-                       frozenset(requested), file_digest(*digest_parts), (), tuple(sorted(indexes)))
+                       frozenset(requested), file_digest(*digest_parts), (), tuple(skipped))

@@ -17,7 +17,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from ..errors import InputError
-from .lock_model import LockTarget, ProjectInput, Selection, file_digest, items, judge, table
+from .lock_model import LockTarget, ProjectInput, Selection, check_depth, file_digest, items, judge, table
+from .pip_lines import project_requirement
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -39,9 +40,14 @@ def load_toml(path: Path, expected: str) -> tuple[dict[str, object], bytes]:
         raise InputError(f"{path} is not readable (permission denied).",
                          hint=f"Check its permissions: chmod u+r {path}") from None
     try:
-        return tomllib.loads(data.decode("utf-8")), data
+        parsed = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path} is not valid TOML ({exc}); expected {expected}.") from None
+    except RecursionError:
+        raise InputError(f"{path} is nested too deeply to be {expected}.",
+                         hint="Pass the real file (regenerate it).") from None
+    check_depth(parsed, str(path))
+    return parsed, data
 
 
 def requirement(text: object, where: str) -> Requirement:
@@ -165,6 +171,8 @@ def read_pyproject(path: Path, target: LockTarget, selection: Selection) -> Proj
         chosen.extend(project.groups.get(group, ()))
     lines: list[str] = []
     requested: set[str] = set()
+    skipped = [f"group {g} is not selected (--group {g})"
+               for g in sorted(set(project.groups) - selected_groups(selection, project.default_groups()))]
     expanded = set(selection.extra_names)
     for req in chosen:  # grows while it is walked: self-references add their extras
         name = canonicalize_name(req.name)
@@ -175,13 +183,15 @@ def read_pyproject(path: Path, target: LockTarget, selection: Selection) -> Proj
                     chosen.extend(project.optional.get(extra, ()))
             continue
         if not judge(req.marker, target, f"{path} requirement {str(req)!r}"):
+            skipped.append(f"{req.name}: marker `{req.marker}` does not hold for the target")
             continue
+        project_requirement(req, f"{path} requirement {str(req)!r}")
         req.marker = None
         if str(req) not in lines:
             lines.append(str(req))
         requested.add(name)
     return ProjectInput(path, "pyproject.toml", tuple(lines), frozenset(requested),
-                        file_digest((path, project.raw)))
+                        file_digest((path, project.raw)), skipped=tuple(skipped))
 
 
 def declared_names(pyproject: Mapping[str, object]) -> set[str]:

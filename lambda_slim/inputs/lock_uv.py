@@ -13,11 +13,25 @@ from packaging.utils import canonicalize_name
 
 from ..errors import InputError
 from .lock_freshness import describe_difference, grid, key, requirement_key
-from .lock_model import LockedInput, LockTarget, Pin, Selection, file_digest, items, judge, sha256_of, table
+from .lock_model import (
+    LockedInput,
+    LockTarget,
+    Pin,
+    Selection,
+    checked_pin,
+    file_digest,
+    items,
+    judge,
+    sha256_of,
+    table,
+)
 from .lock_pyproject import Project, check_selection, load_toml, read_project, selected_groups
+from .pip_lines import refuse_source
 
 _ROOT_SOURCES = ("virtual", "editable")
 PYPI_SIMPLE = "https://pypi.org/simple"
+#: The uv.lock format versions this reader knows (uv writes ``version = 1``, with a ``revision``).
+SUPPORTED_VERSIONS = (1,)
 
 
 def looks_like(data: Mapping[str, object]) -> bool:
@@ -83,6 +97,12 @@ def read_uv_lock(path: Path, target: LockTarget, selection: Selection) -> Locked
         raise InputError(f"{path} is not a uv lock file: expected a top-level `version` number and "
                          "[[package]] tables with a `source`.",
                          hint="Regenerate it with `uv lock`, or pass the file you meant.")
+    if data.get("version") not in SUPPORTED_VERSIONS or isinstance(data.get("version"), bool):
+        raise InputError(
+            f"{path} is uv.lock format version {data.get('version')!r}; lambda-slim reads version "
+            f"{', '.join(map(str, SUPPORTED_VERSIONS))}, and guessing at a newer format could "
+            "install something other than what is locked.",
+            hint="Upgrade lambda-slim, or lock with the uv release your team uses.")
     _requires_python_ok(data.get("requires-python"), target, where)
     packages = [table(p, where, "[[package]]") for p in items(data.get("package"), where, "package")]
     by_name: dict[str, list[Mapping[str, object]]] = {}
@@ -123,25 +143,24 @@ def read_uv_lock(path: Path, target: LockTarget, selection: Selection) -> Locked
         edges += edges_of(groups[group], f"{root_name}:{group}")
     direct = {id(e) for e, _ in edges}
     requested: set[str] = set()
+    skipped = [f"group {g} is not selected (--group {g})"
+               for g in sorted(set(groups) - selected_groups(selection, defaults))]
 
     pins: dict[tuple[str, str], Pin] = {}
-    indexes: set[str] = set()
     walked: set[tuple[int, str]] = set()
     while edges:
         edge, parent = edges.pop()
         name = canonicalize_name(str(edge.get("name")))
         marker = edge.get("marker")
         if not judge(marker if isinstance(marker, str) else None, target, f"{where} ({parent} -> {name})"):
+            skipped.append(f"{name}: marker `{marker}` does not hold for the target")
             continue
         pkg = _pick(by_name.get(name, []), edge, target, f"{where} ({parent} -> {name})")
         if id(edge) in direct and pkg is not root:
             requested.add(name)
         if pkg is not root:
-            pin = _pin(pkg, name, marker if isinstance(marker, str) else None, where)
+            pin = _pin(pkg, marker if isinstance(marker, str) else None, f"{where} ({parent} -> {name})")
             pins.setdefault((pin.name, pin.version), pin)
-            registry = table(pkg["source"], where, "source").get("registry")
-            if isinstance(registry, str) and registry.rstrip("/") != PYPI_SIMPLE:
-                indexes.add(registry.rstrip("/"))
         wanted = [""] + [canonicalize_name(str(x)) for x in items(edge.get("extra"), where, "extra")]
         pkg_optional = table(pkg.get("optional-dependencies", {}), where, "optional-dependencies")
         for extra in wanted:
@@ -152,7 +171,7 @@ def read_uv_lock(path: Path, target: LockTarget, selection: Selection) -> Locked
                 (v for k, v in pkg_optional.items() if canonicalize_name(k) == extra), None)
             edges += edges_of(deps, name)
     return LockedInput(path, "uv.lock", tuple(sorted(pins.values(), key=lambda p: (p.name, p.version))),
-                       frozenset(requested), file_digest(*digest_parts), tuple(notes), tuple(sorted(indexes)))
+                       frozenset(requested), file_digest(*digest_parts), tuple(notes), tuple(skipped))
 
 
 def _pick(candidates: list[Mapping[str, object]], edge: Mapping[str, object], target: LockTarget,
@@ -173,15 +192,12 @@ def _pick(candidates: list[Mapping[str, object]], edge: Mapping[str, object], ta
     return found[0]
 
 
-def _pin(pkg: Mapping[str, object], name: str, marker: str | None, where: str) -> Pin:
+def _pin(pkg: Mapping[str, object], marker: str | None, where: str) -> Pin:
+    name = str(pkg.get("name"))
     source = table(pkg.get("source"), where, f"{name}'s source")
-    version = str(pkg.get("version", ""))
     kind = next(iter(source), "?")
     if kind not in ("registry", "url"):
-        raise InputError(
-            f"{where}: {name} is locked from a {kind} source ({source.get(kind)}), not from an index; "
-            "a layer installs locked wheels only.",
-            hint=f"Publish a wheel of {name} to an index (or reference a wheel URL) and run `uv lock`.")
+        raise refuse_source(where, name, str(kind), source.get(kind))
     hashes: set[str] = set()
     urls: list[str] = []
     for wheel in items(pkg.get("wheels"), where, "wheels"):
@@ -196,5 +212,8 @@ def _pin(pkg: Mapping[str, object], name: str, marker: str | None, where: str) -
         digest = sha256_of(str(sdist["hash"]), f"{where} {name}")
         if digest:
             hashes.add(digest)
-    url = str(source["url"]) if kind == "url" else None
-    return Pin(name, version, tuple(sorted(hashes)), tuple(sorted(urls)), marker, url)
+    registry = source.get("registry")
+    index = str(registry).rstrip("/") if kind == "registry" else None
+    return checked_pin(pkg.get("name"), pkg.get("version"), where, hashes=hashes, wheels=urls,
+                       marker=marker, url=source["url"] if kind == "url" else None,
+                       index=None if index == PYPI_SIMPLE else registry)

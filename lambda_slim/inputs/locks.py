@@ -18,12 +18,21 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from ..artifact.atomic import atomic_write_text
 from ..errors import InputError
 from ..target.runtimes import Target
 from . import lock_pipfile, lock_poetry, lock_pylock, lock_uv
-from .lock_model import Kind, LockedInput, LockTarget, Machine, Pin, ProjectInput, Selection
+from .lock_model import (
+    Kind,
+    LockedInput,
+    LockTarget,
+    Machine,
+    Pin,
+    ProjectInput,
+    Selection,
+    nothing_installed,
+)
 from .lock_pyproject import read_pyproject
+from .pip_lines import write_pip_file
 from .requirements import Requirements, read_requirements
 
 if sys.version_info >= (3, 11):
@@ -61,12 +70,12 @@ def _kind_by_content(raw: bytes) -> Kind | None:
     if text.lstrip().startswith("{"):
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         return "Pipfile.lock" if lock_pipfile.looks_like(data) else None
     try:
         toml = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         return None
     checks: tuple[tuple[Kind, Callable[[Mapping[str, object]], bool]], ...] = (
         ("uv.lock", lock_uv.looks_like), ("pylock.toml", lock_pylock.looks_like),
@@ -151,7 +160,7 @@ def _has_project(folder: Path) -> bool:
     """A pyproject that declares dependencies, not only ``[tool.lambda-slim]`` settings."""
     try:
         data = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return False
     return "project" in data or "dependency-groups" in data
 
@@ -161,12 +170,16 @@ def lock_target(target: Target) -> LockTarget:
     return LockTarget(target.runtime.python, machine)
 
 
-def read_dependencies(path: Path, target: Target, selection: Selection, cache_dir: Path) -> Requirements:
+def read_dependencies(path: Path, target: Target, selection: Selection, cache_dir: Path,
+                      *, allow_empty: bool = False) -> Requirements:
     """The build's dependency input, whatever its format, as :class:`Requirements` for pip.
 
-    A requirements file is read as before. A lock becomes a generated requirements file of its
-    pins with ``--hash`` lines (under ``cache_dir/inputs``), installed with ``--no-deps``; a
-    pyproject becomes its requirements, markers judged for the target, resolved as usual.
+    A requirements file is read as before. A lock becomes generated requirements files of its
+    pins with ``--hash`` lines (under ``cache_dir/inputs``; one per index, so a private index
+    serves only its own packages, and one for pins without a usable hash), installed with
+    ``--no-deps``; a pyproject becomes its requirements, markers judged for the target, resolved
+    as usual. Everything is validated before pip sees it (:mod:`.pip_lines`); nothing to install
+    for the target is an error unless ``allow_empty``.
     """
     if path.is_dir():
         path = find_input(path)
@@ -180,14 +193,35 @@ def read_dependencies(path: Path, target: Target, selection: Selection, cache_di
                 "pyproject.toml, or drop those options.")
         return read_requirements(path)
     result = read_input(path, lock_target(target), selection)
-    text = result.requirements_text()
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    pip_file = cache_dir / "inputs" / f"{digest[:32]}.txt"
-    pip_file.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(pip_file, text)
+    empty = not (result.pins if isinstance(result, LockedInput) else result.requirements)
+    if empty and not allow_empty:
+        raise InputError(
+            f"{path} installs nothing for {target.describe()}: "
+            + "; ".join(nothing_installed(path, result.skipped)) + ".",
+            hint="Select what the function needs (--group NAME, --extra NAME, another --runtime "
+            "or --arch), or pass --allow-empty to build an empty layer on purpose.")
+    texts = ([g.text(result.kind) for g in result.groups()] if isinstance(result, LockedInput)
+             else [result.requirements_text()]) or [result.requirements_text()]
+    digest = hashlib.sha256("\0".join(texts).encode()).hexdigest()
+    pip_files = []
+    for text in texts:
+        pip_file = cache_dir / "inputs" / f"{hashlib.sha256(text.encode()).hexdigest()[:32]}.txt"
+        write_pip_file(pip_file, text)
+        pip_files.append(pip_file)
+    notes = list(result.notes)
+    unverified: tuple[str, ...] = ()
     if isinstance(result, LockedInput):
         lines = tuple(f"{p.name} @ {p.url}" if p.url else f"{p.name}=={p.version}" for p in result.pins)
+        unverified = result.unverified
+        if unverified:
+            notes.append(f"{path}: no usable sha256 hash for {len(unverified)} pin(s) "
+                         f"({', '.join(unverified[:5])}{', ...' if len(unverified) > 5 else ''}); "
+                         "they are installed without a hash check (md5 or no hash in the lock). "
+                         "Re-lock with a current tool to record sha256 hashes.")
     else:
         lines = result.requirements
-    return Requirements(path, result.requested, lines, digest, pip_file=pip_file,
-                        no_deps=isinstance(result, LockedInput), kind=result.kind, notes=result.notes)
+    return Requirements(path, result.requested, lines, digest, pip_file=pip_files[0],
+                        no_deps=isinstance(result, LockedInput), kind=result.kind,
+                        notes=tuple(notes), pip_files=tuple(pip_files), unverified=unverified,
+                        files=(path, *(p for p in (path.parent / "pyproject.toml", path.parent / "Pipfile")
+                                       if p != path and p.is_file())))

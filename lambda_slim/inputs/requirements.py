@@ -46,6 +46,11 @@ class Requirements:
     pins: Mapping[str, frozenset[str]] = field(default_factory=dict)
     #: Every file read: this one and its -r/-c includes.
     files: tuple[Path, ...] = ()
+    #: The requirements files pip runs on, one run each (a lock's pins grouped by index and by
+    #: whether they carry hashes); empty: ``pip_path`` alone.
+    pip_files: tuple[Path, ...] = ()
+    #: Locked pins installed without a hash check (the lock gives none, or md5 only).
+    unverified: tuple[str, ...] = ()
 
     @property
     def pip_path(self) -> Path:

@@ -185,6 +185,8 @@ class FunctionSummary:
     provided_by_layers: tuple[str, ...]
     shadowing_layers: tuple[str, ...]
     with_project: bool
+    #: files of the folder not shipped, and why (.env*, this build's own outputs)
+    left_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,8 @@ class LayerReport:
     #: installed exactly (a lock: --no-deps)
     requirements_kind: str = "requirements.txt"
     locked: bool = False
+    #: locked pins installed without a hash check (the lock has no sha256 for them)
+    unverified: tuple[str, ...] = ()
     variants: VariantsSummary = field(default_factory=VariantsSummary)
     #: the ``gpu`` rule's verdict on each CUDA payload and orphaned pin
     gpu: tuple[GpuDecision, ...] = ()

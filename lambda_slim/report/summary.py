@@ -219,6 +219,7 @@ def layer_report(facts: LayerFacts) -> LayerReport:
         notes=tuple(facts.notes),
         requirements_kind=facts.requirements.kind,
         locked=facts.requirements.no_deps,
+        unverified=facts.requirements.unverified,
         variants=VariantsSummary(cfg.variants, tuple(facts.resolution.replacements),
                                  dict(facts.resolution.dropped), dict(facts.resolution.orphans)),
         gpu=tuple(facts.gpu),

@@ -276,6 +276,8 @@ def _fetch(reqs: Requirements, target: Target, interp: Interpreter, cache_dir: P
            runner: Runner, env: Mapping[str, str], key: str,
            variants: Mapping[str, Variant] | None) -> Resolution:
     by_path: dict[Path, ResolvedWheel] = {}
+    if not reqs.lines:  # an empty lock or pyproject built with --allow-empty: nothing for pip
+        return Resolution((), key)
 
     def download(req_file: Path) -> Sequence[tuple[str, str, Path]]:
         got = _download(req_file, reqs, target, interp, cache_dir, runner, env)
@@ -291,7 +293,8 @@ def _fetch(reqs: Requirements, target: Target, interp: Interpreter, cache_dir: P
         res = Resolution(tuple(by_path[p] for _n, _v, p in outcome.wheels), key,
                          outcome.replacements, dict(outcome.dropped), dict(outcome.orphans))
     else:
-        wheels = tuple(_download(reqs.pip_path, reqs, target, interp, cache_dir, runner, env))
+        wheels = tuple(w for f in reqs.pip_files or (reqs.pip_path,)
+                       for w in _download(f, reqs, target, interp, cache_dir, runner, env))
         res = Resolution(wheels, key, locked_originals(
             [(w.name, w.version) for w in wheels], variants or {}, reqs.path))
     return res

@@ -175,8 +175,15 @@ def interpreter_candidates(version: tuple[int, int], env: Mapping[str, str],
     root = _pyenv_root(env, runner)
     if root is not None:
         versions = root / "versions"
-        if versions.is_dir():
-            for d in sorted(versions.iterdir(), reverse=True):
+        try:
+            listed = sorted(versions.iterdir(), reverse=True) if versions.is_dir() else []
+        except OSError as exc:
+            raise InputError(
+                f"Cannot list the pyenv interpreters in {versions} ({exc.strerror or exc}); "
+                "PYENV_ROOT names a folder this user cannot read.",
+                hint="Fix its permissions, unset PYENV_ROOT, or pass --python PATH.") from None
+        if listed:
+            for d in listed:
                 if d.name == v or d.name.startswith(v + "."):
                     exe = d / "bin" / f"python{v}"
                     if exe.exists():

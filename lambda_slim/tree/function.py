@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+import stat
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,7 @@ class FunctionTree:
     opt: Path | None  # the layers extracted in order, as Lambda's /opt
     provided: tuple[str, ...]  # "name==version" left out because a layer has exactly that
     shadowed: tuple[str, ...]  # "name==version (layer: other)": kept, the function's copy wins
+    left_out: tuple[str, ...] = ()  # files of the folder not shipped, and why
 
     @property
     def layers_bytes(self) -> int:
@@ -64,23 +66,93 @@ def check_function_dir(src: Path) -> None:
                          hint=f"Pass its folder: --function {src.parent}")
 
 
-def code_files(src: Path, exclude: Iterable[Path] = ()) -> list[str]:
-    """The handler folder's files to deploy, relative and sorted (caches and VCS left out)."""
-    skip = {os.path.abspath(p) for p in exclude}
-    out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(src):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP)
-        for name in sorted(filenames):
-            full = os.path.join(dirpath, name)
-            if name.endswith((".pyc", ".pyo")) or os.path.abspath(full) in skip:
+def _is_env_file(name: str) -> bool:
+    """``.env``, ``.env.local``, ``.envrc``, ...: environment files hold secrets, never code."""
+    return name.startswith(".env")
+
+
+@dataclass(frozen=True)
+class CodeFiles:
+    """The handler folder's files to deploy: zip path -> the real file whose bytes go there
+    (a symlink inside the folder is stored as the file it names), and what was left out."""
+
+    sources: Mapping[str, Path]
+    left_out: tuple[str, ...]  # "rel (why)", for the user and the report
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return tuple(sorted(self.sources))
+
+
+def code_files(src: Path, exclude: Iterable[tuple[str, Path]] = (), *,
+               symlinks: bool = True) -> CodeFiles:
+    """Walk ``src`` without following anything out of it: caches and VCS skipped, ``.env*``
+    files and this build's own outputs (``exclude``: what, path) left out and listed; a symlink
+    inside ``src`` is stored as the file it names, one pointing outside (or dangling, or any
+    symlink with ``symlinks=False``) is an InputError naming it."""
+    root = Path(os.path.realpath(src))
+    skip = {os.path.realpath(p): what for what, p in exclude}
+    sources: dict[str, Path] = {}
+    left_out: list[str] = []
+
+    def link_target(full: str, rel: str) -> str:
+        shown = f"{src}/{rel}"
+        try:
+            points_to = os.readlink(full)
+        except OSError:
+            points_to = "?"
+        if not symlinks:
+            raise InputError(
+                f"{shown} is a symlink (to {points_to}); --no-symlinks refuses symlinks in the "
+                "function folder.", hint="Replace it with the file itself, or drop --no-symlinks.")
+        real = os.path.realpath(full)
+        if not os.path.exists(real):
+            raise InputError(
+                f"{shown} is a dangling symlink (to {points_to}, which does not exist).",
+                hint="Remove the link, or restore the file it names.")
+        if real != str(root) and not real.startswith(str(root) + os.sep):
+            raise InputError(
+                f"{shown} is a symlink to {real}, outside the function folder {src}: its content "
+                "(a key, a config with secrets) would ship in the zip.",
+                hint=f"Copy the file into {src} if the function needs it, or remove the link.")
+        return real
+
+    def walk(folder: str, prefix: str, chain: tuple[str, ...]) -> None:
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            rel = prefix + entry.name
+            full = entry.path
+            real = link_target(full, rel) if entry.is_symlink() else os.path.realpath(full)
+            name = entry.name
+            if os.path.isdir(real):
+                if name in _SKIP:
+                    continue
+                if _is_env_file(name):
+                    left_out.append(f"{rel}/ (an environment folder: .env* never ships)")
+                    continue
+                if real in chain:
+                    raise InputError(f"{src}/{rel} is a symlink loop (it names a folder that "
+                                     "holds it).", hint="Remove the link.")
+                walk(real, rel + "/", (*chain, real))
                 continue
-            out.append(os.path.relpath(full, src).replace(os.sep, "/"))
-    return out
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            if _is_env_file(name) or _is_env_file(os.path.basename(real)):
+                left_out.append(f"{rel} (an environment file: .env* holds secrets, never ships)")
+            elif real in skip:
+                left_out.append(f"{rel} (this build's {skip[real]})")
+            elif not stat.S_ISREG(os.stat(real).st_mode):
+                raise InputError(f"{src}/{rel} is not a regular file (a pipe, socket or device).",
+                                 hint="Remove it from the function folder.")
+            else:
+                sources[rel] = Path(real)
+
+    walk(str(root), "", (str(root),))
+    return CodeFiles(dict(sorted(sources.items())), tuple(left_out))
 
 
-def keep_globs(src: Path, exclude: Iterable[Path] = ()) -> tuple[str, ...]:
+def keep_globs(code: CodeFiles) -> tuple[str, ...]:
     """``--keep`` globs protecting the handler code from every rule (it is yours, not a wheel's)."""
-    return tuple(sorted({rel.split("/", 1)[0] for rel in code_files(src, exclude)}))
+    return tuple(sorted({rel.split("/", 1)[0] for rel in code.files}))
 
 
 def extract_layers(zips: Sequence[Path], opt: Path, python: tuple[int, int]) -> tuple[LayerInfo, ...]:
@@ -145,16 +217,16 @@ def _prune_empty_dirs(root: Path) -> None:
             os.rmdir(dirpath)
 
 
-def copy_code(src: Path, root: Path, files: Sequence[str]) -> None:
+def copy_code(src: Path, root: Path, code: CodeFiles) -> None:
     """Copy the handler code into the tree; a file a dependency also installs is an error."""
-    clashes = [rel for rel in files if (root / rel).exists()]
+    clashes = [rel for rel in code.files if (root / rel).exists()]
     if clashes:
         raise InputError(
             f"{len(clashes)} file(s) of the function folder {src} would overwrite a dependency's: "
             f"{', '.join(clashes[:5])}.",
             hint="Rename your module or package (it shadows an installed distribution).")
-    for rel in files:
+    for rel, real in code.sources.items():
         dest = root / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src / rel, dest)
-        os.chmod(dest, 0o755 if os.access(src / rel, os.X_OK) else 0o644)
+        shutil.copyfile(real, dest)
+        os.chmod(dest, 0o755 if os.access(real, os.X_OK) else 0o644)

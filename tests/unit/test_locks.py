@@ -104,9 +104,13 @@ def test_pipfile_lock_default_develop_markers_and_indexes(tmp_path: Path) -> Non
     arm = read_input(lock, ARM, Selection(groups=("dev",)))
     assert isinstance(arm, LockedInput) and names(arm) == {"six", "idna", "pytest"}
     assert arm.index_urls == ("https://pypi.corp.example/simple",)
-    text = arm.requirements_text()
-    assert "--extra-index-url https://pypi.corp.example/simple\n" in text
-    assert f"idna==3.10 \\\n    --hash=sha256:{H2}\n" in text
+    # the private index serves only its own pin, in a pip run of its own (no --extra-index-url)
+    groups = {g.index: [p.name for p in g.pins] for g in arm.groups()}
+    assert groups == {None: ["pytest", "six"], "https://pypi.corp.example/simple": ["idna"]}
+    corp = next(g for g in arm.groups() if g.index).text("Pipfile.lock")
+    assert "--index-url https://pypi.corp.example/simple\n" in corp
+    assert f"idna==3.10 \\\n    --hash=sha256:{H2}\n" in corp
+    assert "--extra-index-url" not in arm.requirements_text()
     assert x86.notes and "pipenv lock" in x86.notes[0]
 
 

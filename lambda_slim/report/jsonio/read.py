@@ -118,6 +118,7 @@ def report_from_json(doc: object) -> LayerReport:
                       o["detail"].text()) for o in d["over_budget_options"].items())
         if d.has("over_budget_options") else (),
         locked=req["locked"].flag() if req.has("locked") else False,
+        unverified=req["unverified"].texts() if req.has("unverified") else (),
         variants=_variants_from(d["variants"]) if d.has("variants") else VariantsSummary(),
         gpu=tuple(_gpu_from(g) for g in d["gpu"].items()) if d.has("gpu") else (),
         bytecode=_bytecode_from(d["bytecode"]) if d.has("bytecode") else None,
@@ -245,6 +246,7 @@ def _function_from(f: Field) -> FunctionSummary:
         layers_bytes=f["layers_bytes"].whole(), limit_bytes=f["limit_bytes"].whole(),
         provided_by_layers=f["provided_by_layers"].texts(),
         shadowing_layers=f["shadowing_layers"].texts(), with_project=f["with_project"].flag(),
+        left_out=f["left_out"].texts() if f.has("left_out") else (),
     )
 
 

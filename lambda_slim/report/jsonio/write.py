@@ -96,6 +96,7 @@ def function_json(f: FunctionSummary) -> dict[str, object]:
         "layers_bytes": f.layers_bytes, "limit_bytes": f.limit_bytes,
         "provided_by_layers": list(f.provided_by_layers),
         "shadowing_layers": list(f.shadowing_layers), "with_project": f.with_project,
+        "left_out": list(f.left_out),
     }
 
 
@@ -106,7 +107,8 @@ def report_json(rep: LayerReport) -> dict[str, Any]:
         "tool": _tool(),
         "target": rep.target.to_json(),
         "requirements": {"path": rep.requirements_path, "kind": rep.requirements_kind,
-                         "locked": rep.locked, "requested": list(rep.requested),
+                         "locked": rep.locked, "unverified": list(rep.unverified),
+                         "requested": list(rep.requested),
                          "lines": list(rep.requirement_lines)},
         "budget_bytes": rep.budget_bytes,
         "installed_bytes": rep.installed_bytes,
