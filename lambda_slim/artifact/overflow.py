@@ -113,6 +113,14 @@ class OverflowPlan:
         return Ephemeral(sum(p.bytes for p in self.packed))
 
 
+def _module_bytecode(payload: Collection[str], sizes: Mapping[str, int]) -> list[str]:
+    """The compiled ``__pycache__/mod.*.pyc`` of each single-module file (``six.py``) in
+    ``payload``: RECORD never lists them, and left behind they would be dead bytes."""
+    stems = {r[:-3] for r in payload if "/" not in r and r.endswith(".py")}
+    return [r for r in sizes if r.startswith("__pycache__/") and r.endswith(".pyc")
+            and r.split("/", 1)[1].split(".", 1)[0] in stems]
+
+
 def candidates(
     dists: Sequence[tuple[str, str, str, Sequence[str]]],
     sizes: Mapping[str, int],
@@ -150,6 +158,7 @@ def candidates(
             why = f"the --smoke run imports {hit[0]} at start"
         elif not payload:
             why = "nothing to pack"
+        payload = tuple(sorted({*payload, *_module_bytecode(payload, sizes)}))
         out.append(Candidate(name, version, payload, sum(sizes[r] for r in payload),
                              modules, why))
     out.sort(key=lambda c: (c.excluded is not None, -c.bytes, c.name))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..report.markdown import code, text
 from ..sizes import human
 from .model import CheckReport, verdict_of
 
@@ -41,16 +42,12 @@ def append_step_summary(path: Path, text: str) -> str | None:
     return None
 
 
-def _md(s: str) -> str:
-    return s.replace("|", "\\|").replace("\n", " ")
-
-
 def markdown_summary(report: CheckReport) -> str:
     """A Markdown table for ``$GITHUB_STEP_SUMMARY``."""
     icon = {"ok": "✅", "warn": "⚠️", "fail": "❌"}
     zipped = report.zipped
     lines = [
-        f"### lambda-slim check: {report.verdict}",
+        f"### lambda-slim check: {text(report.verdict)}",
         "",
         f"Target {report.target.describe()}, budget {human(report.budget)} "
         f"({report.budget:,} bytes).",
@@ -62,9 +59,9 @@ def markdown_summary(report: CheckReport) -> str:
         pk = ", ".join(f"{p.name} {human(p.unzipped)}" for p in r.packages[:3])
         v = verdict_of(r.findings)
         lines.append(
-            f"| `{_md(r.path)}` | {r.kind} | {human(r.unzipped)} | "
+            f"| {code(r.path, table=True)} | {text(r.kind)} | {human(r.unzipped)} | "
             f"{human(r.zipped) if r.zipped is not None else '–'} | {r.files:,} | "
-            f"{r.share(report.budget):.1%} | {_md(pk)} | {icon[v]} {v} |")
+            f"{r.share(report.budget):.1%} | {text(pk)} | {icon[v]} {v} |")
     total_v = "fail" if report.exit_code else verdict_of(report.all_findings)
     lines.append(
         f"| **total** | | **{human(report.unzipped)}** | "
@@ -73,6 +70,6 @@ def markdown_summary(report: CheckReport) -> str:
     if report.all_findings:
         lines.append("")
         for f in report.all_findings:
-            where = f" `{_md(f.path)}`" if f.path else ""
-            lines.append(f"- **{f.level}** ({f.code}){where}: {_md(f.message)}")
+            where = f" {code(f.path)}" if f.path else ""
+            lines.append(f"- **{text(f.level)}** ({text(f.code)}){where}: {text(f.message)}")
     return "\n".join(lines) + "\n"

@@ -30,6 +30,7 @@ from .jsonio import (
     parse_json,
     report_from_json,
 )
+from .markdown import code, text
 from .model import LayerReport
 
 
@@ -300,23 +301,19 @@ def _pct(d: int, base: int) -> str:
     return f" ({'+' if p > 0 else '-'}<0.01%)" if 0 < abs(p) < 0.01 else f" ({p:+.2f}%)"
 
 
-def _md(s: str) -> str:
-    return re.sub(r"([\\`*_{}\[\]<>|])", r"\\\1", s)
-
-
 def markdown(diff: SizeDiff, title: str = "lambda-slim size diff") -> str:
     """The diff as a GitHub-flavoured Markdown comment: totals, then every changed
     distribution with exact byte deltas, then the rules whose savings moved."""
     o, n = diff.old, diff.new
     dz = diff.d_zipped
     lines = [
-        f"### {_md(title)}", "",
+        f"### {text(title)}", "",
         f"**{signed(diff.d_unzipped)} bytes unzipped{_pct(diff.d_unzipped, o.unzipped)}"
         + (f", {signed(dz)} bytes zipped" if dz is not None else "") + "**  ",
         f"{human(o.unzipped)} → {human(n.unzipped)} unzipped"
         + (f"; {human(o.zipped)} → {human(n.zipped)} zipped"
            if o.zipped is not None and n.zipped is not None else "")
-        + f" (`{_md(o.source)}` → `{_md(n.source)}`)", "",
+        + f" ({code(o.source)} → {code(n.source)})", "",
     ]
     changed = diff.changed
     if changed:
@@ -324,7 +321,7 @@ def markdown(diff: SizeDiff, title: str = "lambda-slim size diff") -> str:
                   "| --- | --- | ---: | ---: | ---: |"]
         for c in changed:
             size = human(c.new.unzipped) if c.new else "–"
-            lines.append(f"| {_md(c.name)} | {_md(c.version_label)} | {size} | {signed(c.d_unzipped)} | "
+            lines.append(f"| {text(c.name)} | {text(c.version_label)} | {size} | {signed(c.d_unzipped)} | "
                          f"{signed(c.d_zipped)} |")
     else:
         lines.append("No distribution changed size.")
@@ -332,8 +329,8 @@ def markdown(diff: SizeDiff, title: str = "lambda-slim size diff") -> str:
     if moved:
         lines += ["", "| rule | saved before | saved after | Δ (bytes) |",
                   "| --- | ---: | ---: | ---: |"]
-        lines += [f"| {_md(r.name)} | {human(r.old)} | {human(r.new)} | {signed(r.new - r.old)} |"
+        lines += [f"| {text(r.name)} | {human(r.old)} | {human(r.new)} | {signed(r.new - r.old)} |"
                   for r in moved]
     if o.target != n.target:
-        lines += ["", f"Target changed: {_md(o.target)} → {_md(n.target)}."]
+        lines += ["", f"Target changed: {text(o.target)} → {text(n.target)}."]
     return "\n".join(lines) + "\n"

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from ..errors import InputError
 from ..resolve.depgraph import DistMeta, dependency_graph
@@ -65,13 +66,28 @@ class Why:
         return sum(b for _, b in self.only_via)
 
 
+def _as_requirement(line: str) -> str | None:
+    """A requirement line as PEP 508: a wheel given by path or URL (``./dist/x-1.0-….whl``,
+    what pip accepts in a requirements file) stands for its project name."""
+    try:
+        Requirement(line)
+        return line
+    except InvalidRequirement:
+        pass
+    name = unquote(line.split("#", 1)[0].strip().rsplit("/", 1)[-1])
+    try:
+        return str(parse_wheel_filename(name)[0])
+    except InvalidWheelFilename:
+        return None
+
+
 def _roots(lines: list[str]) -> dict[str, str]:
+    """Canonical name -> the requirement line (as the user wrote it) that asks for it."""
     out: dict[str, str] = {}
     for line in lines:
-        try:
-            out.setdefault(canonicalize_name(Requirement(line).name), line)
-        except InvalidRequirement:
-            continue
+        spec = _as_requirement(line)
+        if spec is not None:
+            out.setdefault(canonicalize_name(Requirement(spec).name), line)
     return out
 
 
@@ -129,9 +145,10 @@ def explain(rep: LayerReport, name: str, limit: int = 10) -> Why:
     env = rep.target.marker_environment()
     dists = [DistMeta(k, rows[k].version, tuple(requires.get(k, ()))) for k in rows]
     roots = _roots(lines)
-    reach, rev = dependency_graph(dists, lines, env)
+    specs = [spec for line in lines if (spec := _as_requirement(line)) is not None]
+    reach, rev = dependency_graph(dists, specs, env)
     chains = _chains(key, rev, set(roots), requires, limit)
-    without, _ = dependency_graph([d for d in dists if d.name != key], lines, env)
+    without, _ = dependency_graph([d for d in dists if d.name != key], specs, env)
     only = sorted(((rows[k].name, rows[k].final_bytes)
                    for k in set(reach) - set(without) - {key} if k in rows),
                   key=lambda nb: (-nb[1], nb[0]))
