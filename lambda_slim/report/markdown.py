@@ -18,8 +18,6 @@ import re
 #: What can start markup mid-line: emphasis, code, links and images, tables, strike-through,
 #: headings, and the ``:`` of an autolink (``https://…``).
 _PUNCT = re.compile(r"([\\`*_\[\]|~#!:])")
-#: What starts a block at the beginning of a line (list item, quote is HTML-escaped).
-_LEADING = re.compile(r"^(\s*)([-+=]|\d+[.)])")
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
@@ -33,9 +31,9 @@ def _one_line(s: str) -> str:
 
 
 def text(s: object) -> str:
-    """``s`` as inert Markdown prose or a table cell: one line, no markup, no HTML, no mention."""
+    """``s`` as inert Markdown inside a line (a table cell, after a heading's ``###``): one
+    line, so it can never start a block; no markup, no HTML, no mention."""
     out = _PUNCT.sub(r"\\\1", _one_line(str(s)))
-    out = _LEADING.sub(r"\1\\\2", out)
     out = "".join(_HTML.get(c, c) for c in out)
     return re.sub(r"(?i)\bwww\.", r"www\\.", out).replace("@", _NO_MENTION)
 
