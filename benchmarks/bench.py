@@ -141,7 +141,7 @@ class Bench:
 
         self.args = args
         self.env = dict(env)
-        self.console = Console(width=max(Console().width, 200) if not sys.stdout.isatty() else None)
+        self.console = Console(width=max(Console().width, 280) if not sys.stdout.isatty() else None)
         self.target = parse_target(args.runtime, args.arch)
         interp = find_interpreter(self.target.runtime.python, self.env, args.python)
         if interp is None:
@@ -527,7 +527,7 @@ def render(con: Console, results: dict[str, Any]) -> list[Check]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.show is not None:
-        render(Console(width=None if sys.stdout.isatty() else 200),
+        render(Console(width=None if sys.stdout.isatty() else 280),
                json.loads(args.show.read_text()))
         return 0
     bench = Bench(args, os.environ)

@@ -52,7 +52,7 @@ class Ahead:
     """Deflates ``files`` (in order) on one background thread until :meth:`stop`; holds at
     most ``max_bytes`` of results."""
 
-    def __init__(self, files: list[Path], level: int, *, max_bytes: int = 128 << 20) -> None:
+    def __init__(self, files: list[Path], level: int, *, max_bytes: int = 32 << 20) -> None:
         self._files = files
         self._level = level
         self._max = max_bytes

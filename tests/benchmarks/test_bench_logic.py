@@ -333,3 +333,23 @@ def test_uv_install_is_real_and_writes_no_bytecode(tmp_path: Path) -> None:
     assert not list(site.rglob("*.pyc"))
     assert baselines.spr_delete(site).entries == 1  # the dist-info, as for the other baselines
 
+
+
+def test_noise_over_runs() -> None:
+    noise = _mod("bench_noise")
+    runs = []
+    for build, cold in ((10.0, 0.70), (12.0, 0.80), (11.0, 0.75)):
+        res = _results(lambda_slim={"build_seconds": build, "cold_start": {"median": cold}})
+        report.add_ratios(res["variants"])
+        runs.append(res)
+    rows = {(n, f): s for n, f, s in noise.noise_rows(runs)}
+    assert rows[("lambda-slim", "build s")] == (10.0, 11.0, 12.0, pytest.approx(2 / 11))
+    assert rows[("lambda-slim", "cold start s")][3] == pytest.approx(0.1 / 0.75)
+    assert rows[("raw", "×raw (unzipped)")][3] == 0.0  # sizes do not move
+    del runs[1]["variants"]["spr"]
+    assert not any(n == "spr" for n, _f, _s in noise.noise_rows(runs))  # only shared variants
+    assert "| lambda-slim | build s | 10.000 | 11.000 | 12.000 | 18% |" in noise.markdown(runs)
+    two = noise.markdown([runs[0], runs[2]])
+    assert two.startswith("Spread over 2 runs")
+    assert "| lambda-slim | build s | 10.000 | 10.500 | 11.000 | 10% |" in two
+    assert noise.pick({"a": {"b": True}}, "a.b") is None and noise.spread([]) is None

@@ -160,3 +160,18 @@ def test_stopping_ahead_is_prompt(tmp_path: Path) -> None:
     with ahead:
         time.sleep(0.05)
     assert time.monotonic() - t0 < 5 and ahead.ready < 20
+
+
+def test_ahead_holds_at_most_its_memory_cap(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    files = []
+    for i in range(10):
+        p = tmp_path / f"r{i}.bin"
+        p.write_bytes(rng.randbytes(10_000))  # incompressible: results as large as the input
+        files.append(p)
+    ahead = Ahead(files, 6, max_bytes=25_000)
+    with ahead:
+        deadline = time.monotonic() + 30
+        while ahead._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert ahead.ready == 3  # stops once 25,000 bytes are held (10,000 each)
