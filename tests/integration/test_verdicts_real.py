@@ -209,3 +209,8 @@ def test_a_file_only_an_optional_plugin_loads_is_a_warning_and_dropped(
     with zipfile.ZipFile(folder / "l.zip") as zf:
         assert "python/gompuser/_ext.so" in zf.namelist()
     assert _build(run_cli, folder, sandbox, "--no-strip", "--strict") == 4
+    capsys.readouterr()
+    # the rule's plan is shown by --dry-run like the others'
+    assert run_cli("build", "--dry-run", "-v", sandbox, "--no-strip", cwd=folder) == 0
+    out = capsys.readouterr().out
+    assert "unloadable" in out and "python/gompuser/_ext.so" in out
