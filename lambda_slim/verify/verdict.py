@@ -62,13 +62,15 @@ def own_imports(dist: str, top_level: Sequence[str]) -> tuple[str, ...]:
     return mine or public or tuple(top_level)
 
 
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+#: What differs between two runs failing the same way: addresses, temporary names
+#: (tempfile's ``tmpXXXXXXXX``), pids and timestamps.
+_VOLATILE = re.compile(r"0x[0-9a-fA-F]+|\btmp\w{6,}|\d{4,}")
 
 
 def signature(error: str) -> tuple[str, str]:
     """How a run failed, comparable between the pruned tree and the tree with nothing pruned."""
     cause = classify(error)
-    return cause.kind, _ADDRESS.sub("0x…", cause.detail)
+    return cause.kind, _VOLATILE.sub("…", cause.detail)
 
 
 def split_failures(failed: Mapping[str, str], essential: Collection[str], *,

@@ -157,6 +157,9 @@ def test_split_failures_smoke_is_always_essential() -> None:
     assert [i for i, _c in fatal] == ["pkg", "smoke:/x/s.py"]
     assert [i for i, _c in optional] == ["pkg.opt"]
     assert signature("E at 0x7f00aa") == signature("E at 0x55bb01")
+    assert signature("OSError: '/tmp/tmpab12_xyz/x' pid 12345") == \
+        signature("OSError: '/tmp/tmpq9w8e7r6/x' pid 23456")
+    assert signature("E: No module named 'a'") != signature("E: No module named 'b'")
 
 
 @pytest.mark.parametrize(("dist", "tops", "own"), [
