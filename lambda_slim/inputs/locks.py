@@ -18,6 +18,8 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from ..errors import InputError
 from ..target.runtimes import Target
 from . import lock_pipfile, lock_poetry, lock_pylock, lock_uv
@@ -29,6 +31,7 @@ from .lock_model import (
     Pin,
     ProjectInput,
     Selection,
+    judge,
     nothing_installed,
 )
 from .lock_pyproject import read_pyproject
@@ -191,7 +194,10 @@ def read_dependencies(path: Path, target: Target, selection: Selection, cache_di
                 f"{path} is a requirements file.",
                 hint="Pass the project's uv.lock, poetry.lock, pylock.toml, Pipfile.lock or "
                 "pyproject.toml, or drop those options.")
-        return read_requirements(path)
+        reqs = read_requirements(path)
+        if not allow_empty:
+            _refuse_if_no_line_applies(reqs, target)
+        return reqs
     result = read_input(path, lock_target(target), selection)
     empty = not (result.pins if isinstance(result, LockedInput) else result.requirements)
     if empty and not allow_empty:
@@ -225,3 +231,22 @@ def read_dependencies(path: Path, target: Target, selection: Selection, cache_di
                         notes=tuple(notes), pip_files=tuple(pip_files), unverified=unverified,
                         files=(path, *(p for p in (path.parent / "pyproject.toml", path.parent / "Pipfile")
                                        if p != path and p.is_file())))
+
+
+def _refuse_if_no_line_applies(reqs: Requirements, target: Target) -> None:
+    """A requirements file whose every line has a marker that is false for the target would
+    build an empty layer: refuse it, naming the markers (``--allow-empty`` builds it)."""
+    skipped = []
+    for line in reqs.lines:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            return  # a wheel file or URL: it is installed
+        if req.marker is None or judge(req.marker, lock_target(target), str(reqs.path)):
+            return
+        skipped.append(f"{req.name}: marker `{req.marker}` does not hold for the target")
+    raise InputError(
+        f"{reqs.path} installs nothing for {target.describe()}: "
+        + "; ".join(nothing_installed(reqs.path, skipped)) + ".",
+        hint="Build for the target the markers name (--runtime, --arch), fix the markers, or "
+        "pass --allow-empty to build an empty layer on purpose.")

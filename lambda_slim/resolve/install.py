@@ -24,6 +24,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from ..artifact.atomic import sha256_file
 from ..errors import ResolveError
+from ..inputs.pip_lines import valid_name, valid_version
 from ..inputs.requirements import Requirements
 from ..target.proc import Runner, tail
 from ..target.python import Interpreter
@@ -201,7 +202,8 @@ def original_requires(
     with tempfile.TemporaryDirectory(prefix="report-", dir=cache_dir) as tmp:
         report = Path(tmp) / "report.json"
         req = Path(tmp) / "requirements.txt"
-        req.write_text("\n".join([*opts, f"{name}=={version}"]) + "\n")
+        pin = f"{valid_name(name, str(index_from))}=={valid_version(version, str(index_from), name)}"
+        req.write_text("\n".join([*opts, pin]) + "\n")
         markers = target.marker_environment()
         cmd = [
             *pip_command(str(interp.path), markers), "install", "--dry-run", "--no-deps",

@@ -237,6 +237,13 @@ def test_a_lock_with_nothing_for_the_target_is_refused_unless_allowed(
         "dependencies = [\"six; platform_machine == 'aarch64'\"]\n")
     assert run_cli("build", "pyproject.toml", "-q", cwd=tmp_path / "p") == 2
     assert "six: marker `platform_machine == \"aarch64\"` does not hold" in capsys.readouterr().err
+    # a requirements file whose every line is for another platform: the same refusal
+    (tmp_path / "p" / "requirements.txt").write_text(
+        "six; sys_platform == 'win32'\nidna; python_version < '3.8'\n")
+    assert run_cli("build", "requirements.txt", "-q", cwd=tmp_path / "p") == 2
+    err = capsys.readouterr().err
+    assert "requirements.txt installs nothing for python3.12 x86_64" in err
+    assert "idna: marker `python_version < \"3.8\"` does not hold" in err
     # asked for: an empty layer, built on purpose
     assert run_cli("build", "uv.lock", "-q", "--allow-empty", "--no-sandbox", cwd=tmp_path) == 0
     assert (tmp_path / "layer.zip").exists()
