@@ -73,7 +73,7 @@ def result_key(config: BuildConfig, reqs: Requirements, strip: str | None,
         interpreter.version if interpreter else None, config.system_libs,
         config.smoke_timeout, config.memory_mb, environment, config.variants, config.variant,
         config.overflow, config.budget, config.require_verify, config.selection, config.limit,
-        config.strict)
+        config.strict, config.runtime_sdk)
     if config.function is not None:  # a function package: its code, layers and handler
         add("function", config.handler, config.with_project, config.budget, config.symlinks)
         for rel, real in function_code(config).sources.items():

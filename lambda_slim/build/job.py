@@ -36,6 +36,7 @@ from ..report.model import (
     TraceSummary,
 )
 from ..report.summary import LayerFacts, layer_report
+from ..resolve.var_runtime import var_runtime
 from ..resolve.variants import Variant, variant_table
 from ..target.proc import Runner
 from ..target.proc import run as default_runner
@@ -153,6 +154,7 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
     handler = None
     judged: Judged | None = None
     ahead: Ahead | None = None
+    notes += [f"runtime-provided: kept the AWS SDK in the layer: {why}" for why in planned.sdk_kept]
     if tp is None:
         if fn and config.handler:
             _not_run(notes, progress, f"handler: {config.handler} was NOT imported (layer "
@@ -160,6 +162,7 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
         vrep = VerifyReport("skipped", None, warnings=notes[:])
     else:
         progress.stage("verify")
+        runtime_dir = _runtime_dir(config, planned, tools, env, notes)
         # verification runs one interpreter at a time: the zip's deflating starts beside it
         with timed(timings, "verify"), ahead_of(root, config.zip_level) as ahead:
             judged = judge_tree(tp, staging, planned.inventory, progress, smoke=config.smoke,
@@ -170,7 +173,8 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
                                 cold_extra=(config.handler.rpartition(".")[0],)
                                 if fn and config.handler else (),
                                 strict=config.strict, misses=planned.closure.misses,
-                                syslibs=planned.syslibs)
+                                syslibs=planned.syslibs,
+                                runtime_dir=runtime_dir)
             vrep = judged.report
             if fn and config.handler:
                 handler = fn_pkg.check_handler(config, fn, tp, root)
@@ -225,6 +229,25 @@ def _measurement(config: BuildConfig, tp: TargetPython | None, judged: Judged | 
         with timed(timings, "measure"):
             measure_judged(tp, judged, progress, memory_mb=config.memory_mb)
     return run
+
+
+def _runtime_dir(config: BuildConfig, planned: Planned, tools: Tools, env: Mapping[str, str],
+                 notes: list[str]) -> Path | None:
+    """The stand-in /var/runtime with the runtime's SDK at its floor (or ``--runtime-sdk``)
+    when the ``runtime-provided`` rule removed the layer's copy: verification then imports the
+    SDK Lambda may really give, not the removed newer one. None when nothing was removed."""
+    removed = any(e.rule == "runtime-provided" and planned.staging.is_applied(e)
+                  for e in planned.plan)
+    if not removed or config.runtime_sdk is None:
+        return None
+    try:
+        return var_runtime(config.target, config.runtime_sdk, tools.pip_python,
+                           config.cache_dir, tools.runner, env)
+    except LambdaSlimError as exc:
+        notes.append(f"runtime-provided: could not get the runtime's SDK "
+                     f"({config.runtime_sdk.describe()}) to verify against, so the removed copy "
+                     f"stands in for it: {exc.message}")
+        return None
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,8 @@ class Planned:
     #: the ``unloadable`` rule's plan (applied after verification, see rules/unloadable.py)
     unloadable: list[PlanEntry]
     timings: dict[str, float] = field(default_factory=dict)
+    #: why the ``runtime-provided`` rule kept the AWS SDK in the layer (empty: it did not)
+    sdk_kept: tuple[str, ...] = ()
 
     @property
     def lib_dir(self) -> Path:
@@ -128,7 +130,8 @@ def plan_tree(config: BuildConfig, reqs: Requirements, tools: Tools, env: Mappin
     progress.stage("prune")
     with timed(timings, "prune"):
         ctx = PruneContext(inv, reqs.requested, work / "scratch", keep=config.keep,
-                           orphans=resolution.orphans)
+                           orphans=resolution.orphans, runtime_sdk=config.runtime_sdk,
+                           markers=config.target.marker_environment())
         plan = make_plan(ctx, config.rules, config.keep)
     for glob in unmatched_keeps(inv.sizes, config.keep):
         progress.note(f"--keep {glob!r} matched nothing in the layer; check the pattern "
@@ -161,4 +164,5 @@ def plan_tree(config: BuildConfig, reqs: Requirements, tools: Tools, env: Mappin
                   if UNLOADABLE in config.rules else [])
     return Planned(reqs, resolution, inv, Staging(root, work / "trash"), plan, natives,
                    ctx.tests_kept, list(ctx.gpu), fn, borrowed, lib_sizes, closure, syslibs,
-                   unloadable, timings)
+                   unloadable, timings,
+                   tuple(ctx.sdk_kept))

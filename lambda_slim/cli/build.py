@@ -146,6 +146,10 @@ removal manifest (<zip name>.manifest.json), with --json the versioned report an
 @click.option("--python", default=None, metavar="PATH",
               help="Interpreter of the target's Python version; for an arm64 layer on x86_64 "
               "an aarch64 one (or a wrapper script) run under QEMU [default: discovered].")
+@click.option("--runtime-sdk", default=None, metavar="botocore==X.Y.Z",
+              help="The AWS SDK your function's runtime has (print botocore.__version__ in "
+              "it): the runtime-provided rule and verification judge against it [default: the "
+              "runtime's floor].")
 @layer_option("Build [tool.lambda-slim.layers.NAME] from ./pyproject.toml.")
 @click.option("--all", "all_layers", is_flag=True, help="Build every layer in ./pyproject.toml.")
 @click.option("-j", "--jobs", type=int, default=None, help="Parallel workers [default: CPUs].")
@@ -222,6 +226,7 @@ def build_cmd(requirements: Path | None, json_path: Path | None, html_out: Path 
         layer_zips=tuple(str(z) for z in opts["layer_zips"]), handler=opts["handler"],
         with_project=opts["with_project"], strict=opts["strict"],
         allow_empty=opts["allow_empty"], symlinks=opts["symlinks"],
+        runtime_sdk=opts["runtime_sdk"],
     )
     if html_out is not None and (all_layers or dry_run):
         raise InputError(

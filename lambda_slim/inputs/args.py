@@ -51,6 +51,7 @@ class BuildArgs:
     strict: bool | None = None
     allow_empty: bool | None = None
     symlinks: bool | None = None
+    runtime_sdk: str | None = None
 
     def given(self) -> dict[str, Any]:
         """The given settings under their pyproject names (``zip-level``, ...)."""

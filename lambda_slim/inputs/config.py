@@ -21,6 +21,7 @@ from ..rules import RULES, validate_rules
 from ..sizes import DEFAULT_BUDGET, parse_size
 from ..suggest import did_you_mean
 from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, Target, parse_target
+from ..target.sdk import RuntimeSdk, runtime_sdk
 from ..target.syslibs import validate_soname
 from .args import BuildArgs
 from .lock_model import Selection
@@ -105,6 +106,8 @@ class BuildConfig:
     limit: int = DEFAULT_BUDGET
     #: Optional parts that will not import or load on Lambda are errors, not warnings.
     strict: bool = False
+    #: The AWS SDK a function on the runtime may meet (``--runtime-sdk``, else the floor).
+    runtime_sdk: RuntimeSdk | None = None
 
     @property
     def workers(self) -> int:
@@ -132,7 +135,7 @@ LAYER_KEYS = {
     "smoke", "trace", "trace-granularity", "repair", "require-verify", "python", "jobs",
     "zip-level", "json", "system-libs", "smoke-timeout", "memory", "sandbox", "variants", "variant",
     "overflow", "groups", "extras", "no-default-groups", "function", "layer-zips", "handler",
-    "with-project", "strict", "allow-empty", "symlinks",
+    "with-project", "strict", "allow-empty", "symlinks", "runtime-sdk",
 }
 TOP_KEYS = LAYER_KEYS | {"layers"}
 
@@ -391,6 +394,8 @@ def build_config(
         strict=_as_bool(get("strict", False), "strict"),
         allow_empty=_as_bool(get("allow-empty", False), "allow-empty"),
         symlinks=_as_bool(get("symlinks", True), "symlinks"),
+        runtime_sdk=runtime_sdk(target.runtime.name,
+                                str(get("runtime-sdk")) if get("runtime-sdk") else None),
         selection=Selection(tuple(_as_list(get("groups"), "groups")),
                             tuple(_as_list(get("extras"), "extras")),
                             _as_bool(get("no-default-groups", False), "no-default-groups")),

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..target.sdk import RuntimeSdk
 from ..tree.inventory import Inventory
 from ..tree.staging import PlanEntry
 
@@ -25,6 +26,13 @@ class PruneContext:
     orphans: Mapping[str, str] = field(default_factory=dict)
     #: Set by the ``gpu`` rule: one ``GpuDecision`` per CUDA payload and orphaned pin.
     gpu: list[Any] = field(default_factory=list)
+    #: The SDK a function on the target runtime may meet (``target.sdk``: the runtime's floor,
+    #: or ``--runtime-sdk``); None: only requested SDK packages are kept.
+    runtime_sdk: RuntimeSdk | None = None
+    #: The target's PEP 508 marker environment (dependency lines are judged with it).
+    markers: Mapping[str, str] = field(default_factory=dict)
+    #: Set by the ``runtime-provided`` rule: why it kept the SDK in the layer (empty: it did not).
+    sdk_kept: list[str] = field(default_factory=list)
 
 
 RuleFn = Callable[[PruneContext], Iterable[PlanEntry]]

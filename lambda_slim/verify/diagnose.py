@@ -53,8 +53,11 @@ class Prober:
     counts as passing: only failures pruning caused (or changed) are returned."""
 
     def __init__(self, tp: TargetPython, staging: Staging,
-                 extra_paths: Sequence[Path] = (), smoke_timeout: float = 900) -> None:
+                 extra_paths: Sequence[Path] = (), smoke_timeout: float = 900,
+                 runtime_dir: Path | None = None) -> None:
         self.tp = tp
+        #: the stand-in /var/runtime (the runtime's SDK at its floor version), when there is one
+        self.runtime_dir = runtime_dir
         self.staging = staging
         self.extra_paths = list(extra_paths)
         self.smoke_timeout = smoke_timeout
@@ -68,7 +71,7 @@ class Prober:
 
     def paths(self) -> list[Path]:
         paths = [self.staging.root]
-        stand_in = self.staging.rule_root("runtime-provided")
+        stand_in = self.runtime_dir or self.staging.rule_root("runtime-provided")
         if stand_in.is_dir():
             paths.append(stand_in)  # what the Lambda runtime provides at /var/runtime
         return [*paths[:1], *self.extra_paths, *paths[1:]]  # a function's layers after /var/task
@@ -187,6 +190,7 @@ def judge_tree(
     strict: bool = False,
     misses: Sequence[Miss] = (),
     syslibs: SystemLibraries | None = None,
+    runtime_dir: Path | None = None,
 ) -> Judged:
     """Import every remaining distribution's modules (and run the smoke scripts) in the
     target; on failure, judge differentially, find the culprit files, and with ``repair``
@@ -196,8 +200,9 @@ def judge_tree(
     (:func:`measure_judged`), once the layer's bytecode is final. A requested package's
     imports are its own (:func:`~lambda_slim.verify.verdict.own_imports`); ``strict`` refuses
     optional parts too; ``misses`` (the closure audit's, against ``syslibs``) name the files
-    behind a missing-library failure."""
-    probe = Prober(tp, staging, extra_paths, smoke_timeout)
+    behind a missing-library failure. ``runtime_dir``: the stand-in /var/runtime (the
+    runtime's SDK) to verify against."""
+    probe = Prober(tp, staging, extra_paths, smoke_timeout, runtime_dir)
     gone = {
         d.name for d in inv.dists.values()
         if d.files and all(staging.removed(rel) for rel in d.files)
