@@ -90,7 +90,10 @@ def var_runtime(target: Target, sdk: RuntimeSdk, pip_python: Interpreter, cache_
         req = work / "requirements.txt"
         req.write_text("\n".join([f"awslambdaric=={AWSLAMBDARIC}",
                                   *sdk.requirement_lines()]) + "\n")
-        resolution = resolve(read_requirements(req), target, pip_python, cache_dir, runner, env)
+        # a wheel cache of its own: the user's offline fallback (``wheelcache.offer``) must
+        # never see the runtime's SDK as a candidate for the layer
+        resolution = resolve(read_requirements(req), target, pip_python, base / "wheels",
+                             runner, env)
         tree = work / "tree"
         unpack_wheels([w.path for w in resolution.wheels], tree, jobs=4)
         atomic_write_text(tree / ENTRY, BOOTSTRAP)

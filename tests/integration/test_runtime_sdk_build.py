@@ -68,6 +68,6 @@ def test_code_needing_a_newer_sdk_than_the_floor_fails_verification(
     assert "UnknownServiceError" in printed.out + printed.err or NEWER_SERVICE in printed.out
     # the user printed a newer version on their function: the same layer verifies
     (tmp_path / "b").mkdir()
-    code, rep = _build(run_cli, tmp_path / "b", lines, "--runtime-sdk", "botocore==1.36.0")
+    code, _rep = _build(run_cli, tmp_path / "b", lines, "--runtime-sdk", "botocore==1.36.0")
     assert code == 0, capsys.readouterr().out
     assert "botocore" not in _names(tmp_path / "b" / "layer.zip")  # the runtime's serves it

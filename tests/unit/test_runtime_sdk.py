@@ -39,7 +39,7 @@ def test_runtime_sdk_override_pairs_boto3_and_botocore(spec: str, boto3: str,
 @pytest.mark.parametrize("spec", ["botocore", "botocore>=1.35", "boto3==2.0.0", "s3transfer==0.10.0",
                                   "botocore==1.35", "botocore==x.y.z"])
 def test_runtime_sdk_override_refuses_anything_else(spec: str) -> None:
-    with pytest.raises(InputError, match="botocore==X.Y.Z"):
+    with pytest.raises(InputError, match=r"botocore==X\.Y\.Z"):
         parse_runtime_sdk(spec)
 
 
