@@ -2,11 +2,101 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.arm64_python import Aarch64Python, aarch64_python311
 from tests.servers import FAKE_AWS_ENV, moto_server
+from tests.shared import shared_cache_root, warm_cache
+
+# --- what each test needs, as markers (pyproject's [tool.pytest.ini_options] declares them) --
+# By fixture: a test that uses one of these needs what it names.
+_BY_FIXTURE: dict[str, tuple[str, ...]] = {
+    "aarch64_python": ("emulation", "network"),  # qemu, and Debian's arm64 packages (cached)
+    "moto_endpoint": ("aws",),  # aws_env, s3_world, moto: all start from it
+    "mariadb": ("mariadb",),
+    "py312": ("sandbox",),  # a real build verified in the sandbox (on the host without bwrap)
+    "seed_build": ("slow", "network", "sandbox"),  # the XGBoost + pandas stack, once per run
+    "uv_project": ("network",),
+    "poetry_project": ("network",),
+    "ref_python": ("network",),
+    "runtime_boto3": ("network",),
+}
+# By module (file name): everything in it needs these.
+_BY_MODULE: dict[str, tuple[str, ...]] = {
+    "test_report_browser.py": ("browser",),
+    "test_sandbox.py": ("sandbox",),
+    "test_sandbox_build.py": ("sandbox",),
+    "test_borrow.py": ("sandbox",),
+    "test_closure_real.py": ("sandbox",),
+    "test_lambda_failures.py": ("sandbox", "network"),
+    "test_function_package.py": ("sandbox",),
+    "test_emulation.py": ("emulation", "sandbox"),
+    "test_arm64_verify.py": ("emulation", "network"),
+    "test_e2e_layers.py": ("sandbox", "network"),
+    "test_handlers.py": ("network",),
+    "test_config.py": ("network",),
+    # real PyPI packages (from the warm wheel store when it has them)
+    "test_build_stack.py": ("network",),
+    "test_variants_gpu.py": ("network",),
+    "test_locks_real.py": ("network",),
+    "test_build_locked.py": ("network",),
+    "test_diff_why.py": ("network",),
+    "test_markers.py": ("network",),
+    "test_native_targets.py": ("network",),
+    "test_build_errors.py": ("network",),
+    "test_sam_build.py": ("network",),
+    "test_installers.py": ("network",),
+    "test_overflow_build.py": ("network",),
+}
+# Tests that take long (real heavy builds, emulation, long workloads): left out by
+# -m "not slow"; a test marked slow in its own file counts too. Keys: module, then test names
+# (a parametrized test by its name without the parameters), or "*" for the whole module.
+_SLOW: dict[str, tuple[str, ...]] = {}
+# Tests about caching (they spoil, count or expect an empty wheel store): an empty cache each.
+_COLD: dict[str, tuple[str, ...]] = {
+    "test_misuse_cache.py": ("*",),
+    "test_misuse_build.py": ("test_outputs_never_overwrite_inputs_or_each_other",
+                             "test_unwritable_outputs_fail_before_any_work",
+                             "test_include_loop_is_refused_before_pip"),
+}
+
+#: Tests that share one xdist worker, so what they start once per session starts once per run.
+_GROUP_BY_FIXTURE = {"mariadb": "mariadb", "ref_python": "example-venv"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        module = item.path.name
+        marks = set(_BY_MODULE.get(module, ()))
+        for fixture, needs in _BY_FIXTURE.items():
+            if fixture in names:
+                marks.update(needs)
+        base = item.name.split("[", 1)[0]
+        for mark, table in (("slow", _SLOW), ("cold_cache", _COLD)):
+            listed = table.get(module, ())
+            if "*" in listed or base in listed:
+                marks.add(mark)
+        for mark in sorted(marks):
+            item.add_marker(mark)
+        for fixture, group in _GROUP_BY_FIXTURE.items():
+            if fixture in names:
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+
+
+# --- caches ---------------------------------------------------------------------------------
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every build in the run uses a cache of its own run (results and resolutions start empty,
+    so nothing an earlier run of older code decided is reused) whose wheel store is the user's
+    warm one (content-addressed, proven on every use, so sharing it is safe)."""
+    cache = warm_cache(tmp_path_factory.mktemp("run-cache"), shared_cache_root())
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAMBDA_SLIM_CACHE_DIR", str(cache))
+        yield cache
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from filelock import FileLock
+
 
 def tool_bin(name: str, spec: str) -> Path:
     """The ``bin`` folder of a cached venv holding ``spec`` (e.g. ``aws-sam-cli==1.170.0``)."""
@@ -17,8 +19,11 @@ def tool_bin(name: str, spec: str) -> Path:
     marker = root / ".installed"
     if marker.is_file() and marker.read_text() == spec:
         return root / "bin"
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(root)], check=True)
-    subprocess.run([str(root / "bin" / "python"), "-m", "pip", "install", "-q", spec], check=True,
-                   timeout=1800)
-    marker.write_text(spec)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(root) + ".lock"):  # one install, whatever the number of workers
+        if not (marker.is_file() and marker.read_text() == spec):
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(root)], check=True)
+            subprocess.run([str(root / "bin" / "python"), "-m", "pip", "install", "-q", spec],
+                           check=True, timeout=1800)
+            marker.write_text(spec)
     return root / "bin"

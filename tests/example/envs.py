@@ -23,6 +23,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from filelock import FileLock
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "xgboost-scoring"
 REQUIREMENT_FILES = ("requirements-features.txt", "requirements-scoring.txt")
@@ -86,6 +88,13 @@ def _build_cached(final: Path, build: Callable[[Path], None]) -> Path:
     if (final / ".complete").is_file():
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(final.parent / f"{final.name}.lock")):  # xdist workers, other runs: once
+        if (final / ".complete").is_file():
+            return final
+        return _build_locked(final, build)
+
+
+def _build_locked(final: Path, build: Callable[[Path], None]) -> Path:
     staging = final.with_name(f"{final.name}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from lambda_slim.cli import main
+from lambda_slim.inputs.config import manifest_path_for as manifest_path
 from lambda_slim.target.python import find_interpreter
 from tests.lockprojects import POETRY_PYPROJECT, UV_PYPROJECT, locked_project
+from tests.seed import SeedBuild, build_seed
+from tests.shared import Frozen, once_per_run, shared_cache_root, warm_cache
 from tests.wheels import make_wheel, wheelhouse_requirements
 
 
@@ -35,8 +38,12 @@ def run_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
 
 
 @pytest.fixture
-def tmp_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def tmp_cache(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own cache: empty results, resolutions and build folders, with the session's
+    warm wheel store, or wholly empty for a test marked ``cold_cache`` (one about caching)."""
     cache = tmp_path / "cache"
+    if request.node.get_closest_marker("cold_cache") is None:
+        warm_cache(cache, shared_cache_root())
     monkeypatch.setenv("LAMBDA_SLIM_CACHE_DIR", str(cache))
     return cache
 
@@ -56,11 +63,35 @@ def have_strip() -> bool:
     return shutil.which("strip") is not None
 
 
-@pytest.fixture(scope="session")
-def uv_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return locked_project(tmp_path_factory.mktemp("uvdemo"), UV_PYPROJECT, "uv")
+def _frozen_project(factory: pytest.TempPathFactory, name: str, pyproject: str, tool: str) -> Iterator[Path]:
+    """A project locked once per run by the real tool, shared read-only by every worker."""
+    folder = once_per_run(factory, name, lambda f: locked_project_in(f, pyproject, tool))
+    frozen = Frozen.of(folder)
+    yield folder
+    frozen.check()
+
+
+def locked_project_in(folder: Path, pyproject: str, tool: str) -> None:
+    made = locked_project(folder, pyproject, tool)
+    assert made == folder, (made, folder)
 
 
 @pytest.fixture(scope="session")
-def poetry_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return locked_project(tmp_path_factory.mktemp("pdemo"), POETRY_PYPROJECT, "poetry")
+def uv_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Read-only: copy it (shutil.copytree) before writing into it."""
+    yield from _frozen_project(tmp_path_factory, "uvdemo", UV_PYPROJECT, "uv")
+
+
+@pytest.fixture(scope="session")
+def poetry_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Read-only: copy it (shutil.copytree) before writing into it."""
+    yield from _frozen_project(tmp_path_factory, "pdemo", POETRY_PYPROJECT, "poetry")
+
+
+@pytest.fixture(scope="session")
+def seed_build(tmp_path_factory: pytest.TempPathFactory, py312: Path) -> Iterator[SeedBuild]:
+    folder = once_per_run(tmp_path_factory, "seed", build_seed)
+    frozen = Frozen.of(folder)
+    yield SeedBuild(folder, folder / "layer.zip", folder / "r.json", folder / "report.html",
+                    manifest_path(folder / "layer.zip"), (folder / "printed.txt").read_text())
+    frozen.check()

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from lambda_slim.errors import EXIT_GROWTH, EXIT_USAGE
+from tests.seed import SeedBuild
 
 RunCli = Callable[..., int]
 
@@ -120,17 +121,15 @@ def test_why_from_a_requirements_file_names_the_chain(tmp_path: Path, run_cli: R
     assert "Did you mean 'six'?" in capsys.readouterr().err
 
 
-@pytest.mark.slow
-def test_why_on_the_seed_stack(tmp_path: Path, run_cli: RunCli,
-                               capsys: pytest.CaptureFixture[str], py312: Path) -> None:
-    rep = build(run_cli, tmp_path / "seed", "xgboost-cpu\npandas\nnumpy\nscipy\njoblib\n")
-    capsys.readouterr()
+def test_why_on_the_seed_stack(run_cli: RunCli, capsys: pytest.CaptureFixture[str],
+                               seed_build: SeedBuild) -> None:
+    rep = seed_build.json()
     dateutil = rows(rep)["python-dateutil"]
     dep = next(d for d in ("six", "tzdata") if d in rows(rep))  # dateutil 2.x: six; 4.x: tzdata
-    assert run_cli("why", dep, str(tmp_path / "seed" / "r.json")) == 0
+    assert run_cli("why", dep, str(seed_build.report)) == 0
     out = capsys.readouterr().out
     assert f"pandas → python-dateutil → {dep}" in out
     assert f"{rows(rep)[dep]['final_bytes']:,} bytes" in out
-    assert run_cli("why", "python-dateutil", str(tmp_path / "seed" / "r.json")) == 0
+    assert run_cli("why", "python-dateutil", str(seed_build.report)) == 0
     out = capsys.readouterr().out
     assert f"python-dateutil {dateutil['version']}" in out and f"only it brings: {dep}" in out

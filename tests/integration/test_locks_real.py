@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,14 +26,18 @@ SELECTIONS = {
 }
 
 
-def judged_by_uv(requirements: str, target: LockTarget, cwd: Path) -> set[str]:
-    """What uv installs from ``requirements`` for ``target``: uv judges the markers."""
-    (cwd / "exported.txt").write_text(requirements)
-    argv = [str(BIN / "uv"), "pip", "compile", "exported.txt", "--no-deps", "--no-header",
-            "--no-annotate", "-q", "--python-version", target.python_version,
-            "--python-platform", f"{target.machine}-manylinux_2_28"]
-    offline = subprocess.run([*argv, "--offline"], cwd=cwd, capture_output=True, text=True, timeout=60)
-    out = offline.stdout if offline.returncode == 0 else run(argv, cwd)  # the cache is warm after one
+def judged_by_uv(requirements: str, target: LockTarget) -> set[str]:
+    """What uv installs from ``requirements`` for ``target``: uv judges the markers. (In a
+    folder of its own: the locked projects are shared, read-only.)"""
+    with tempfile.TemporaryDirectory(prefix="uv-judge-") as tmp:
+        cwd = Path(tmp)
+        (cwd / "exported.txt").write_text(requirements)
+        argv = [str(BIN / "uv"), "pip", "compile", "exported.txt", "--no-deps", "--no-header",
+                "--no-annotate", "-q", "--python-version", target.python_version,
+                "--python-platform", f"{target.machine}-manylinux_2_28"]
+        offline = subprocess.run([*argv, "--offline"], cwd=cwd, capture_output=True, text=True,
+                                 timeout=60)
+        out = offline.stdout if offline.returncode == 0 else run(argv, cwd)  # warm after one
     return {line.split(" #")[0].strip() for line in out.splitlines() if line and not line.startswith("#")}
 
 
@@ -52,7 +58,7 @@ def test_uv_lock_pins_match_uv_export(uv_project: Path, target: LockTarget, case
     assert isinstance(locked, LockedInput) and locked.kind == "uv.lock"
     exported = run([str(BIN / "uv"), "export", "--frozen", "--no-dev", "--no-hashes", "--no-header",
                     "--no-annotate", "--no-emit-project", *uv_args], uv_project)
-    assert normalise(ours(locked)) == normalise(judged_by_uv(exported, target, uv_project))
+    assert normalise(ours(locked)) == normalise(judged_by_uv(exported, target))
     names = {p.name for p in locked.pins}
     assert ("idna" in names) == (target.machine == "aarch64")  # the marker differs by machine
     assert ("attrs" in names) == (target.python < (3, 12))
@@ -91,7 +97,7 @@ def test_poetry_lock_pins_match_poetry_export(poetry_project: Path, target: Lock
     locked = read_input(poetry_project / "poetry.lock", target, selection)
     assert isinstance(locked, LockedInput) and locked.kind == "poetry.lock"
     exported = run([str(BIN / "poetry"), "export", "-n", *poetry_args], poetry_project)
-    assert normalise(ours(locked)) == normalise(judged_by_uv(exported, target, poetry_project))
+    assert normalise(ours(locked)) == normalise(judged_by_uv(exported, target))
     names = {p.name for p in locked.pins}
     assert ("idna" in names) == (target.machine == "aarch64")
     assert "iniconfig" not in names  # the dev group is never in by default
@@ -99,12 +105,14 @@ def test_poetry_lock_pins_match_poetry_export(poetry_project: Path, target: Lock
     assert all(p.hashes for p in locked.pins)
 
 
-def test_pylock_exported_by_uv_gives_the_same_pins(uv_project: Path) -> None:
+def test_pylock_exported_by_uv_gives_the_same_pins(uv_project: Path, tmp_path: Path) -> None:
+    project = tmp_path / "uvdemo"  # the shared project is read-only: export into a copy
+    shutil.copytree(uv_project, project)
     run([str(BIN / "uv"), "export", "--frozen", "--no-dev", "--format", "pylock.toml", "-o",
-         "pylock.toml", "--no-emit-project", "-q"], uv_project)
+         "pylock.toml", "--no-emit-project", "-q"], project)
     for target in TARGETS:
-        from_uv = read_input(uv_project / "uv.lock", target)
-        from_pylock = read_input(uv_project / "pylock.toml", target)
+        from_uv = read_input(project / "uv.lock", target)
+        from_pylock = read_input(project / "pylock.toml", target)
         assert isinstance(from_uv, LockedInput) and isinstance(from_pylock, LockedInput)
         assert from_pylock.kind == "pylock.toml"
         assert ours(from_pylock) == ours(from_uv)

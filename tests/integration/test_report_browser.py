@@ -13,11 +13,11 @@ import pytest
 from lambda_slim.report.files import walk_leaves
 from lambda_slim.report.treemap import squarify
 from tests.browser import Page, open_page
+from tests.seed import SeedBuild
 from tests.unit.test_report_files_html import embedded, page_of
 from tests.unit.test_report_files_html import report as small_report
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-STACK = "xgboost-cpu\npandas\nnumpy\nscipy\njoblib\n"
 CELLS = """JSON.stringify([...document.querySelectorAll('#treemap > .cell')].map(c => {
   const r = c.getBoundingClientRect();
   return {path: c.dataset.path, bytes: +c.dataset.bytes, x: r.x, y: r.y, w: r.width, h: r.height};
@@ -74,19 +74,15 @@ def test_hostile_names_stay_text(tmp_path: Path) -> None:
         assert_offline(page, out.as_uri())
 
 
-@pytest.mark.slow
 def test_seed_stack_report_in_chromium(tmp_path: Path, run_cli: Callable[..., int],
-                                       py312: Path) -> None:
-    (tmp_path / "requirements.txt").write_text(STACK)
-    out = tmp_path / "report.html"
-    assert run_cli("build", "-o", str(tmp_path / "layer.zip"), "--json", str(tmp_path / "r.json"),
-                   "--html", str(out), "-q", cwd=tmp_path) == 0
-    rep = json.loads((tmp_path / "r.json").read_text())
+                                       seed_build: SeedBuild) -> None:
+    out = seed_build.html
+    rep = seed_build.json()
     # the report carries the per-file tree compactly; the page embeds the whole report
-    assert len((tmp_path / "r.json").read_bytes()) < 400_000
+    assert len(seed_build.report.read_bytes()) < 400_000
     assert len(out.read_bytes()) < 450_000
     again = tmp_path / "again.html"
-    assert run_cli("report", str(tmp_path / "r.json"), "--html", str(again), "-q") == 0
+    assert run_cli("report", str(seed_build.report), "--html", str(again), "-q") == 0
     assert embedded(again.read_text()) == embedded(out.read_text()) == rep
     dists = {d: all_bytes(t) for d, t in rep["tree"]["dists"].items()}
     largest = sorted(dists, key=lambda d: -dists[d])[:5]
