@@ -25,22 +25,35 @@ from .plan import timed
 from .tools import Tools
 
 
+def compiles_early(config: BuildConfig) -> bool:
+    """Whether compiling can run beside the strip: the ``.py`` files are final once the
+    rules are applied, unless a ``--trace`` still removes some."""
+    return config.compile != "none" and not config.trace
+
+
 def compile_stage(config: BuildConfig, tools: Tools, root: Path,
                   touched: frozenset[str] | None, timings: dict[str, float],
-                  progress: Progress) -> Compiled | None:
+                  progress: Progress | None) -> Compiled | None:
     """Byte-compile for the target (``traced``: only what the workload touched); None when
-    nothing is compiled (``--compile=none`` or no target interpreter)."""
+    nothing is compiled (``--compile=none`` or no target interpreter). Without ``progress``
+    (it runs beside another stage) nothing is announced: the caller notes the errors."""
     if config.compile == "none" or tools.compile_python is None:
         return None
-    progress.stage("compile")
+    if progress is not None:
+        progress.stage("compile")
     only = None
     if config.compile == "traced" and touched is not None:
         only = [r for r in sorted(touched) if r.endswith(".py") and (root / r).is_file()]
     with timed(timings, "compile"):
         got = compile_files(tools.compile_python, root, workers=config.workers, only=only)
-    for e in got.errors[:5]:
-        progress.note(f"compile: {e}")
+    if progress is not None:
+        compile_notes(got, progress)
     return got
+
+
+def compile_notes(got: Compiled | None, progress: Progress) -> None:
+    for e in (got.errors if got else ())[:5]:
+        progress.note(f"compile: {e}")
 
 
 def _started_by(judged: Judged, smoke: tuple[Path, ...]) -> str:

@@ -42,6 +42,7 @@ from ..target.proc import Runner
 from ..target.proc import run as default_runner
 from ..target.python import HOST, Isolation, TargetPython
 from ..target.runtimes import lifecycle_warning
+from ..tree.compile import Compiled
 from ..tree.inventory import owner_of, walk
 from ..tree.staging import PlanEntry
 from ..verify.diagnose import Judged, judge_tree, measure_judged
@@ -49,7 +50,13 @@ from ..verify.probes import VerifyReport, check_loadable
 from ..verify.trace import TraceInfo, identical_files, trace_stage
 from ..verify.verdict import judge_closure
 from . import function as fn_pkg
-from .bytecode import beside, choose_bytecode, compile_stage
+from .bytecode import (
+    beside,
+    choose_bytecode,
+    compile_notes,
+    compile_stage,
+    compiles_early,
+)
 from .cache import restore_cached, result_key, store_cached, write_sidecars
 from .fit import fit_stage, verify_borrowed
 from .guard import guard_build
@@ -63,21 +70,24 @@ def _strip_candidates(config: BuildConfig, planned: Planned) -> list[str]:
     return strip_candidates(planned.natives, config.target.machine, config.keep)
 
 
-def _apply_rules(config: BuildConfig, planned: Planned, tools: Tools,
-                 progress: Progress) -> tuple[list[PlanEntry], list[tuple[str, str]]]:
-    """Apply the rules' plan, then strip (putting back what no longer loads)."""
+def _apply_rules(config: BuildConfig, planned: Planned, tools: Tools, progress: Progress,
+                 during_strip: Callable[[], None] | None = None,
+                 ) -> tuple[list[PlanEntry], list[tuple[str, str]]]:
+    """Apply the rules' plan, then strip (putting back what no longer loads), with
+    ``during_strip`` (work on other files than the strip's) running beside it."""
     staging, timings = planned.staging, planned.timings
     with timed(timings, "prune"):
         staging.apply(planned.plan)
-    if "strip" not in config.rules:
-        return [], []
-    assert tools.strip is not None
-    tp = tools.runnable
-    loads = functools.partial(check_loadable, tp, layer=staging.root) if tp else None
-    with timed(timings, "strip"):
-        return strip_stage(tools.strip, staging, _strip_candidates(config, planned),
-                           workers=config.workers, runner=tools.runner, loads=loads,
-                           progress=progress)
+    with beside(during_strip):
+        if "strip" not in config.rules:
+            return [], []
+        assert tools.strip is not None
+        tp = tools.runnable
+        loads = functools.partial(check_loadable, tp, layer=staging.root) if tp else None
+        with timed(timings, "strip"):
+            return strip_stage(tools.strip, staging, _strip_candidates(config, planned),
+                               workers=config.workers, runner=tools.runner, loads=loads,
+                               progress=progress)
 
 
 def _identical(root: Path, sizes: Mapping[str, int]) -> tuple[IdenticalGroup, ...]:
@@ -137,7 +147,12 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
         if tp is None:
             _not_run(notes, progress, "borrowed libraries: NOT loaded as on Lambda (layer "
                      "code cannot run on this machine; see above)")
-    strip_entries, strip_skipped = _apply_rules(config, planned, tools, progress)
+    early: list[Compiled | None] = []  # compiling the final sources beside the strip
+
+    def compile_early() -> None:
+        early.append(compile_stage(config, tools, root, None, timings, None))
+    strip_entries, strip_skipped = _apply_rules(
+        config, planned, tools, progress, compile_early if compiles_early(config) else None)
     trace_entries: list[PlanEntry] = []
     trace_run: TraceInfo | None = None
     touched: frozenset[str] | None = None
@@ -150,7 +165,11 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
         trace_entries, trace_run, touched = tr.entries, tr.info, tr.touched
         if tr.info.rolled_back:
             progress.note(tr.info.rolled_back)
-    compiled = compile_stage(config, tools, root, touched, timings, progress)
+    if early:
+        compiled = early[0]
+        compile_notes(compiled, progress)
+    else:
+        compiled = compile_stage(config, tools, root, touched, timings, progress)
     handler = None
     judged: Judged | None = None
     ahead: Ahead | None = None

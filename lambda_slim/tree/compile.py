@@ -103,7 +103,7 @@ def keep_imported(root: Path, compiled: Compiled, imported: Collection[str]) -> 
         if src in wanted:
             kept, kept_b = kept + 1, kept_b + size
             continue
-        (root / rel).unlink()
+        (root / rel).unlink(missing_ok=True)  # (gone with its folder: nothing to drop)
         dropped, dropped_b = dropped + 1, dropped_b + size
         with contextlib.suppress(OSError):  # not empty: other pycs stay
             os.rmdir((root / rel).parent)
