@@ -21,7 +21,6 @@ from pathlib import Path
 from ..target.emulation import EmulatedIsolation
 from ..target.proc import tail
 from ..target.python import HOST, TargetPython
-from .inventory import walk
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def compile_files(tp: TargetPython, root: Path, *, workers: int,
     iso = tp.isolation
     host = replace(tp, isolation=iso.without_sandbox() if isinstance(iso, EmulatedIsolation)
                    else HOST)
-    before = walk(root)
+    before = _pycs(root)
     args = ["-I", "-m", "compileall", "-q", "-j", str(workers),
             "--invalidation-mode", "unchecked-hash", "-s", str(root), "-p", "/opt/python"]
     if only is None:
@@ -71,9 +70,25 @@ def compile_files(tp: TargetPython, root: Path, *, workers: int,
         errors = [ln for ln in (proc.stdout or "").splitlines() if ln.startswith("***")]
         if not errors:
             errors = [tail((proc.stdout or "") + (proc.stderr or ""), 5)]
-    added = {rel: size for rel, size in walk(root).items()
-             if rel not in before and source_of(rel) is not None}
+    added = {rel: size for rel, size in _pycs(root).items() if rel not in before}
     return Compiled(added, tuple(errors))
+
+
+def _pycs(root: Path) -> dict[str, int]:
+    """The ``__pycache__`` pycs under ``root`` -> bytes. Other stages may be renaming other
+    files meanwhile (the strip swaps libraries in), so a file that vanishes is skipped."""
+    out: dict[str, int] = {}
+    for dirpath, _dirs, files in os.walk(root):
+        if os.path.basename(dirpath) != "__pycache__":
+            continue
+        rel_dir = Path(dirpath).relative_to(root).as_posix()
+        for name in files:
+            rel = f"{rel_dir}/{name}"
+            if source_of(rel) is None:
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                out[rel] = os.lstat(os.path.join(dirpath, name)).st_size
+    return out
 
 
 def compile_tree(tp: TargetPython, root: Path, *, workers: int,
