@@ -66,6 +66,10 @@ def _started_by(judged: Judged, smoke: tuple[Path, ...]) -> str:
     return "; ".join(parts) or "nothing requested"
 
 
+def _where(environment: str) -> str:
+    return "on this host" if environment == "host" else f"in the {environment}"
+
+
 def choose_bytecode(config: BuildConfig, root: Path, compiled: Compiled | None,
                     judged: Judged | None, timings: dict[str, float]) -> BytecodeSummary:
     """Keep the pycs the mode asks for and say why; ``imported`` drops the rest."""
@@ -90,7 +94,7 @@ def choose_bytecode(config: BuildConfig, root: Path, compiled: Compiled | None,
     return BytecodeSummary(
         "imported", sel.kept_modules, sel.kept_bytes, sel.dropped_modules, sel.dropped_bytes,
         why=f"the modules a cold start loads, importing {_started_by(judged, config.smoke)} "
-        f"in the {judged.report.environment}; the other {sel.dropped_modules:,} modules ship "
+        f"{_where(judged.report.environment)}; the other {sel.dropped_modules:,} modules ship "
         "as source (compiled in memory on first import)")
 
 

@@ -91,5 +91,5 @@ def test_choose_bytecode_per_mode(tmp_path: Path) -> None:
     assert got.bytes == sum(s for r, s in compiled.added.items()
                             if source_of(r) in ("top.py", "pkg/__init__.py"))
     assert "pkg, top" in got.why and "app" in got.why and "smoke.py" in got.why
-    assert "sandbox" in got.why and "3 modules ship as source" in got.why
+    assert "in the sandbox;" in got.why and "3 modules ship as source" in got.why
     assert "compile" in timings
