@@ -76,6 +76,8 @@ def result_key(config: BuildConfig, reqs: Requirements, strip: str | None,
         config.strict, config.runtime_sdk)
     if config.function is not None:  # a function package: its code, layers and handler
         add("function", config.handler, config.with_project, config.budget, config.symlinks)
+        if config.event is not None and config.event.is_file():
+            add("event", sha256_file(config.event))
         for rel, real in function_code(config).sources.items():
             add(rel, hashlib.sha256(real.read_bytes()).hexdigest())
         for z in config.layer_zips:

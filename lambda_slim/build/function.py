@@ -27,7 +27,8 @@ from ..tree.function import (
     extract_layers,
     keep_globs,
 )
-from ..verify.handler import HandlerResult, run_handler, validate_handler
+from ..verify.handler import HandlerResult, check_handler_in, validate_handler
+from ..verify.lambda_runtime import decode_event
 
 
 def _own_outputs(config: BuildConfig) -> list[tuple[str, Path]]:
@@ -47,7 +48,8 @@ def prepare(config: BuildConfig) -> BuildConfig:
     """Check the function options before any work; protect the handler code from the rules;
     take the layers' unzipped size off the budget (Lambda counts function + layers)."""
     if config.function is None:
-        for flag, given in (("--layer-zip", config.layer_zips), ("--handler", config.handler)):
+        for flag, given in (("--layer-zip", config.layer_zips), ("--handler", config.handler),
+                            ("--event", config.event)):
             if given:
                 raise InputError(f"{flag} describes a function package; add --function SRC_DIR.",
                                  hint="lambda-slim build PATH --function src/ " + flag + " ...")
@@ -59,6 +61,14 @@ def prepare(config: BuildConfig) -> BuildConfig:
                          "--overflow and pass it to the function build with --layer-zip.")
     if config.handler is not None:
         validate_handler(config.handler)
+    if config.event is not None:
+        if config.handler is None:
+            raise InputError("--event is the event the --handler is invoked with; add --handler.",
+                             hint="lambda-slim build PATH --function src/ --handler app.handler "
+                                  "--event event.json")
+        if not config.event.is_file():
+            raise InputError(f"The --event file {config.event} does not exist.",
+                             hint="Pass a JSON event file (e.g. one your function receives).")
     layers_bytes = 0
     for z in config.layer_zips:
         if not z.is_file():
@@ -89,12 +99,23 @@ def assemble(config: BuildConfig, root: Path, work: Path) -> FunctionTree:
 
 
 def check_handler(config: BuildConfig, fn: FunctionTree, tp: TargetPython,
-                  root: Path) -> HandlerResult:
-    """Import the handler as Lambda would, where the build runs layer code (the sandbox,
-    emulated for another machine); VerifyError when it fails."""
+                  root: Path, runtime_dir: Path | None = None) -> HandlerResult:
+    """Load the handler as Lambda would, where the build runs layer code (the sandbox,
+    emulated for another machine): an init through awslambdaric with the stand-in
+    ``runtime_dir`` (and one invocation with ``--event``), else an import; VerifyError when
+    it fails. ``--smoke-timeout`` bounds the init and the invocation."""
     assert config.handler is not None
-    res = run_handler(tp, config.handler, root, fn.opt / "python" if fn.opt else None,
-                      timeout=config.smoke_timeout)
+    event = None
+    if config.event is not None:
+        try:
+            event = decode_event(config.event.read_bytes(), str(config.event))
+        except OSError as exc:
+            raise InputError(f"Cannot read the --event file {config.event}: "
+                             f"{exc.strerror or exc}.", hint="Pass a JSON event file.") from None
+    res = check_handler_in(tp, config.handler, root, fn.opt / "python" if fn.opt else None,
+                           runtime_dir, runtime=config.target.runtime.name,
+                           memory_mb=config.memory_mb or 128, event=event,
+                           timeout=config.smoke_timeout)
     if not res.ok:
         raise VerifyError(
             f"The handler {config.handler} does not load as Lambda would load it "

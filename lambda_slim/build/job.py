@@ -38,6 +38,7 @@ from ..report.model import (
 from ..report.summary import LayerFacts, layer_report
 from ..resolve.var_runtime import var_runtime
 from ..resolve.variants import Variant, variant_table
+from ..target.measure import INIT_LIMIT_MS
 from ..target.proc import Runner
 from ..target.proc import run as default_runner
 from ..target.python import HOST, Isolation, TargetPython
@@ -196,7 +197,15 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
                                 runtime_dir=runtime_dir)
             vrep = judged.report
             if fn and config.handler:
-                handler = fn_pkg.check_handler(config, fn, tp, root)
+                handler = fn_pkg.check_handler(
+                    config, fn, tp, root,
+                    runtime_dir or _var_runtime(config, tools, env, notes))
+                if handler.init_ms is not None and handler.init_ms > INIT_LIMIT_MS:
+                    notes.append(
+                        f"The handler's init took {handler.init_ms / 1000:.1f} s, past Lambda's "
+                        f"{INIT_LIMIT_MS / 1000:.0f} s limit for on-demand functions: Lambda "
+                        "would retry it inside the first invocation's timeout (cold starts "
+                        "that slow also count against it).")
     unloadable = _unloadable_stage(planned, judged)
     bytecode = choose_bytecode(config, root, compiled, judged, timings)
     measurement = _measurement(config, tp, judged, progress, timings)
@@ -257,15 +266,23 @@ def _runtime_dir(config: BuildConfig, planned: Planned, tools: Tools, env: Mappi
     SDK Lambda may really give, not the removed newer one. None when nothing was removed."""
     removed = any(e.rule == "runtime-provided" and planned.staging.is_applied(e)
                   for e in planned.plan)
-    if not removed or config.runtime_sdk is None:
+    return _var_runtime(config, tools, env, notes) if removed else None
+
+
+def _var_runtime(config: BuildConfig, tools: Tools, env: Mapping[str, str],
+                 notes: list[str]) -> Path | None:
+    """The stand-in /var/runtime (awslambdaric and the runtime's SDK); None, with a note,
+    when its wheels cannot be had (offline): the removed SDK copy then stands in for the
+    runtime's, and the handler is checked by importing it."""
+    if config.runtime_sdk is None:
         return None
     try:
         return var_runtime(config.target, config.runtime_sdk, tools.pip_python,
                            config.cache_dir, tools.runner, env)
     except LambdaSlimError as exc:
-        notes.append(f"runtime-provided: could not get the runtime's SDK "
-                     f"({config.runtime_sdk.describe()}) to verify against, so the removed copy "
-                     f"stands in for it: {exc.message}")
+        notes.append(f"Could not make the stand-in /var/runtime (awslambdaric and "
+                     f"{config.runtime_sdk.describe()}): {exc.message}. The removed SDK copy "
+                     "stands in for the runtime's, and the handler is checked by importing it.")
         return None
 
 

@@ -146,6 +146,9 @@ removal manifest (<zip name>.manifest.json), with --json the versioned report an
 @click.option("--python", default=None, metavar="PATH",
               help="Interpreter of the target's Python version; for an arm64 layer on x86_64 "
               "an aarch64 one (or a wrapper script) run under QEMU [default: discovered].")
+@click.option("--event", type=click.Path(path_type=Path), default=None, metavar="FILE",
+              help="With --handler: invoke the handler once with this JSON event after its "
+              "init (as `lambda-slim invoke` does); a failure fails the build (exit 5).")
 @click.option("--runtime-sdk", default=None, metavar="botocore==X.Y.Z",
               help="The AWS SDK your function's runtime has (print botocore.__version__ in "
               "it): the runtime-provided rule and verification judge against it [default: the "
@@ -227,6 +230,7 @@ def build_cmd(requirements: Path | None, json_path: Path | None, html_out: Path 
         with_project=opts["with_project"], strict=opts["strict"],
         allow_empty=opts["allow_empty"], symlinks=opts["symlinks"],
         runtime_sdk=opts["runtime_sdk"],
+        event=str(opts["event"]) if opts["event"] else None,
     )
     if html_out is not None and (all_layers or dry_run):
         raise InputError(

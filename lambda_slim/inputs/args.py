@@ -52,6 +52,7 @@ class BuildArgs:
     allow_empty: bool | None = None
     symlinks: bool | None = None
     runtime_sdk: str | None = None
+    event: str | None = None
 
     def given(self) -> dict[str, Any]:
         """The given settings under their pyproject names (``zip-level``, ...)."""

@@ -108,6 +108,8 @@ class BuildConfig:
     strict: bool = False
     #: The AWS SDK a function on the runtime may meet (``--runtime-sdk``, else the floor).
     runtime_sdk: RuntimeSdk | None = None
+    #: With ``handler``: a JSON event the handler is invoked with once after its init.
+    event: Path | None = None
 
     @property
     def workers(self) -> int:
@@ -135,7 +137,7 @@ LAYER_KEYS = {
     "smoke", "trace", "trace-granularity", "repair", "require-verify", "python", "jobs",
     "zip-level", "json", "system-libs", "smoke-timeout", "memory", "sandbox", "variants", "variant",
     "overflow", "groups", "extras", "no-default-groups", "function", "layer-zips", "handler",
-    "with-project", "strict", "allow-empty", "symlinks", "runtime-sdk",
+    "with-project", "strict", "allow-empty", "symlinks", "runtime-sdk", "event",
 }
 TOP_KEYS = LAYER_KEYS | {"layers"}
 
@@ -396,6 +398,7 @@ def build_config(
         symlinks=_as_bool(get("symlinks", True), "symlinks"),
         runtime_sdk=runtime_sdk(target.runtime.name,
                                 str(get("runtime-sdk")) if get("runtime-sdk") else None),
+        event=path_of("event", None),
         selection=Selection(tuple(_as_list(get("groups"), "groups")),
                             tuple(_as_list(get("extras"), "extras")),
                             _as_bool(get("no-default-groups", False), "no-default-groups")),

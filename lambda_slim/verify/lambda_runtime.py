@@ -97,6 +97,13 @@ class InvokeOutcome:
     init: InitOutcome | None = None  # set when this invocation started a fresh process
 
 
+def has_sandbox(iso: Isolation) -> bool:
+    """Whether ``iso`` is the Lambda-like sandbox (possibly around QEMU)."""
+    if isinstance(iso, EmulatedIsolation):
+        return isinstance(iso.inner, Sandbox)
+    return isinstance(iso, Sandbox)
+
+
 def runtime_isolation(iso: Isolation, runtime_dir: Path, env: Mapping[str, str]) -> Isolation:
     """``iso`` (the sandbox, possibly under QEMU) with ``/var/runtime`` mounted and the
     function's environment set; ToolMissingError (exit 6) without a sandbox."""

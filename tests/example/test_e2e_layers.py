@@ -274,3 +274,62 @@ def test_traced_layer_is_small_and_scores_bit_for_bit(
         venv_vector, venv_score = chain(venv_fe, venv_ml, entity)
         assert layer_vector == venv_vector, entity
         assert layer_score.hex() == venv_score.hex(), (entity, layer_score, venv_score)
+
+
+def _invoke_all(tmp: Path, layer_zip: Path, handler: str, env: dict[str, str],
+                events: list[dict[str, Any]]) -> dict[str, Any]:
+    """``lambda-slim invoke`` of the example's code with one layer: every event in one run."""
+    args = ["invoke", "--function", str(EXAMPLE), "--layer-zip", str(layer_zip),
+            "--handler", handler, "--memory", "1024", "--timeout", "120",
+            "--json", str(tmp / "invoke.json")]
+    for key, value in env.items():  # the function's own settings; Lambda sets the rest
+        if key not in ("PATH", "LANG", "TZ", "HOME"):
+            args += ["--env", f"{key}={value}"]
+    for i, event in enumerate(events):
+        (tmp / f"event{i}.json").write_text(json.dumps(event))
+        args += ["--event", str(tmp / f"event{i}.json")]
+    from lambda_slim.cli import main
+
+    code = main(args)
+    out: dict[str, Any] = json.loads((tmp / "invoke.json").read_text())
+    assert code == 0, json.dumps(out)[-6000:]
+    return out
+
+
+@pytest.mark.skipif(sandbox_unavailable(os.environ) is not None, reason="needs the sandbox")
+def test_invoke_runs_both_functions_as_lambda_and_answers_as_the_venv(
+    launch: Launcher, layers: BuiltLayers, mariadb: MariaDB, s3_world: S3World, models: Models,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """Issue 21: the built layers and the example's code, run by awslambdaric in the sandbox
+    (lambda-slim invoke), give the unpruned venv's responses; later events are warm."""
+    from tests.example.lambda_container import FE, SCORE, get_event, post_event
+
+    key = s3_world.unique_key(".ubj")
+    s3_world.put_file(key, models.a)
+    cache = {"FEED_CACHE_DIR": "/tmp/feeds", "MODEL_CACHE_DIR": "/tmp/models"}
+    venv_fe = launch.venv(db=mariadb)
+    venv_ml = launch.venv(MODEL_URI=s3_world.uri(key))
+    fe_events = [get_event("/features", {"entity": e}) for e in ENTITIES]
+    (tmp_path / "fe").mkdir()
+    fe = _invoke_all(tmp_path / "fe", layers.zips["features"], FE,
+                     {**launch.env(mariadb), **cache}, fe_events)
+    runs = fe["invocations"]
+    assert len(runs) == len(ENTITIES) and fe["init"]["error"] is None
+    assert all(r["init_duration_ms"] is None for r in runs)  # one init, then warm invokes
+    bodies = []
+    for entity, run in zip(ENTITIES, runs, strict=True):
+        resp = run["response"]
+        assert resp["statusCode"] == 200, resp
+        status, expected = venv_fe.features(entity)
+        assert (resp["statusCode"], json.loads(resp["body"])) == (status, expected), entity
+        bodies.append(resp["body"])
+    (tmp_path / "ml").mkdir()
+    ml = _invoke_all(tmp_path / "ml", layers.zips["scoring"], SCORE,
+                     {**launch.env(None, MODEL_URI=s3_world.uri(key)), **cache},
+                     [post_event("/score", body) for body in bodies])
+    for body, run in zip(bodies, ml["invocations"], strict=True):
+        status, expected = venv_ml.score(json.loads(body))
+        got = json.loads(run["response"]["body"])
+        assert run["response"]["statusCode"] == status == 200, got
+        assert got["score"].hex() == expected["score"].hex()

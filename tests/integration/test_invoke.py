@@ -15,6 +15,7 @@ import pytest
 from lambda_slim.artifact.overflow import FOLDER, PTH_NAME
 from lambda_slim.target.sandbox import sandbox_unavailable
 from lambda_slim.target.sdk import SDK_FLOORS
+from tests.arm64_python import Aarch64Python
 from tests.wheels import make_wheel, wheelhouse_requirements
 
 RunCli = Callable[..., int]
@@ -235,3 +236,20 @@ def test_an_event_that_is_not_json_and_a_missing_zip_exit_2(
     assert "nope.zip does not exist" in capsys.readouterr().err
     assert run_cli("invoke", str(tmp_path / "nope.zip"), "--function", str(src),
                    "--handler", "app.handler") == 2
+
+
+@pytest.mark.skipif(os.uname().machine == "aarch64", reason="emulation is for the other arch")
+def test_arm64_function_is_invoked_under_emulation(tmp_path: Path, tmp_cache: Path,
+                                                   run_cli: RunCli,
+                                                   aarch64_python: Aarch64Python) -> None:
+    src = _fn(tmp_path, "import platform\n\ndef handler(event, context):\n"
+                        "    if event.get('raise'):\n        raise RuntimeError('arm says no')\n"
+                        "    return platform.machine()\n")
+    code, rep = _invoke(run_cli, tmp_path, "--function", str(src), "--handler", "app.handler",
+                        "--runtime", "python3.11", "--arch", "arm64", "--python",
+                        str(aarch64_python.python), "--timeout", "60",
+                        *_events(tmp_path, {}, {"raise": 1}))
+    assert code == 5
+    ok, failed = rep["invocations"]
+    assert rep["environment"] == "sandbox+qemu-aarch64" and ok["response"] == "aarch64"
+    assert failed["error"]["errorType"] == "RuntimeError"
