@@ -49,6 +49,10 @@ _BY_MODULE: dict[str, tuple[str, ...]] = {
     "test_sam_build.py": ("network",),
     "test_installers.py": ("network",),
     "test_overflow_build.py": ("network",),
+    # awslambdaric and the runtime's SDK from PyPI (the stand-in /var/runtime), in the sandbox
+    "test_invoke.py": ("sandbox", "network"),
+    "test_handler_init.py": ("sandbox", "network"),
+    "test_runtime_sdk_build.py": ("sandbox", "network"),
 }
 # Tests that take long (real heavy builds, emulation, long workloads): left out by
 # -m "not slow"; a test marked slow in its own file counts too. Keys: module, then test names
