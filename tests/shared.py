@@ -26,6 +26,11 @@ from lambda_slim.inputs.config import default_cache_dir
 #: by the libraries they index. Resolutions and results are never shared: a cached resolution or
 #: result would let a test pass on what an earlier build (of older code) decided.
 SHARED_STORES = ("wheels", "sandbox")
+#: What a test with a cache of its own (``tmp_cache``) shares: only the sandbox's loader caches.
+#: Not the wheel store: tests make wheels on the fly under common names (``tiny 1.0``) with
+#: different contents, and the store offers every wheel it holds to pip as a find-links source,
+#: so one test could be served another's ``tiny 1.0``.
+PRIVATE_CACHE_SHARES = ("sandbox",)
 
 
 def shared_cache_root() -> Path:
@@ -33,10 +38,11 @@ def shared_cache_root() -> Path:
     return default_cache_dir(os.environ)
 
 
-def warm_cache(folder: Path, shared: Path) -> Path:
-    """An empty cache at ``folder`` whose wheel and sandbox stores are ``shared``'s."""
+def warm_cache(folder: Path, shared: Path, stores: tuple[str, ...] = SHARED_STORES) -> Path:
+    """An empty cache at ``folder`` whose ``stores`` (by default the wheel and sandbox stores)
+    are ``shared``'s."""
     folder.mkdir(parents=True, exist_ok=True)
-    for store in SHARED_STORES:
+    for store in stores:
         (shared / store).mkdir(parents=True, exist_ok=True)
         link = folder / store
         if not link.exists():

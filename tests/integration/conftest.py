@@ -11,7 +11,7 @@ from lambda_slim.inputs.config import manifest_path_for as manifest_path
 from lambda_slim.target.python import find_interpreter
 from tests.lockprojects import POETRY_PYPROJECT, UV_PYPROJECT, locked_project
 from tests.seed import SeedBuild, build_seed
-from tests.shared import Frozen, once_per_run, shared_cache_root, warm_cache
+from tests.shared import PRIVATE_CACHE_SHARES, Frozen, once_per_run, shared_cache_root, warm_cache
 from tests.wheels import make_wheel, wheelhouse_requirements
 
 
@@ -39,11 +39,12 @@ def run_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
 
 @pytest.fixture
 def tmp_cache(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """This test's own cache: empty results, resolutions and build folders, with the session's
-    warm wheel store, or wholly empty for a test marked ``cold_cache`` (one about caching)."""
+    """This test's own cache: empty wheel store, resolutions, results and build folders, sharing
+    only the sandbox's loader caches (tests/shared.py says why), or wholly empty for a test
+    marked ``cold_cache`` (one about caching)."""
     cache = tmp_path / "cache"
     if request.node.get_closest_marker("cold_cache") is None:
-        warm_cache(cache, shared_cache_root())
+        warm_cache(cache, shared_cache_root(), PRIVATE_CACHE_SHARES)
     monkeypatch.setenv("LAMBDA_SLIM_CACHE_DIR", str(cache))
     return cache
 
