@@ -37,6 +37,19 @@ def _events(paths: tuple[str, ...]) -> tuple[Event, ...]:
     return tuple(out)
 
 
+def _client_context(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        ok = isinstance(json.loads(text), dict)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise InputError(f"--client-context {text!r} is not a JSON object.",
+                         hint='e.g. --client-context \'{"custom": {"tenant": "a"}}\'')
+    return text
+
+
 def _env(pairs: tuple[str, ...]) -> dict[str, str]:
     out = {}
     for pair in pairs:
@@ -114,6 +127,9 @@ and stackTrace are printed for a failed init or invocation.""" + exit_code_help(
               metavar="S", help="The function's timeout in seconds.")
 @click.option("--env", "env_pairs", multiple=True, metavar="KEY=VALUE",
               help="The function's environment variables (repeatable).")
+@click.option("--client-context", default=None, metavar="JSON",
+              help="The Invoke API's ClientContext (a JSON object: custom, env, client), "
+              "seen by the handler as context.client_context.")
 @click.option("--runtime-sdk", default=None, metavar="botocore==X.Y.Z",
               help="The SDK version your function's runtime has [default: the runtime's floor].")
 @click.option("--python", default=None, metavar="PATH",
@@ -123,8 +139,8 @@ and stackTrace are printed for a failed init or invocation.""" + exit_code_help(
 def invoke_cmd(function_zip: Path | None, function_dir: Path | None,
                layer_zips: tuple[Path, ...], handler: str, events: tuple[str, ...],
                runtime: str | None, arch: str | None, memory_mb: int, timeout_s: float,
-               env_pairs: tuple[str, ...], runtime_sdk: str | None, python: str | None,
-               json_path: Path | None) -> int:
+               env_pairs: tuple[str, ...], client_context: str | None,
+               runtime_sdk: str | None, python: str | None, json_path: Path | None) -> int:
     """Invoke HANDLER as Lambda would, without Docker: the real runtime interface client
     (awslambdaric) in the Lambda-like sandbox, against a local Runtime API."""
     env = env_snapshot()
@@ -134,7 +150,8 @@ def invoke_cmd(function_zip: Path | None, function_dir: Path | None,
         handler=handler, target=parse_target(runtime or DEFAULT_RUNTIME, arch or DEFAULT_ARCH),
         cache_dir=default_cache_dir(env), function_zip=function_zip, function_dir=function_dir,
         layer_zips=layer_zips, events=_events(events), memory_mb=memory_mb,
-        timeout_s=timeout_s, env=_env(env_pairs), python=python, runtime_sdk=runtime_sdk)
+        timeout_s=timeout_s, env=_env(env_pairs), python=python, runtime_sdk=runtime_sdk,
+        client_context=_client_context(client_context))
     run = run_invoke(spec, env)
     _print(run)
     if json_path is not None:

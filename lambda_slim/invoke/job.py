@@ -52,6 +52,8 @@ class InvokeSpec:
     python: str | None = None
     runtime_sdk: str | None = None
     system_libs: tuple[str, ...] = ()
+    #: ``ClientContext`` of the Invoke API (JSON: ``{"custom": …, "env": …, "client": …}``)
+    client_context: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,8 @@ def run_invoke(spec: InvokeSpec, env: Mapping[str, str],
                 outcomes: list[tuple[Event, InvokeOutcome]] = []
                 if init.error is None:
                     for event in default_events(spec.events):
-                        outcomes.append((event, box.invoke(event.payload)))
+                        outcomes.append((event, box.invoke(event.payload,
+                                                           client_context=spec.client_context)))
             finally:
                 box.close()
     return InvokeRun(spec.handler, spec.target, tp.isolation.name, sdk, spec.memory_mb,

@@ -253,3 +253,31 @@ def test_arm64_function_is_invoked_under_emulation(tmp_path: Path, tmp_cache: Pa
     ok, failed = rep["invocations"]
     assert rep["environment"] == "sandbox+qemu-aarch64" and ok["response"] == "aarch64"
     assert failed["error"]["errorType"] == "RuntimeError"
+
+
+def test_a_function_past_its_memory_is_killed_as_out_of_memory(tmp_path: Path, tmp_cache: Path,
+                                                               run_cli: RunCli) -> None:
+    src = _fn(tmp_path, "import time\n\ndef handler(event, context):\n"
+                        "    hog = bytearray(event['mb'] * 2**20)\n"
+                        "    hog[::4096] = b'x' * len(hog[::4096])\n"
+                        "    time.sleep(2)\n    return len(hog)\n")
+    code, rep = _invoke(run_cli, tmp_path, "--function", str(src), "--handler", "app.handler",
+                        "--memory", "128", "--timeout", "30",
+                        *_events(tmp_path, {"mb": 8}, {"mb": 400}, {"mb": 8}))
+    assert code == 5
+    small, big, again = rep["invocations"]
+    assert small["ok"] and small["response"] == 8 * 2**20
+    assert big["error"]["errorType"] == "Runtime.OutOfMemory"
+    assert again["ok"] and again["init_duration_ms"] is not None  # a fresh environment
+
+
+def test_client_context_reaches_the_handler(tmp_path: Path, tmp_cache: Path,
+                                            run_cli: RunCli) -> None:
+    src = _fn(tmp_path, "def handler(event, context):\n"
+                        "    return context.client_context.custom\n")
+    code, rep = _invoke(run_cli, tmp_path, "--function", str(src), "--handler", "app.handler",
+                        "--client-context", '{"custom": {"tenant": "a"}, "env": {}}')
+    assert code == 0, rep
+    assert rep["invocations"][0]["response"] == {"tenant": "a"}
+    assert run_cli("invoke", "--function", str(src), "--handler", "app.handler",
+                   "--client-context", "[1]") == 2
