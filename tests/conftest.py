@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+# Tests read what the CLI prints: never wrapped mid-line (the CLI's console, made at import,
+# wraps at 120 columns off a terminal; xdist's longer temporary paths would cross that).
+os.environ.setdefault("COLUMNS", "1000")
+
 from tests.arm64_python import Aarch64Python, aarch64_python311
 from tests.servers import FAKE_AWS_ENV, moto_server
 from tests.shared import shared_cache_root, warm_cache
