@@ -13,6 +13,7 @@ os.environ.setdefault("COLUMNS", "1000")
 from tests.arm64_python import Aarch64Python, aarch64_python311
 from tests.servers import FAKE_AWS_ENV, moto_server
 from tests.shared import shared_cache_root, warm_cache
+from tests.slow import SLOW
 
 # --- what each test needs, as markers (pyproject's [tool.pytest.ini_options] declares them) --
 # By fixture: a test that uses one of these needs what it names.
@@ -58,10 +59,6 @@ _BY_MODULE: dict[str, tuple[str, ...]] = {
     "test_handler_init.py": ("sandbox", "network"),
     "test_runtime_sdk_build.py": ("sandbox", "network"),
 }
-# Tests that take long (real heavy builds, emulation, long workloads): left out by
-# -m "not slow"; a test marked slow in its own file counts too. Keys: module, then test names
-# (a parametrized test by its name without the parameters), or "*" for the whole module.
-_SLOW: dict[str, tuple[str, ...]] = {}
 # Tests about caching (they spoil, count or expect an empty wheel store): an empty cache each.
 _COLD: dict[str, tuple[str, ...]] = {
     "test_misuse_cache.py": ("*",),
@@ -83,7 +80,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if fixture in names:
                 marks.update(needs)
         base = item.name.split("[", 1)[0]
-        for mark, table in (("slow", _SLOW), ("cold_cache", _COLD)):
+        for mark, table in (("slow", SLOW), ("cold_cache", _COLD)):
             listed = table.get(module, ())
             if "*" in listed or base in listed:
                 marks.add(mark)

@@ -124,7 +124,14 @@ class S3World:
 
 
 @pytest.fixture(scope="session")
-def s3_world(moto_endpoint: str) -> S3World:
+def s3_bucket() -> str:
+    return f"xgb-example-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def s3_world(moto_endpoint: str, s3_bucket: str) -> S3World:
+    """The bucket and its feed, (re)made for each test: tests of publishing reset the moto
+    server shared by the session, and the order tests run in is random."""
     client = boto3.client(
         "s3",
         endpoint_url=moto_endpoint,
@@ -133,8 +140,8 @@ def s3_world(moto_endpoint: str) -> S3World:
         aws_secret_access_key=FAKE_AWS_ENV["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=FAKE_AWS_ENV["AWS_SESSION_TOKEN"],
     )
-    world = S3World(moto_endpoint, f"xgb-example-{uuid.uuid4().hex[:10]}", client)
-    client.create_bucket(Bucket=world.bucket)
+    world = S3World(moto_endpoint, s3_bucket, client)
+    client.create_bucket(Bucket=world.bucket)  # us-east-1: no error when it exists
     for suffix in (".json", ".csv"):
         world.put_file(f"intel/threat_feed{suffix}", EXAMPLE / "sample_data" / f"threat_feed{suffix}")
     return world
