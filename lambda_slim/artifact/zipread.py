@@ -356,3 +356,14 @@ def verify_entry(listing: ZipListing, entry: ZipEntry, fh: BinaryIO, head: int =
     if crc != entry.crc:
         raise _hostile(listing.path, f"entry {entry.name!r} fails its CRC check")
     return first
+
+
+def extract_listing(listing: ZipListing, dest: Path) -> None:
+    """Write every file of a checked ``listing`` below ``dest`` (names were validated when it
+    was read: no absolute paths, no ``..``), executables 0755, the rest 0644."""
+    with open(listing.path, "rb") as fh:
+        for entry in listing.files:
+            out = dest / entry.name
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(read_entry(listing, entry, fh=fh))
+            os.chmod(out, 0o755 if entry.mode & 0o111 else 0o644)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -11,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..artifact.zipread import read_entry, read_zip_listing
+from ..artifact.zipread import extract_listing, read_zip_listing
 from ..errors import InputError
 from ..resolve.var_runtime import var_runtime
 from ..target.proc import Runner
@@ -112,17 +111,6 @@ def _check(spec: InvokeSpec) -> None:
         raise InputError(f"--timeout {spec.timeout_s:g} is outside Lambda's 1-900 seconds.")
 
 
-def _extract(zip_path: Path, dest: Path) -> None:
-    """A function zip, through the safe zip reader, into ``dest``."""
-    listing = read_zip_listing(zip_path)
-    with open(zip_path, "rb") as fh:
-        for entry in listing.files:
-            out = dest / entry.name
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(read_entry(listing, entry, fh=fh))
-            os.chmod(out, 0o755 if entry.mode & 0o111 else 0o644)
-
-
 def run_invoke(spec: InvokeSpec, env: Mapping[str, str],
                runner: Runner = default_runner) -> InvokeRun:
     """One execution environment for the function: init, then every event, in order."""
@@ -141,7 +129,7 @@ def run_invoke(spec: InvokeSpec, env: Mapping[str, str],
             assert spec.function_zip is not None
             task = Path(tmp) / "task"
             task.mkdir()
-            _extract(spec.function_zip, task)
+            extract_listing(read_zip_listing(spec.function_zip), task)
         opt_python = None
         if spec.layer_zips:
             opt = Path(tmp) / "opt"

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..artifact.zipread import read_entry, read_zip_listing
+from ..artifact.zipread import extract_listing, read_zip_listing
 from ..errors import InputError
 from .inventory import read_inventory
 
@@ -168,12 +168,7 @@ def extract_layers(zips: Sequence[Path], opt: Path, python: tuple[int, int]) -> 
         if names and not any(n.startswith("python/") for n in names):
             raise InputError(f"{z} is not a Python layer: none of its files is under python/.",
                              hint="Pass layer zips (lambda-slim build ... -o layer.zip) to --layer-zip.")
-        with open(z, "rb") as fh:
-            for entry in listing.files:
-                dest = opt / entry.name
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_bytes(read_entry(listing, entry, fh=fh))
-                os.chmod(dest, 0o755 if entry.mode & 0o111 else 0o644)
+        extract_listing(listing, opt)
         dists = []
         for where in (opt / "python", opt / "python" / "lib" / f"python{python[0]}.{python[1]}" /
                       "site-packages"):

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import ToolMissingError
+from ..errors import InputError, ToolMissingError
 from ..target.emulation import EmulatedIsolation
 from ..target.python import Isolation, TargetPython, child_env
 from ..target.sandbox import RUNTIME_DIR, Sandbox
@@ -272,7 +272,6 @@ def decode_event(data: bytes, where: str) -> bytes:
     try:
         json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        from ..errors import InputError
         raise InputError(f"The event {where} is not JSON ({exc}).",
                          hint="Pass a JSON document, e.g. tests/data/apigw_v2_event.json.") from None
     return data
