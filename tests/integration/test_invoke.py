@@ -281,3 +281,13 @@ def test_client_context_reaches_the_handler(tmp_path: Path, tmp_cache: Path,
     assert rep["invocations"][0]["response"] == {"tenant": "a"}
     assert run_cli("invoke", "--function", str(src), "--handler", "app.handler",
                    "--client-context", "[1]") == 2
+
+
+def test_without_the_sandbox_invoke_exits_6(tmp_path: Path, tmp_cache: Path, run_cli: RunCli,
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("LAMBDA_SLIM_BWRAP", "")  # the sandbox turned off
+    src = _fn(tmp_path)
+    assert run_cli("invoke", "--function", str(src), "--handler", "app.handler") == 6
+    err = capsys.readouterr().err
+    assert "sandbox" in err and "LAMBDA_SLIM_BWRAP is empty" in err
