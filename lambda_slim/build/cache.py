@@ -71,9 +71,9 @@ def result_key(config: BuildConfig, reqs: Requirements, strip: str | None,
         config.zip_level, config.epoch, config.repair, config.installer, strip,
         str(interpreter.path) if interpreter else None,
         interpreter.version if interpreter else None, config.system_libs,
-        config.smoke_timeout, config.memory_mb, environment, config.variants, config.variant,
-        config.overflow, config.budget, config.require_verify, config.selection, config.limit,
-        config.strict, config.runtime_sdk)
+        config.smoke_timeout, config.memory_mb, config.ephemeral_mb, environment, config.variants,
+        config.variant, config.overflow, config.budget, config.require_verify, config.selection,
+        config.limit, config.strict, config.runtime_sdk)
     if config.function is not None:  # a function package: its code, layers and handler
         add("function", config.handler, config.with_project, config.budget, config.symlinks)
         if config.event is not None and config.event.is_file():

@@ -24,6 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..artifact.overflow import (
+    PTH_NAME,
     OverflowOutcome,
     OverflowPlan,
     StartRun,
@@ -136,6 +137,16 @@ def startup_modules(tp: TargetPython, root: Path, smoke: Sequence[Path],
     return sorted(mods)
 
 
+#: Lambda's bootstrap.py runs /opt/python's .pth files only when the function sets no
+#: PYTHONPATH; wrappers that set it skip them (open-telemetry/opentelemetry-lambda#1714).
+PYTHONPATH_NOTE = (
+    f"overflow: the packed distributions come back through python/{PTH_NAME}, which Lambda's "
+    "bootstrap runs only when the function sets no PYTHONPATH: a wrapper that sets it (the AWS "
+    "Distro for OpenTelemetry and Application Signals wrappers set /var/runtime:/opt/python) "
+    "skips /opt/python's .pth files and every packed package is then missing "
+    "(open-telemetry/opentelemetry-lambda#1714); keep PYTHONPATH unset on functions using this "
+    "layer, or build without --overflow")
+
 #: The overflow start may unpack hundreds of MB (minutes under emulation).
 _START_TIMEOUT = 600.0
 
@@ -177,6 +188,7 @@ def overflow_stage(
     if not plan.packed:
         return outcome, notes
     outcome.removed = apply_overflow(root, plan)
+    notes.append(PYTHONPATH_NOTE)
     if tp is not None:
         after, outcome.samples_after, failed = start_layer(placement, tp, root, modules, runs,
                                                            _START_TIMEOUT)
@@ -213,6 +225,8 @@ def fit_stage(
         overflow, more = overflow_stage(config, placement, inv, root, final, wanted,
                                         work / "overflow")
         notes += more
+        if PYTHONPATH_NOTE in more:
+            progress.note(PYTHONPATH_NOTE)
         if placement.runnable is None:
             unproven = ("overflow: the packed layer's start is NOT proven: layer code cannot "
                         "run on this machine (see above)")

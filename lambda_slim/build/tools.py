@@ -48,7 +48,8 @@ def run_settings(config: BuildConfig) -> RunSettings:
     return RunSettings(
         target=config.target, python=config.python, system_libs=config.system_libs,
         sandbox=config.sandbox, require=config.require_verify, must_run=bool(config.trace),
-        limits=Limits(memory_mb=config.memory_mb or DEFAULT_MEMORY_MB),
+        limits=Limits(memory_mb=config.memory_mb or DEFAULT_MEMORY_MB,
+                      tmp_mb=config.ephemeral_mb),
         cache_dir=config.cache_dir)
 
 

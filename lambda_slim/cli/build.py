@@ -23,6 +23,7 @@ from ..report.model import BuildPlan
 from ..rules import RULES
 from ..target.python import env_snapshot
 from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
+from ..target.sandbox import EPHEMERAL_RANGE
 from . import main_group
 from .exits import exit_code_help
 from .options import (
@@ -133,6 +134,10 @@ removal manifest (<zip name>.manifest.json), with --json the versioned report an
               "libraries stay visible].")
 @click.option("--memory", type=click.IntRange(*MEMORY_RANGE), default=None, metavar="MB",
               help="The function's memory size: fail when the layer's peak RSS does not fit.")
+@click.option("--ephemeral-storage", "ephemeral_storage", type=click.IntRange(*EPHEMERAL_RANGE),
+              default=None, metavar="MB",
+              help="The function's /tmp size (EphemeralStorage): the sandbox's /tmp holds this "
+              "much [default: 512, Lambda's default].")
 @click.option("--repair", is_flag=True, default=None,
               help="If verification fails, put back the files that broke it and re-verify.")
 @click.option("--strict", is_flag=True, default=None,
@@ -221,6 +226,7 @@ def build_cmd(requirements: Path | None, json_path: Path | None, html_out: Path 
         cache_dir=str(cache_dir) if cache_dir else None,
         result_cache=False if no_result_cache else None,
         smoke_timeout=opts["smoke_timeout"], memory=opts["memory"],
+        ephemeral_storage=opts["ephemeral_storage"],
         system_libs=tuple(opts["system_libs"]), sandbox=opts["sandbox"],
         variants=opts["variants"], variant=tuple(opts["variant"]), overflow=opts["overflow"],
         groups=tuple(opts["groups"]), extras=tuple(opts["extras"]),

@@ -36,6 +36,7 @@ class BuildArgs:
     result_cache: bool | None = None
     smoke_timeout: float | None = None
     memory: int | None = None
+    ephemeral_storage: int | None = None
     system_libs: tuple[str, ...] = ()
     sandbox: bool | None = None
     variants: bool | None = None

@@ -21,6 +21,7 @@ from ..rules import RULES, validate_rules
 from ..sizes import DEFAULT_BUDGET, parse_size
 from ..suggest import did_you_mean
 from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, Target, parse_target
+from ..target.sandbox import DEFAULT_EPHEMERAL_MB, EPHEMERAL_RANGE
 from ..target.sdk import RuntimeSdk, runtime_sdk
 from ..target.syslibs import validate_soname
 from .args import BuildArgs
@@ -78,6 +79,8 @@ class BuildConfig:
     smoke_timeout: float = DEFAULT_SMOKE_TIMEOUT
     #: The function's memory size in MB: the build fails when peak RSS does not fit.
     memory_mb: int | None = None
+    #: The function's /tmp in MB (``EphemeralStorage``): the sandbox's /tmp holds this much.
+    ephemeral_mb: int = DEFAULT_EPHEMERAL_MB
     #: Run layer code in the Lambda-like sandbox when this machine allows it.
     sandbox: bool = True
     #: Replace GPU/GUI distributions by their CPU/headless variants (resolve/variants.py).
@@ -135,7 +138,8 @@ def default_cache_dir(env: Mapping[str, str]) -> Path:
 LAYER_KEYS = {
     "installer", "requirements", "runtime", "arch", "output", "budget", "keep", "disable", "compile",
     "smoke", "trace", "trace-granularity", "repair", "require-verify", "python", "jobs",
-    "zip-level", "json", "system-libs", "smoke-timeout", "memory", "sandbox", "variants", "variant",
+    "zip-level", "json", "system-libs", "smoke-timeout", "memory", "ephemeral-storage", "sandbox",
+    "variants", "variant",
     "overflow", "groups", "extras", "no-default-groups", "function", "layer-zips", "handler",
     "with-project", "strict", "allow-empty", "symlinks", "runtime-sdk", "event",
 }
@@ -354,6 +358,10 @@ def build_config(
     system_libs = tuple(validate_soname(s, "system-libs")
                         for s in _as_list(get("system-libs"), "system-libs"))
     smoke_timeout = _as_float(get("smoke-timeout", DEFAULT_SMOKE_TIMEOUT), "smoke-timeout")
+    ephemeral_mb = _as_int(get("ephemeral-storage", DEFAULT_EPHEMERAL_MB), "ephemeral-storage")
+    if not EPHEMERAL_RANGE[0] <= ephemeral_mb <= EPHEMERAL_RANGE[1]:
+        raise ConfigError(f"`ephemeral-storage` must be {EPHEMERAL_RANGE[0]}-{EPHEMERAL_RANGE[1]} "
+                          f"(MB, the /tmp sizes Lambda allows), not {ephemeral_mb}.")
     memory = get("memory")
     memory_mb = _as_int(memory, "memory") if memory is not None else None
     if memory_mb is not None and not MEMORY_RANGE[0] <= memory_mb <= MEMORY_RANGE[1]:
@@ -385,6 +393,7 @@ def build_config(
         system_libs=system_libs,
         smoke_timeout=smoke_timeout,
         memory_mb=memory_mb,
+        ephemeral_mb=ephemeral_mb,
         sandbox=_as_bool(get("sandbox", True), "sandbox"),
         variants=_as_bool(get("variants", True), "variants"),
         variant=_variants(get("variant")),

@@ -29,8 +29,15 @@ from ..errors import ToolMissingError
 from .emulation import Emulation, elf_facts
 from .proc import run
 from .python import Interpreter, TargetPython
-from .sandbox import DEFAULT_LIMITS, Limits, Sandbox, find_bwrap, lambda_env_vars
-from .syslibs import KNOWN_ABSENT, KNOWN_ABSENT_BY_FAMILY, SystemLibraries
+from .sandbox import (
+    DEFAULT_LIMITS,
+    Limits,
+    Sandbox,
+    as_lambda_process,
+    find_bwrap,
+    own_libraries,
+)
+from .syslibs import KNOWN_ABSENT, SystemLibraries
 
 _QUERY = r"""
 import json, os, sys, sysconfig
@@ -113,7 +120,7 @@ def sandbox_blocker(emulation: Emulation) -> str | None:
 
 def make_emulated_sandbox(emulation: Emulation, syslibs: SystemLibraries,
                           env: Mapping[str, str], *, limits: Limits = DEFAULT_LIMITS,
-                          timeout: float = 180.0) -> Sandbox:
+                          cache_dir: Path | None = None, timeout: float = 180.0) -> Sandbox:
     """A :class:`Sandbox` whose executable is QEMU; compose it with
     ``emulation.isolation(inner=sandbox)``. Raises ToolMissingError when it cannot be built
     (check :func:`sandbox_blocker` first)."""
@@ -134,19 +141,20 @@ def make_emulated_sandbox(emulation: Emulation, syslibs: SystemLibraries,
     info = json.loads(proc.stdout.strip().splitlines()[-1])
     root = py.sysroot or Path("/")
     dirs = _lib_dirs(root, py.machine)
-    absent = set(KNOWN_ABSENT) | set(KNOWN_ABSENT_BY_FAMILY.get(syslibs.family, {}))
     libs = {so: p for so in sorted(syslibs.sonames) if (p := _find(so, dirs)) is not None}
     libs.update(sysroot_closure(list(libs.values()), dirs))
     natives = [Path(info["executable"])]
     for d in info["dynload"]:
         natives += sorted(Path(d).glob("*.so"))
-    libs.update(sysroot_closure(natives, dirs, absent))
+    closure = sysroot_closure(natives, dirs, KNOWN_ABSENT)
+    own = own_libraries(closure, syslibs)
+    libs.update({so: p for so, p in closure.items() if so not in own})
     shown: list[Path] = [Path(info["executable"]), Path(info["stdlib"])]
     shown += [Path(d) for d in info["dynload"] if not Path(d).is_relative_to(info["stdlib"])]
     facts = elf_facts(py.path)
     loader = facts[1] if facts is not None else None
     if loader is not None:
         shown.append(Path(str(root).rstrip("/") + loader))
-    return Sandbox(bwrap=bwrap, executable=emu.path, dirs=tuple(shown), hidden=(), libs=libs,
-                   ldconfig=None, ld_cache=None, limits=limits,
-                   lambda_env=lambda_env_vars(syslibs.runtime, limits.memory_mb))
+    box = Sandbox(bwrap=bwrap, executable=emu.path, dirs=tuple(shown), hidden=(), libs=libs,
+                  ldconfig=None, ld_cache=None, own_libs=own, lambda_env={})
+    return as_lambda_process(box, syslibs.runtime, limits, env, cache_dir)

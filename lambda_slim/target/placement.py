@@ -176,8 +176,9 @@ def _cross(settings: RunSettings, env: Mapping[str, str], runner: Runner,
     if settings.sandbox or isolation.name != HOST.name:  # put the emulator inside a sandbox
         why = sandbox_blocker(found) or sandbox_unavailable(env)
         if why is None:
-            iso = found.isolation(make_emulated_sandbox(found, settings.syslibs(), env,
-                                                        limits=settings.limits))
+            iso = found.isolation(make_emulated_sandbox(
+                found, settings.syslibs(), env, limits=settings.limits,
+                cache_dir=_sandbox_cache(settings)))
         else:
             note = f"The emulated interpreter runs without the Lambda-like sandbox: {why}."
             if settings.require:

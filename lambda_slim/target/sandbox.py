@@ -10,12 +10,18 @@ Inside, the child sees (everything else on the host is hidden):
 
 - ``/usr/lib64`` (and ``/lib64``): only the runtime's system libraries this machine has, plus
   the stand-in interpreter's own closure, with an ``ld.so.cache`` made for exactly those, so
-  ``ctypes.util.find_library`` and ``dlopen`` succeed or fail as they would on Lambda;
-- the interpreter and its standard library at their host paths (installed packages hidden);
+  ``ctypes.util.find_library`` and ``dlopen`` succeed or fail as they would on Lambda; the
+  part of the interpreter's closure the runtime's system lacks but its Python brings
+  (OpenSSL on Amazon Linux 2) at ``/var/lang/lib``, first on Lambda's ``LD_LIBRARY_PATH``;
+- the interpreter and its standard library at their host paths (installed packages hidden),
+  and anything else it needs from this machine (QEMU, a sysroot, stand-ins) at its host
+  path, under /tmp too;
 - the layer read-only at ``/opt/python`` (its sibling ``lib/`` at ``/opt/lib``), the first
   extra path read-only at ``/var/task`` (the working directory), further ones read-only at
-  their host paths; ``/tmp`` is the only writable place;
-- the environment Lambda sets for Python functions (:func:`lambda_env_vars`), no ``HOME``.
+  their host paths; ``/tmp`` (``Limits.tmp_mb``, 512 MB by default) is the only writable place;
+- the environment Lambda sets for Python functions (:func:`lambda_env_vars`), no ``HOME``;
+- the function's user in /etc/passwd, no /dev/shm, Lambda's file and process quotas
+  (:mod:`.lambda_process`).
 """
 
 from __future__ import annotations
@@ -31,14 +37,25 @@ from pathlib import Path
 
 from ..errors import ToolMissingError
 from .hostlibs import find_ldconfig, host_libraries, interpreter_files, ldd_closure
+from .lambda_process import (
+    MIB,
+    SANDBOX_GID,
+    SANDBOX_UID,
+    dev_args,
+    identity_files,
+    rlimit_prefix,
+    sizes_tmpfs,
+)
 from .python import Launch
 from .syslibs import KNOWN_ABSENT, KNOWN_ABSENT_BY_FAMILY, SystemLibraries
 
 #: Lambda's default memory setting for a function (MB), for AWS_LAMBDA_FUNCTION_MEMORY_SIZE.
 DEFAULT_MEMORY_MB = 128
-SANDBOX_UID = 993  # any unprivileged uid: Lambda functions run as a non-root user
-SANDBOX_GID = 990
 LIB_DIR = "/usr/lib64"
+#: The runtime's own libraries (Lambda's LD_LIBRARY_PATH starts with it): where the stand-in
+#: interpreter's own closure goes when the runtime's system lacks it (OpenSSL 3 on Amazon
+#: Linux 2, whose Python brings its own OpenSSL: urllib3/urllib3#2168).
+LANG_LIB = "/var/lang/lib"
 LAYER_DIR = "/opt/python"
 OPT_LIB = "/opt/lib"
 TASK_DIR = "/var/task"
@@ -161,6 +178,14 @@ class Sandbox:
     ldconfig: Path | None
     ld_cache: Path | None
     lambda_env: Mapping[str, str]
+    #: the stand-in's own libraries the runtime's system lacks (soname -> file), at LANG_LIB
+    own_libs: Mapping[str, Path] = field(default_factory=dict)
+    #: folder with the passwd and group files naming the function's user
+    etc: Path | None = None
+    #: argv prefix that sets the process limits (prlimit), empty when it is not installed
+    rlimits: tuple[str, ...] = ()
+    #: /tmp's size in bytes; None when this bubblewrap cannot size a tmpfs (older than 0.8)
+    tmp_bytes: int | None = None
     layer: Path | None = None
     paths: tuple[Path, ...] = ()
     extra_ro: tuple[Path, ...] = field(default=())
@@ -201,14 +226,21 @@ class Sandbox:
         a = [self.bwrap, "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID),
              "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
              "--die-with-parent", "--new-session", "--tmpfs", "/",
+             # /tmp first: host paths under /tmp are bound on top of it below
+             *(["--size", str(self.tmp_bytes)] if self.tmp_bytes else []), "--tmpfs", "/tmp",
              "--dir", LIB_DIR, "--symlink", "usr/lib64", "/lib64", "--dir", "/etc",
-             "--dir", "/opt", "--dir", TASK_DIR, "--dir", "/var/runtime"]
+             "--dir", "/opt", "--dir", TASK_DIR, "--dir", "/var/runtime", "--dir", LANG_LIB]
         for so, path in sorted(self.libs.items()):
             a += ["--ro-bind", str(path), f"{LIB_DIR}/{so}"]
+        for so, path in sorted(self.own_libs.items()):
+            a += ["--ro-bind", str(path), f"{LANG_LIB}/{so}"]
         if self.ldconfig is not None:
             a += ["--ro-bind", str(self.ldconfig), "/sbin/ldconfig"]
         if self.ld_cache is not None and self.ld_cache.exists():
             a += ["--ro-bind", str(self.ld_cache), "/etc/ld.so.cache"]
+        if self.etc is not None:
+            a += ["--ro-bind", str(self.etc / "passwd"), "/etc/passwd",
+                  "--ro-bind", str(self.etc / "group"), "/etc/group"]
         utc = Path("/usr/share/zoneinfo/UTC")
         if utc.exists():
             a += ["--ro-bind", str(utc), "/etc/localtime"]
@@ -226,15 +258,14 @@ class Sandbox:
             a += ["--ro-bind", str(p), str(p)]
         if self.runtime_dir is not None:
             a += ["--ro-bind", str(self.runtime_dir), RUNTIME_DIR]
-        a += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-              "--remount-ro", "/", "--clearenv"]
+        a += ["--proc", "/proc", *dev_args(), "--remount-ro", "/", "--clearenv"]
         child_env = dict(self.lambda_env)
         child_env.update({k: v for k, v in env.items() if k in _PASS_THROUGH})
         for k, v in sorted(child_env.items()):
             a += ["--setenv", k, v]
         a += ["--chdir", view.inside(cwd) if cwd is not None else TASK_DIR]
         a += ["--", str(self.executable), *argv[1:]]
-        return Launch(a, {"LANG": "C.UTF-8", "PATH": os.defpath}, None)
+        return Launch([*self.rlimits, *a], {"LANG": "C.UTF-8", "PATH": os.defpath}, None)
 
 
 def make_sandbox(python: Path, syslibs: SystemLibraries, env: Mapping[str, str],
@@ -248,12 +279,12 @@ def make_sandbox(python: Path, syslibs: SystemLibraries, env: Mapping[str, str],
     if bwrap is None:
         raise ToolMissingError("bubblewrap (bwrap) is not installed.",
                                hint="Debian/Ubuntu: apt-get install bubblewrap.")
-    absent = set(KNOWN_ABSENT) | set(KNOWN_ABSENT_BY_FAMILY.get(syslibs.family, {}))
-    interp = interpreter_files(python, exclude=absent)
+    interp = interpreter_files(python, exclude=KNOWN_ABSENT)
     machine = _MACHINES[syslibs.arch]
     libs = dict(host_libraries(syslibs.sonames, machine))
     libs.update(ldd_closure(libs.values()))  # what the runtime's own libraries pull in
-    libs.update(interp.libs)
+    own = own_libraries(interp.libs, syslibs)
+    libs.update({so: p for so, p in interp.libs.items() if so not in own})
     ldconfig = find_ldconfig()
     if ldconfig is not None:
         libs.update(ldd_closure([ldconfig]))  # empty when it is static (it usually is)
@@ -265,7 +296,26 @@ def make_sandbox(python: Path, syslibs: SystemLibraries, env: Mapping[str, str],
         ld_cache = base / key[:16] / "ld.so.cache"
         if not ld_cache.exists():
             ld_cache = _build_ld_cache(bwrap, libs, ldconfig, base / key[:16])
-    return Sandbox(bwrap=bwrap, executable=interp.executable, dirs=interp.dirs,
-                   hidden=interp.site_packages, libs=libs, ldconfig=ldconfig,
-                   ld_cache=ld_cache, limits=limits,
-                   lambda_env=lambda_env_vars(syslibs.runtime, limits.memory_mb))
+    box = Sandbox(bwrap=bwrap, executable=interp.executable, dirs=interp.dirs,
+                  hidden=interp.site_packages, libs=libs, ldconfig=ldconfig,
+                  ld_cache=ld_cache, own_libs=own, lambda_env={})
+    return as_lambda_process(box, syslibs.runtime, limits, env, base)
+
+
+def own_libraries(closure: Mapping[str, Path], syslibs: SystemLibraries) -> dict[str, Path]:
+    """The part of the stand-in interpreter's own closure that the runtime's system lacks
+    but the runtime's Python brings (OpenSSL on Amazon Linux 2): shown at LANG_LIB, so
+    ``import ssl`` works on every runtime. The static closure audit still refuses a wheel
+    that links them from the system."""
+    lacking = KNOWN_ABSENT_BY_FAMILY.get(syslibs.family, {})
+    return {so: p for so, p in closure.items() if so in lacking}
+
+
+def as_lambda_process(box: Sandbox, runtime: str, limits: Limits, env: Mapping[str, str],
+                      base: Path | None) -> Sandbox:
+    """``box`` with the rest of the process Lambda starts (:mod:`.lambda_process`): the
+    function's user in /etc/passwd, the quotas, /tmp's size and the memory setting."""
+    return replace(box, etc=identity_files(base), limits=limits,
+                   rlimits=rlimit_prefix(env, limits.nofile, limits.nproc),
+                   tmp_bytes=limits.tmp_mb * MIB if sizes_tmpfs(box.bwrap) else None,
+                   lambda_env=lambda_env_vars(runtime, limits.memory_mb))

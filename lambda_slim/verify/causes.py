@@ -18,6 +18,8 @@ from types import MappingProxyType
 MISSING_LIBRARY = "missing-library"
 READ_ONLY = "read-only"
 TIMEOUT = "timeout"
+NO_SHM = "no-dev-shm"
+TMP_FULL = "tmp-full"
 ERROR = "error"
 
 _LOADER = re.compile(r"(?P<so>[^\s:'\"/]+\.so(?:\.[\w]+)*): cannot open shared object file")
@@ -63,6 +65,10 @@ WRITABLE_SETTINGS: Mapping[str, str] = MappingProxyType({
 })
 #: What platformdirs/appdirs users (and so most caches under ~/.cache) honour.
 GENERIC_SETTING = "XDG_CACHE_HOME"
+#: A POSIX semaphore that cannot be created: multiprocessing's locks without /dev/shm.
+_SEMLOCK = re.compile(r"_multiprocessing\.SemLock|multiprocessing[/\\]synchronize\.py")
+_SEM_ERRNO = re.compile(r"\[Errno (?:38|2|13|30)\]")
+_NO_SPACE = re.compile(r"\[Errno 28\] No space left on device(?::\s*'(?P<path>[^']*)')?")
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,8 @@ class Cause:
             return f"write to {where}: {self.detail} ({why}; {fix})"
         if self.kind == TIMEOUT:
             return f"timeout: still running after {self.detail} s"
+        if self.kind in (NO_SHM, TMP_FULL):
+            return LAMBDA_LIMITS[self.kind] + (f" ({self.detail})" if self.detail else "")
         return self.detail
 
 
@@ -131,6 +139,29 @@ def _writer(output: str, path: str) -> tuple[str | None, str | None]:
     return owner, GENERIC_SETTING if path.startswith("/home") else None
 
 
+#: What the sandbox's Lambda limits make fail, and the fix (LAMBDA_FACTS "The process
+#: Lambda starts"; AWS "Lambda quotas").
+LAMBDA_LIMITS = {
+    NO_SHM: ("multiprocessing needs /dev/shm, which Lambda does not have (Pool, Queue, Lock "
+             "and ProcessPoolExecutor fail there with OSError [Errno 38]): use threads "
+             "(concurrent.futures.ThreadPoolExecutor), or multiprocessing.Process with Pipe "
+             "only"),
+    TMP_FULL: ("/tmp is full: Lambda's /tmp holds 512 MB unless the function's ephemeral "
+               "storage is raised (up to 10,240 MB); write less there, or build with "
+               "--ephemeral-storage MB and give the function the same EphemeralStorage"),
+}
+
+
+def lambda_limit(output: str) -> Cause | None:
+    """A failure caused by a limit of the process Lambda starts: no /dev/shm, a full /tmp."""
+    if _SEMLOCK.search(output) and _SEM_ERRNO.search(output):
+        return Cause(NO_SHM, "")
+    m = _NO_SPACE.search(output)
+    if m:
+        return Cause(TMP_FULL, m.group("path") or "")
+    return None
+
+
 def classify(output: str) -> Cause:
     """The cause of a failed run from its traceback/output."""
     m = _TIMEOUT.search(output)
@@ -140,6 +171,9 @@ def classify(output: str) -> Cause:
     if m:  # numba found no writable cache place: beside the code (read-only) nor at home
         return Cause(READ_ONLY, f"numba's cache=True for {m.group('path')}", "numba",
                      WRITABLE_SETTINGS["numba"])
+    limit = lambda_limit(output)
+    if limit is not None:
+        return limit
     m = _LOADER.search(output)
     if m:
         return Cause(MISSING_LIBRARY, m.group("so"))

@@ -4,8 +4,9 @@ Every run goes through :class:`~lambda_slim.target.python.TargetPython` (so a sa
 emulator can wrap it); the layer is passed as ``layer`` and other folders as ``paths``, and
 the scripts receive paths as the child sees them. The child sees only the given path
 entries and the standard library (``-I -S``: no site-packages, no user site, no PYTHON*
-variables, no ``.pth`` processing — like Lambda, which puts ``/opt/python`` on
-``PYTHONPATH``) and never writes bytecode, because ``/opt`` is read-only on Lambda.
+variables), set up as Lambda's bootstrap.py does (:mod:`lambda_slim.target.bootstrap`: each
+entry a site dir, so its ``.pth`` files run), and never writes bytecode, because ``/opt`` is
+read-only on Lambda.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..target.bootstrap import BOOTSTRAP_CODE
 from ..target.measure import PEAK_RSS_CODE
 from ..target.proc import tail
 from ..target.python import TargetPython
@@ -47,11 +49,11 @@ def _lambda_slim_loaded():
     print("\n" + MARK + json.dumps(sorted(files)), flush=True)
 """.replace("MARK", repr(LOADED_MARK))
 
-_IMPORT_CHECK = _LOADED_CODE + r"""
+_IMPORT_CHECK = _LOADED_CODE + BOOTSTRAP_CODE + r"""
 import sys, json, importlib, traceback, pkgutil, warnings
 warnings.simplefilter("ignore")
 args = json.loads(sys.argv[1])
-sys.path[:0] = args["paths"]
+_lambda_slim_bootstrap(args["paths"])
 SKIP = {"tests", "test", "testing", "conftest", "setup", "__main__"}
 res = {}
 def attempt(mod):
@@ -86,10 +88,10 @@ print("\n@@LAMBDA_SLIM@@" + json.dumps(res))
 """.replace("LOADED_PRINT", "_lambda_slim_loaded()")
 
 _RSS_MARK = "@@LAMBDA_SLIM_RSS@@"
-_SMOKE = PEAK_RSS_CODE + _LOADED_CODE + r"""
+_SMOKE = PEAK_RSS_CODE + _LOADED_CODE + BOOTSTRAP_CODE + r"""
 import sys, runpy, json, atexit
 args = json.loads(sys.argv[1])
-sys.path[:0] = args["paths"]
+_lambda_slim_bootstrap(args["paths"])
 sys.argv = [args["script"]]
 atexit.register(lambda: print("\nRSS_MARK%d" % _lambda_slim_peak_rss(), flush=True))
 atexit.register(_lambda_slim_loaded)

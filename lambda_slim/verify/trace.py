@@ -20,17 +20,17 @@ from pathlib import Path
 from ..errors import VerifyError
 from ..native.elf import NativeFile
 from ..rules.plan import is_kept
+from ..target.bootstrap import BOOTSTRAP_CODE
 from ..target.proc import tail
 from ..target.python import TargetPython
 from ..tree.inventory import is_license, pyc_source, walk
 from ..tree.staging import PlanEntry, Staging
 from .probes import check_imports, payload, run_smoke
 
-_TRACER = r"""
+_TRACER = BOOTSTRAP_CODE + r"""
 import sys, os, json, runpy
 args = json.loads(sys.argv[1])
 roots = [os.path.realpath(r) for r in args["roots"]]
-sys.path[:0] = args["paths"]
 touched = set()
 def note(p):
     try:
@@ -48,6 +48,7 @@ def hook(event, a):
     elif event == "import" and len(a) > 1 and a[1]:
         note(a[1])
 sys.addaudithook(hook)
+_lambda_slim_bootstrap(args["paths"])  # after the hook: the .pth files it reads are kept
 def finish():
     for m in list(sys.modules.values()):
         f = getattr(m, "__file__", None)

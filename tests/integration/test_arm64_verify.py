@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import struct
 import sys
 import zipfile
@@ -258,3 +259,27 @@ def test_arm64_checks_that_cannot_run_are_named(
     rep = json.loads((tmp_path / "r.json").read_text())
     assert rep["verify"]["status"] == "skipped" and rep["function"]["handler"] is None
     assert run_cli(*args, "--require-verify", cwd=tmp_path) == 6
+
+
+def test_a_sysroot_under_tmp_is_visible_in_the_sandbox(
+    tmp_path: Path, tmp_cache: Path, run_cli: RunCli, aarch64_python: Aarch64Python,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """docs/verification.md's wrapper-script recipe with its sysroot under /tmp (the
+    sandbox's own /tmp used to hide it: "interpreter died" with no reason)."""
+    assert str(tmp_path).startswith("/tmp/")
+    sysroot = tmp_path / "arm64py" / "sysroot"
+    shutil.copytree(aarch64_python.sysroot, sysroot, symlinks=True,
+                    copy_function=os.link)  # hard links: same data, no copying
+    wrapper = tmp_path / "arm64py" / "python3.11"
+    wrapper.write_text(f'#!/bin/sh\nexec qemu-aarch64-static -L "{sysroot}" '
+                       f'"{sysroot}/usr/bin/python3.11" "$@"\n')
+    wrapper.chmod(0o755)
+    req = _house(tmp_path, aarch64_python, broken=False)
+    code = run_cli("build", str(req), "--runtime", "python3.11", "--arch", "arm64", "--python",
+                   str(wrapper), "--no-strip", "--require-verify", "-o", str(tmp_path / "l.zip"),
+                   "--json", str(tmp_path / "r.json"), cwd=tmp_path)
+    assert code == 0, capsys.readouterr().err
+    verify = json.loads((tmp_path / "r.json").read_text())["verify"]
+    assert verify["status"] == "passed" and verify["environment"] == "sandbox+qemu-aarch64"
+    assert verify["interpreter"] == str(sysroot / "usr/bin/python3.11")

@@ -13,13 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from lambda_slim.target.lambda_process import SANDBOX_UID
 from lambda_slim.target.measure import Measurement, measure_init
-from lambda_slim.target.sandbox import (
-    SANDBOX_UID,
-    Sandbox,
-    make_sandbox,
-    sandbox_unavailable,
-)
+from lambda_slim.target.sandbox import Sandbox, make_sandbox, sandbox_unavailable
 from lambda_slim.target.syslibs import runtime_syslibs
 
 REASON = sandbox_unavailable(os.environ)

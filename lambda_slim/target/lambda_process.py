@@ -1,0 +1,101 @@
+"""The parts of the process Lambda starts that the sandbox reproduces beyond mounts.
+
+Each is checked against a public source (LAMBDA_FACTS "The process Lambda starts"):
+
+- the user: ``sbx_user1051`` (uid 993, gid 990) has /etc/passwd and /etc/group entries whose
+  home ``/home/sbx_user1051`` does not exist, and ``HOME`` is unset, so ``getpass.getuser()``
+  and ``Path.home()`` work while a write there fails (matplotlib then logs that its config dir
+  is not writable and uses a /tmp folder: matplotlib#18014; without the passwd entry it
+  raises instead: matplotlib#25838);
+- no ``/dev/shm``: POSIX semaphores cannot be created, so ``multiprocessing.Pool``, ``Queue``,
+  ``Lock`` and ``ProcessPoolExecutor`` fail while ``Pipe`` and threads work (Lambda raises
+  ``OSError: [Errno 38] Function not implemented``; with the /dev/shm folder missing, a
+  current glibc raises ``[Errno 2]``; stackoverflow q/34005930). bubblewrap's ``--dev`` would
+  create a writable one, so /dev is assembled here without it;
+- quotas (AWS "Lambda quotas", docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html):
+  "File descriptors: 1,024", "Execution processes/threads: 1,024", "/tmp directory storage:
+  512 MB" by default, configurable from 512 to 10,240 MB (``EphemeralStorage``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+SANDBOX_UID = 993
+SANDBOX_GID = 990
+SANDBOX_USER = "sbx_user1051"
+SANDBOX_HOME = "/home/sbx_user1051"
+
+PASSWD = (f"root:x:0:0:root:/root:/bin/bash\n"
+          f"{SANDBOX_USER}:x:{SANDBOX_UID}:{SANDBOX_GID}::{SANDBOX_HOME}:/sbin/nologin\n")
+GROUP = f"root:x:0:\n{SANDBOX_USER}:x:{SANDBOX_GID}:\n"
+
+#: Device nodes a process needs (bound from this machine; no /dev/shm, no /dev/mqueue).
+DEV_NODES = ("null", "zero", "full", "random", "urandom", "tty")
+MIB = 1024 * 1024
+
+
+def dev_args() -> list[str]:
+    """bubblewrap arguments for a /dev without ``shm``."""
+    a = ["--tmpfs", "/dev"]
+    for node in DEV_NODES:
+        a += ["--dev-bind-try", f"/dev/{node}", f"/dev/{node}"]
+    a += ["--symlink", "/proc/self/fd", "/dev/fd"]
+    for fd, name in enumerate(("stdin", "stdout", "stderr")):
+        a += ["--symlink", f"/proc/self/fd/{fd}", f"/dev/{name}"]
+    return [*a, "--remount-ro", "/dev"]
+
+
+def identity_files(base: Path | None) -> Path:
+    """A folder holding the sandbox's ``passwd`` and ``group`` (written once, atomically,
+    world-readable so an ordinary user's bwrap can bind them)."""
+    key = hashlib.sha256((PASSWD + GROUP).encode()).hexdigest()[:12]
+    root = base if base is not None else (
+        Path(tempfile.gettempdir()) / f"lambda-slim-sandbox-{os.getuid()}")
+    folder = root / f"etc-{key}"
+    for name, text in (("passwd", PASSWD), ("group", GROUP)):
+        path = folder / name
+        if path.is_file() and path.read_text() == text:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}-")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    return folder
+
+
+@functools.lru_cache(maxsize=8)
+def sizes_tmpfs(bwrap: str) -> bool:
+    """Whether this bubblewrap has ``--size`` (0.8 and later) to cap a tmpfs."""
+    try:
+        out = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=30,
+                             check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "--size" in out.stdout + out.stderr
+
+
+def rlimit_prefix(env: Mapping[str, str], nofile: int, nproc: int) -> tuple[str, ...]:
+    """``prlimit --nofile=N:N [--nproc=N:N] --``: the argv prefix that gives the sandbox
+    Lambda's quotas; empty when util-linux's prlimit is not installed.
+
+    The process limit is set only when running as root: the kernel counts RLIMIT_NPROC per
+    user, so for an ordinary user every process they already run on this machine would count
+    against it and a busy desktop could not start the sandbox at all."""
+    tool = shutil.which("prlimit", path=env.get("PATH") or os.defpath) or shutil.which(
+        "prlimit", path="/usr/bin:/bin")
+    if tool is None:
+        return ()
+    limits = [f"--nofile={nofile}:{nofile}"]
+    if os.geteuid() == 0:
+        limits.append(f"--nproc={nproc}:{nproc}")
+    return (tool, *limits, "--")
