@@ -66,8 +66,8 @@ def _started_by(judged: Judged, smoke: tuple[Path, ...]) -> str:
     return "; ".join(parts) or "nothing requested"
 
 
-def _where(environment: str) -> str:
-    return "on this host" if environment == "host" else f"in the {environment}"
+def _where(isolation: str) -> str:
+    return "on this host" if isolation == "host" else f"in the {isolation}"
 
 
 def choose_bytecode(config: BuildConfig, root: Path, compiled: Compiled | None,
