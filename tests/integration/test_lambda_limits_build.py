@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +19,7 @@ from lambda_slim.target.sandbox import sandbox_unavailable
 from tests.wheels import make_wheel, wheelhouse_requirements
 
 RunCli = Callable[..., int]
+HOST_SSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
 REASON = sandbox_unavailable(os.environ)
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"no sandbox here: {REASON}")
 
@@ -194,3 +197,30 @@ def test_matplotlib_saves_a_png_to_tmp_as_on_lambda(
     verify = _report(tmp_path / "r.json")["verify"]
     assert isinstance(verify, dict)
     assert verify["environment"] == "sandbox" and verify["smoke"][0]["ok"] is True
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None or not Path(HOST_SSL).exists(),
+                    reason="needs gcc and this machine's libssl.so.3")
+def test_a_wheel_linking_openssl_3_is_still_refused_on_amazon_linux_2(
+        tmp_path: Path, tmp_cache: Path, run_cli: RunCli,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The stand-in interpreter's own OpenSSL is visible at /var/lang/lib (so `ssl` works),
+    but a wheel's library that links libssl.so.3 from the system is refused (exit 4): Lambda's
+    python3.11 system has no OpenSSL 3 (awslabs/aws-media-replay-engine#13)."""
+    src = tmp_path / "uses_ssl.c"
+    src.write_text("int uses_ssl(void) { return 1; }\n")
+    lib = tmp_path / "_uses_ssl.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(lib), str(src), "-Wl,--no-as-needed",
+                    HOST_SSL], check=True)
+    house = tmp_path / "house"
+    make_wheel(house, "sslwheel", "1.0", {
+        "sslwheel/__init__.py": "import ctypes, os\n"
+                                "LIB = ctypes.CDLL(os.path.join(os.path.dirname(__file__), "
+                                "'_uses_ssl.so'))\n",
+        "sslwheel/_uses_ssl.so": lib.read_bytes()}, tag="py3-none-manylinux2014_x86_64")
+    req = wheelhouse_requirements(tmp_path / "requirements.txt", house, "sslwheel")
+    code = run_cli("build", str(req), "--runtime", "python3.11", "--no-strip", "-o",
+                   str(tmp_path / "l.zip"), cwd=tmp_path)
+    err = capsys.readouterr().err
+    assert code == 4, err
+    assert "libssl.so.3" in err and "sslwheel/_uses_ssl.so" in err
