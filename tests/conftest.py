@@ -33,6 +33,9 @@ _BY_MODULE: dict[str, tuple[str, ...]] = {
     "test_report_browser.py": ("browser",),
     "test_sandbox.py": ("sandbox",),
     "test_sandbox_build.py": ("sandbox",),
+    # the process Lambda starts (matplotlib and requests wheels from PyPI)
+    "test_sandbox_lambda.py": ("sandbox", "network"),
+    "test_lambda_limits_build.py": ("sandbox", "network"),
     "test_borrow.py": ("sandbox",),
     "test_closure_real.py": ("sandbox",),
     "test_lambda_failures.py": ("sandbox", "network"),
