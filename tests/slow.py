@@ -36,6 +36,7 @@ SLOW: dict[str, tuple[str, ...]] = {
     "test_build_local.py": (
         "test_culprit_is_named_then_repaired",
         "test_dry_run_changes_nothing",
+        "test_golden_layer",
         "test_rebuild_is_byte_identical",
         "test_rebuild_needs_no_index",
         "test_smoke_script_runs_against_layer",
@@ -66,6 +67,7 @@ SLOW: dict[str, tuple[str, ...]] = {
     "test_diff_why.py": (
         "test_diff_bad_input",
         "test_diff_reports_exact_byte_deltas",
+        "test_fail_on_growth_and_job_summary",
         "test_why_from_a_requirements_file_names_the_chain",
     ),
     "test_e2e_layers.py": (
@@ -83,9 +85,15 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_function_with_its_dependencies_at_the_root",
         "test_handler_problems_and_bad_options",
     ),
+    "test_handler_init.py": (
+        "test_a_handler_in_a_folder_inits_and_an_event_invokes_it",
+        "test_an_import_error_at_init_fails_the_build_as_lambda_names_it",
+        "test_an_init_past_lambdas_10_s_warns_and_past_smoke_timeout_fails",
+    ),
     "test_handlers.py": (
         "test_ensemble_averages_its_models",
         "test_every_request_shape_gives_the_models_own_scores",
+        "test_feature_bad_requests_get_400",
         "test_feature_sources_unavailable_get_503",
         "test_feature_values_are_reproducible_and_format_independent",
         "test_features_for_sample_entities",
@@ -100,8 +108,10 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_real_native_wheels_give_identical_layers",
     ),
     "test_invoke.py": (
+        "test_a_function_past_its_memory_is_killed_as_out_of_memory",
         "test_a_layer_package_that_relies_on_a_pth_file",
         "test_an_overflow_layer_unpacks_and_serves_the_handler",
+        "test_client_context_reaches_the_handler",
         "test_handler_in_a_folder_and_a_function_zip",
         "test_import_error_at_init_is_runtime_import_module_error",
         "test_raising_handler_exits_5_with_lambdas_error",
@@ -189,6 +199,11 @@ SLOW: dict[str, tuple[str, ...]] = {
     "test_report_roundtrip.py": (
         "test_report_html_from_the_json_is_the_page_the_build_drew",
     ),
+    "test_runtime_sdk_build.py": (
+        "test_aiobotocore_keeps_botocore_naming_its_pin",
+        "test_boto3_newer_than_the_floor_keeps_botocore_and_says_why",
+        "test_code_needing_a_newer_sdk_than_the_floor_fails_verification",
+    ),
     "test_sam_build.py": (
         "test_sam_build_uses_lambda_slim_for_layer_and_function",
     ),
@@ -210,6 +225,21 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_untouched_subpackage_is_removed",
         "test_workload_that_breaks_rolls_the_rule_back",
     ),
+    "test_untrusted_action.py": (
+        "test_an_over_budget_build_fails_the_job",
+        "test_no_comment_when_the_diff_step_failed",
+        "test_pr_comments_update_only_the_actions_own_and_never_fail_a_fork",
+        "test_require_verify_false_lets_a_build_without_the_sandbox_pass",
+        "test_the_summary_says_the_sandbox_verified_and_quoted_args_arrive_whole",
+    ),
+    "test_untrusted_markdown.py": (
+        "test_check_summary_escapes_paths_in_table_cells",
+        "test_diff_markdown_escapes_every_value_and_shows_paths_verbatim",
+    ),
+    "test_untrusted_outputs.py": (
+        "test_build_outputs_never_replace_inputs",
+        "test_env_files_and_this_builds_outputs_in_the_folder_are_left_out_and_listed",
+    ),
     "test_variants_gpu.py": (
         "test_a_payload_an_extension_links_is_kept_and_keep_keeps_one",
         "test_a_variant_without_the_pinned_release_keeps_the_original",
@@ -217,5 +247,10 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_issue_target_xgboost_stack_unpinned_fits_verified_and_announced",
         "test_no_variants_xgboost_drops_nccl_and_still_imports",
         "test_pins_orphaned_by_a_variant_and_cuda_payloads_are_dropped",
+    ),
+    "test_verdicts_real.py": (
+        "test_a_file_only_an_optional_plugin_loads_is_a_warning_and_dropped",
+        "test_an_extra_top_level_package_needing_an_unrequested_dependency_is_a_warning",
+        "test_pillow_builds_with_imagetk_listed_as_optional",
     ),
 }
