@@ -90,6 +90,7 @@ def test_issue_target_a_stack_twice_the_limit_fits_with_overflow(
         tmp_path: Path, run_cli: RunCli, py312: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 15's second target, verified as Lambda starts it, init time with and without."""
+    # its own big build: a larger stack than the shared seed build, over Lambda's limit
     req = tmp_path / "requirements.txt"
     req.write_text("xgboost-cpu\npandas\nnumpy\nscipy\njoblib\nscikit-learn\npyarrow\n"
                    "statsmodels\n")

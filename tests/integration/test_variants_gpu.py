@@ -151,6 +151,7 @@ def test_issue_target_xgboost_stack_unpinned_fits_verified_and_announced(
         tmp_path: Path, run_cli: RunCli, py312: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 15's first target: the stack as people write it, default flags."""
+    # its own big build, not the shared seed build: `xgboost` (the variant path) is the point
     req = tmp_path / "requirements.txt"
     req.write_text("xgboost\npandas\nnumpy\nscipy\njoblib\n")
     code, rep, _names = _build(tmp_path, run_cli, req)
@@ -171,6 +172,7 @@ def test_no_variants_xgboost_drops_nccl_and_still_imports(
         tmp_path: Path, run_cli: RunCli, py312: Path) -> None:
     """The GPU build keeps its own library; NCCL (dlopen'ed lazily) is dropped, proven by the
     import verification."""
+    # its own build: the GPU wheel with --no-variants is a different layer from the seed build
     req = tmp_path / "requirements.txt"
     req.write_text("xgboost\n")
     code, rep, names = _build(tmp_path, run_cli, req, "--no-variants")
