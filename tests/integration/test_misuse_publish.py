@@ -130,8 +130,14 @@ def test_publish_endpoint_url_not_a_url(tmp_path: Path, fake_aws: str,
     assert "--endpoint-url 'notaurl' is not an http(s) URL" in err
 
 
+class _Silent(str):
+    """The endpoint's URL, and the connections it holds (so a test can wait for one)."""
+
+    held: list[socket.socket]
+
+
 @pytest.fixture
-def silent_endpoint() -> Iterator[str]:
+def silent_endpoint() -> Iterator[_Silent]:
     """A TCP server on 127.0.0.1 that accepts connections and never answers."""
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
@@ -149,7 +155,9 @@ def silent_endpoint() -> Iterator[str]:
 
     t = threading.Thread(target=accept, daemon=True)
     t.start()
-    yield f"http://127.0.0.1:{srv.getsockname()[1]}"
+    url = _Silent(f"http://127.0.0.1:{srv.getsockname()[1]}")
+    url.held = held
+    yield url
     stop.set()
     t.join()
     for c in held:
@@ -173,14 +181,17 @@ def test_publish_against_a_silent_endpoint_stops_at_the_deadline(
 
 
 def test_publish_one_ctrl_c_stops_with_130(tmp_path: Path, fake_aws: str,
-                                           silent_endpoint: str) -> None:
+                                           silent_endpoint: _Silent) -> None:
     z = _good_zip(tmp_path)
     env = dict(os.environ)
     proc = subprocess.Popen(
         [sys.executable, "-m", "lambda_slim", "publish", str(z), "--name", "deps",
          "--region", "eu-west-1", "--endpoint-url", silent_endpoint],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)  # connected and waiting for an answer that never comes
+    deadline = time.monotonic() + 120  # connected and waiting for an answer that never comes
+    while not silent_endpoint.held and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # (a fixed wait sent the signal mid-import on a loaded machine)
+    time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     try:
         _out, err = proc.communicate(timeout=15)
