@@ -1,9 +1,9 @@
 """The content-addressed result cache: an identical rebuild reuses the previous zip.
 
-The key hashes everything that can change the layer or its verdict (requirements and their
-includes, the budget, the target, rules, keep globs, compile mode, workload scripts and every
-file in their folders, zip level, timestamp, tool version and report format, strip and
-interpreter, a function package's code, layers and handler); ``--refresh`` or
+The key hashes every field of the build's configuration except an explicit list (outputs,
+caches, parallelism: see :func:`unkeyed_fields`), the inputs by content (requirements and their
+includes, workload scripts and every file in their folders, a function package's code and
+layers), the tool version and report format, strip and the interpreter; ``--refresh`` or
 ``--no-result-cache`` bypass it.
 """
 
@@ -15,7 +15,8 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import fields, replace
 from pathlib import Path
 
 from .. import __version__
@@ -23,6 +24,7 @@ from ..artifact.atomic import atomic_copy, atomic_write_text, require_parent, sh
 from ..errors import LambdaSlimError
 from ..inputs.config import BuildConfig
 from ..inputs.requirements import Requirements
+from ..inputs.settings import SETTINGS
 from ..report.jsonio import REPORT_REVISION, dumps_report, report_from_json, report_json
 from ..report.model import CachedBuild, LayerReport
 from ..resolve.install import RESOLVER_VERSION
@@ -54,28 +56,56 @@ def _folder_digest(folder: Path, skip: set[Path]) -> str:
     return h.hexdigest()
 
 
+#: BuildConfig fields that are no setting of their own and stay out of the key, with why.
+#: Settings say so in their declaration (``Setting.cached``); every other field is hashed, so a
+#: new field is part of the key unless it is listed here or declared ``cached=False``.
+NOT_KEYED: Mapping[str, str] = {
+    "layer": "the layer table's name; the settings it gives are keyed",
+    "create_output_dir": "whether the output folder may be created, not what is in the zip",
+    "html_path": "the HTML report the CLI writes after the build, not what is in the zip",
+}
+#: Fields keyed by what they point at, not by their path (the same project built from another
+#: folder, e.g. SAM's scratch copy, is the same build).
+BY_CONTENT = ("requirements", "smoke", "trace", "function", "layer_zips", "event")
+
+
+def unkeyed_fields() -> frozenset[str]:
+    """Every BuildConfig field the key leaves out or keys by content."""
+    declared = {s.config_field for s in SETTINGS if not s.cached and s.config_field}
+    return frozenset(declared | set(NOT_KEYED) | set(BY_CONTENT))
+
+
+def _stable(value: object) -> object:
+    """A form of ``value`` whose repr does not depend on the process (sets are ordered)."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(_stable(v) for v in value)  # type: ignore[type-var]
+    if isinstance(value, (list, tuple)):
+        return [_stable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
 def result_key(config: BuildConfig, reqs: Requirements, strip: str | None,
                interpreter: Interpreter | None, environment: str | None = None) -> str:
-    """Everything that can change the layer, its proof or its verdict, hashed: inputs, budget,
-    target, rules, workloads and every file beside them, tool versions, and where layer code
-    runs (a host-verified build does not stand in for a sandbox-verified one)."""
+    """Everything that can change the layer, its proof or its verdict, hashed: every field of
+    the config but those :func:`unkeyed_fields` names, the inputs by content (requirements,
+    workloads and every file beside them, a function's code and layers), tool versions, and
+    where layer code runs (a host-verified build does not stand in for a sandbox-verified one)."""
     h = hashlib.sha256()
 
     def add(*parts: object) -> None:
         for p in parts:
             h.update(repr(p).encode() + b"\0")
 
-    add(__version__, RESOLVER_VERSION, REPORT_REVISION, reqs.digest,
-        config.target.runtime.name, config.target.arch,
-        sorted(config.rules), config.keep, config.compile, config.trace_granularity,
-        config.zip_level, config.epoch, config.repair, config.installer, strip,
+    add(__version__, RESOLVER_VERSION, REPORT_REVISION, reqs.digest, strip,
         str(interpreter.path) if interpreter else None,
-        interpreter.version if interpreter else None, config.system_libs,
-        config.smoke_timeout, config.memory_mb, config.ephemeral_mb, environment, config.variants,
-        config.variant, config.overflow, config.budget, config.require_verify, config.selection,
-        config.limit, config.strict, config.runtime_sdk)
-    if config.function is not None:  # a function package: its code, layers and handler
-        add("function", config.handler, config.with_project, config.budget, config.symlinks)
+        interpreter.version if interpreter else None, environment)
+    skipped = unkeyed_fields()
+    for f in fields(config):
+        if f.name not in skipped:
+            add(f.name, _stable(getattr(config, f.name)))
+    if config.function is not None:  # a function package: its code, layers and event
         if config.event is not None and config.event.is_file():
             add("event", sha256_file(config.event))
         for rel, real in function_code(config).sources.items():

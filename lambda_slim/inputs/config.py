@@ -18,32 +18,39 @@ from ..artifact.manifest import manifest_path
 from ..artifact.zipwrite import source_date_epoch
 from ..errors import ConfigError
 from ..rules import RULES, validate_rules
-from ..sizes import DEFAULT_BUDGET, parse_size
+from ..sizes import DEFAULT_BUDGET
 from ..suggest import did_you_mean
 from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, Target, parse_target
-from ..target.sandbox import DEFAULT_EPHEMERAL_MB, EPHEMERAL_RANGE
+from ..target.sandbox import DEFAULT_EPHEMERAL_MB
 from ..target.sdk import RuntimeSdk, runtime_sdk
-from ..target.syslibs import validate_soname
 from .args import BuildArgs
 from .lock_model import Selection
 from .locks import default_input
+from .settings import (
+    COMPILE_MODES,
+    CONFIG_KEYS,
+    DEFAULT_SMOKE_TIMEOUT,
+    ENV_KEYS,
+    GRANULARITIES,
+    INSTALLERS,
+    MEMORY_RANGE,
+    SETTINGS,
+    Setting,
+    as_bool,
+    as_int,
+    as_list,
+    as_seconds,
+    as_size,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-#: What gets bytecode: what a cold start imports (the default), every module, nothing, or
-#: what the ``--trace`` workload touched.
-COMPILE_MODES = ("imported", "all", "none", "traced")
-#: Lambda's own maximum function timeout is 900 s; a smoke script is a quick workload.
-DEFAULT_SMOKE_TIMEOUT = 300.0
-#: Lambda's memory sizes (MB).
-MEMORY_RANGE = (128, 10240)
-#: How resolved wheels are installed: "unpack" (parallel, spec-following, the default) or
-#: "pip" (``pip install --target`` under the target interpreter).
-INSTALLERS = ("unpack", "pip")
-GRANULARITIES = ("package", "module", "file")
+__all__ = ["COMPILE_MODES", "DEFAULT_SMOKE_TIMEOUT", "GRANULARITIES", "INSTALLERS", "MEMORY_RANGE",
+           "BuildConfig", "build_config", "default_cache_dir", "layer_names", "load_pyproject",
+           "manifest_path_for"]
 
 
 @dataclass(frozen=True)
@@ -135,22 +142,8 @@ def default_cache_dir(env: Mapping[str, str]) -> Path:
 
 
 #: Keys accepted in [tool.lambda-slim] and in each [tool.lambda-slim.layers.NAME].
-LAYER_KEYS = {
-    "installer", "requirements", "runtime", "arch", "output", "budget", "keep", "disable", "compile",
-    "smoke", "trace", "trace-granularity", "repair", "require-verify", "python", "jobs",
-    "zip-level", "json", "system-libs", "smoke-timeout", "memory", "ephemeral-storage", "sandbox",
-    "variants", "variant",
-    "overflow", "groups", "extras", "no-default-groups", "function", "layer-zips", "handler",
-    "with-project", "strict", "allow-empty", "symlinks", "runtime-sdk", "event",
-}
+LAYER_KEYS = set(CONFIG_KEYS)
 TOP_KEYS = LAYER_KEYS | {"layers"}
-
-#: Environment variables that set defaults (below flags, above pyproject.toml).
-ENV_KEYS = {
-    "LAMBDA_SLIM_RUNTIME": "runtime", "LAMBDA_SLIM_ARCH": "arch",
-    "LAMBDA_SLIM_BUDGET": "budget", "LAMBDA_SLIM_JOBS": "jobs",
-    "LAMBDA_SLIM_PYTHON": "python", "LAMBDA_SLIM_ZIP_LEVEL": "zip-level",
-}
 
 
 def _norm_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> dict[str, Any]:
@@ -197,73 +190,46 @@ def load_pyproject(path: Path) -> dict[str, Any]:
     return table
 
 
-def _as_list(value: Any, key: str) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        return list(value)
-    raise ConfigError(f"`{key}` must be a string or a list of strings, not {value!r}.")
+def _read(s: Setting, raw: Any, origin: Path) -> Any:
+    """A given value of ``s``, parsed for its kind and checked against its declaration;
+    relative paths are relative to ``origin`` (the pyproject's folder, or the cwd)."""
+    key = s.name.replace("_", "-")
+    if s.convert is not None:
+        raw = s.convert(raw)
+    value: Any
+    if s.kind == "path":
+        if not isinstance(raw, (str, os.PathLike)):
+            raise ConfigError(f"`{key}` must be a string (one path), not {raw!r}.",
+                              hint=f'For example {key} = "build/layer.zip".')
+        value = _under(origin, str(raw))
+    elif s.kind == "paths":
+        value = tuple(_under(origin, p) for p in as_list(raw, key))
+    elif s.kind == "text":
+        value = str(raw) if raw else None
+    elif s.kind == "texts":
+        value = tuple(as_list(raw, key))
+    elif s.kind in ("flag", "switch"):
+        value = as_bool(raw, key)
+    elif s.kind == "int":
+        value = as_int(raw, key)
+        lo, hi = s.limits or (None, None)
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            unit = f" ({s.unit})" if s.unit else ""
+            raise ConfigError(f"`{key}` must be {lo}-{hi}{unit}, not {value}.")
+    elif s.kind == "float":
+        value = as_seconds(raw, key)
+    elif s.kind == "size":
+        value = as_size(raw, key)
+    else:  # choice
+        if raw not in s.choices:
+            raise ConfigError(f"`{key}` must be one of {', '.join(s.choices)}, not {raw!r}.")
+        value = str(raw)
+    return s.check(value, key) if s.check is not None else value
 
 
-def _as_bool(value: Any, key: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no",
-                                                     "off"):
-        return value.lower() in ("1", "true", "yes", "on")
-    raise ConfigError(f"`{key}` must be true or false, not {value!r}.")
-
-
-def _as_int(value: Any, key: str) -> int:
-    if isinstance(value, (bool, float)):
-        raise ConfigError(f"`{key}` must be a whole number, not {value!r}.")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"`{key}` must be a whole number, not {value!r}.") from None
-
-
-def _as_jobs(value: Any) -> int:
-    """0 (not given) means one worker per CPU; given, it must be at least 1."""
-    if value is None:
-        return 0
-    jobs = _as_int(value, "jobs")
-    if jobs < 1:
-        raise ConfigError(f"`jobs` must be a whole number of 1 or more, not {jobs} "
-                          "(from --jobs, LAMBDA_SLIM_JOBS or jobs in pyproject.toml).",
-                          hint="Leave it out to use one worker per CPU.")
-    return jobs
-
-
-def _as_size(value: Any, key: str) -> int:
-    if isinstance(value, (bool, float)):
-        raise ConfigError(f"`{key}` must be bytes or a size string such as \"250MiB\", "
-                          f"not {value!r}.")
-    return parse_size(value)
-
-
-def _as_float(value: Any, key: str) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"`{key}` must be a number of seconds, not {value!r}.") from None
-    if not out > 0:
-        raise ConfigError(f"`{key}` must be more than 0 seconds, not {value!r}.")
-    return out
-
-
-def _installer(value: Any) -> str:
-    if value not in INSTALLERS:
-        raise ConfigError(f"`installer` must be 'unpack' or 'pip', not {value!r}.")
-    return str(value)
-
-
-def _variants(value: Any) -> tuple[str, ...]:
-    """``ORIGINAL=REPLACEMENT`` pairs; the build checks them against the variants table
-    before any work (:func:`lambda_slim.resolve.variants.variant_table`)."""
-    return tuple(_as_list(value, "variant"))
+def _under(origin: Path, raw: str) -> Path:
+    p = Path(raw).expanduser()
+    return p if p.is_absolute() else origin / p
 
 
 def build_config(
@@ -306,115 +272,44 @@ def build_config(
     def get(key: str, default: Any = None) -> Any:
         return merged[key][0] if key in merged else default
 
-    def path_of(key: str, default: str | None) -> Path | None:
-        raw, origin = merged.get(key, (default, cwd))
-        if raw is None:
-            return None
-        if not isinstance(raw, (str, os.PathLike)):
-            raise ConfigError(f"`{key}` must be a string (one path), not {raw!r}.",
-                              hint=f'For example {key} = "build/layer.zip".')
-        p = Path(str(raw)).expanduser()
-        return p if p.is_absolute() else origin / p
-
-    def paths_of(key: str) -> tuple[Path, ...]:
-        raw, origin = merged.get(key, (None, cwd))
-        return tuple(p if p.is_absolute() else origin / p
-                     for p in (Path(s).expanduser() for s in _as_list(raw, key)))
-
+    # Every setting that fills a BuildConfig field of its own, read the one way its
+    # declaration says; a setting not given keeps the field's default.
+    values: dict[str, Any] = {}
+    for s in SETTINGS:
+        field_name = s.config_field
+        if field_name is not None and s.name.replace("_", "-") in merged:
+            raw, origin = merged[s.name.replace("_", "-")]
+            values[field_name] = _read(s, raw, origin)
+    # Settings folded into one field, and defaults that depend on other settings.
     target = parse_target(str(get("runtime", DEFAULT_RUNTIME)), str(get("arch", DEFAULT_ARCH)))
-    requirements = path_of("requirements", None) or default_input(cwd)
-    function = path_of("function", None)
+    function = values.get("function")
     default_out = f"{layer}-layer.zip" if layer else ("function.zip" if function else "layer.zip")
-    output = path_of("output", default_out)
-    assert output is not None
-    disabled = set(_as_list(get("disable"), "disable"))
+    values.setdefault("output", cwd / default_out)
+    if values.get("requirements") is None:
+        values["requirements"] = default_input(cwd)
+    disabled = set(as_list(get("disable"), "disable"))
     validate_rules(disabled)
     for rule, on in cli.rule_flags.items():
         if on is True:
             disabled.discard(rule)
         elif on is False:
             disabled.add(rule)
-    compile_mode = get("compile", "imported")
-    if isinstance(compile_mode, bool):
-        compile_mode = "all" if compile_mode else "none"
-    if compile_mode not in COMPILE_MODES:
-        raise ConfigError(f"`compile` must be one of {', '.join(COMPILE_MODES)}, "
-                          f"not {compile_mode!r}.")
-    gran = str(get("trace-granularity", "package"))
-    if gran not in GRANULARITIES:
-        raise ConfigError(f"`trace-granularity` must be one of {', '.join(GRANULARITIES)}, "
-                          f"not {gran!r}.")
-    zip_level = _as_int(get("zip-level", 6), "zip-level")
-    if not 0 <= zip_level <= 9:
-        raise ConfigError(f"`zip-level` must be 0-9, not {zip_level}.")
-    json_path = path_of("json", None)
-    for key in ("smoke", "trace"):
-        for script in paths_of(key):
-            if not script.is_file():
-                raise ConfigError(
-                    f"The --{key} script {script} does not exist"
-                    + (" (it is a folder)." if script.is_dir() else "."),
-                    hint=f"Fix the path, or drop --{key} (`{key}` in pyproject.toml).")
-    system_libs = tuple(validate_soname(s, "system-libs")
-                        for s in _as_list(get("system-libs"), "system-libs"))
-    smoke_timeout = _as_float(get("smoke-timeout", DEFAULT_SMOKE_TIMEOUT), "smoke-timeout")
-    ephemeral_mb = _as_int(get("ephemeral-storage", DEFAULT_EPHEMERAL_MB), "ephemeral-storage")
-    if not EPHEMERAL_RANGE[0] <= ephemeral_mb <= EPHEMERAL_RANGE[1]:
-        raise ConfigError(f"`ephemeral-storage` must be {EPHEMERAL_RANGE[0]}-{EPHEMERAL_RANGE[1]} "
-                          f"(MB, the /tmp sizes Lambda allows), not {ephemeral_mb}.")
-    memory = get("memory")
-    memory_mb = _as_int(memory, "memory") if memory is not None else None
-    if memory_mb is not None and not MEMORY_RANGE[0] <= memory_mb <= MEMORY_RANGE[1]:
-        raise ConfigError(f"`memory` must be {MEMORY_RANGE[0]}-{MEMORY_RANGE[1]} (MB, Lambda's "
-                          f"range), not {memory_mb}.")
+    if "cache_dir" not in values:
+        values["cache_dir"] = default_cache_dir(env)
     return BuildConfig(
-        requirements=requirements,
         target=target,
-        output=output,
-        budget=_as_size(get("budget", DEFAULT_BUDGET), "budget"),
-        json_path=json_path,
-        keep=tuple(_as_list(get("keep"), "keep")),
-        rules=frozenset(set(RULES) - disabled),
-        compile=str(compile_mode),
-        smoke=paths_of("smoke"),
-        trace=paths_of("trace"),
-        trace_granularity=gran,
-        repair=_as_bool(get("repair", False), "repair"),
-        require_verify=_as_bool(get("require-verify", False), "require-verify"),
-        python=str(get("python")) if get("python") else None,
-        cache_dir=Path(cli.cache_dir) if cli.cache_dir else default_cache_dir(env),
-        jobs=_as_jobs(get("jobs")),
-        zip_level=zip_level,
-        refresh=bool(get("refresh", False)),
-        epoch=source_date_epoch(env),
-        layer=layer,
-        use_result_cache=bool(get("result-cache", True)),
-        installer=_installer(get("installer", INSTALLERS[0])),
-        system_libs=system_libs,
-        smoke_timeout=smoke_timeout,
-        memory_mb=memory_mb,
-        ephemeral_mb=ephemeral_mb,
-        sandbox=_as_bool(get("sandbox", True), "sandbox"),
-        variants=_as_bool(get("variants", True), "variants"),
-        variant=_variants(get("variant")),
-        overflow=_as_bool(get("overflow", False), "overflow"),
-        function=function,
-        layer_zips=paths_of("layer-zips"),
-        handler=str(get("handler")) if get("handler") else None,
-        with_project=_as_bool(get("with-project", False), "with-project"),
-        strict=_as_bool(get("strict", False), "strict"),
-        allow_empty=_as_bool(get("allow-empty", False), "allow-empty"),
-        symlinks=_as_bool(get("symlinks", True), "symlinks"),
         runtime_sdk=runtime_sdk(target.runtime.name,
                                 str(get("runtime-sdk")) if get("runtime-sdk") else None),
-        event=path_of("event", None),
-        selection=Selection(tuple(_as_list(get("groups"), "groups")),
-                            tuple(_as_list(get("extras"), "extras")),
-                            _as_bool(get("no-default-groups", False), "no-default-groups")),
+        rules=frozenset(set(RULES) - disabled),
+        epoch=source_date_epoch(env),
+        layer=layer,
+        selection=Selection(tuple(as_list(get("groups"), "groups")),
+                            tuple(as_list(get("extras"), "extras")),
+                            as_bool(get("no-default-groups", False), "no-default-groups")),
         create_output_dir="output" in merged and merged["output"][1] == base
-        and not cli.output,
+        and not cli.given().get("output"),
+        **values,
     )
-
 
 
 def layer_names(cwd: Path) -> list[str]:
