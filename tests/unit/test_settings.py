@@ -46,7 +46,9 @@ SAMPLES: dict[str, Any] = {
     "output": "o.zip", "json": "r.json", "cache_dir": "/nonexistent/lambda-slim-cache",
     "smoke": ("smoke.py",), "trace": ("trace.py",), "budget": "100MB", "system_libs": ("libfoo.so.1",),
     "variant": ("a=b",), "python": "/usr/bin/python3", "handler": "app.handler",
-    "runtime_sdk": "botocore==1.35.10", "memory": 512, "ephemeral_storage": 1024, "jobs": 3, "zip_level": 9, "smoke_timeout": 5.0, "disable": ("strip",),
+    "runtime_sdk": "botocore==1.35.10", "memory": 512, "ephemeral_storage": 1024,
+    "jobs": 3, "zip_level": 9,
+    "smoke_timeout": 5.0, "disable": ("strip",),
 }
 
 
