@@ -32,7 +32,7 @@ FIELDS = {f.name: f for f in dataclasses.fields(BuildConfig)}
 
 def _project(tmp_path: Path) -> Path:
     (tmp_path / "requirements.txt").write_text("six\n")
-    for name in ("smoke.py", "trace.py", "other.txt"):
+    for name in ("smoke.py", "trace.py", "other.txt", "event.json"):
         (tmp_path / name).write_text("pass\n")
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "app.py").write_text("def handler(e, c):\n    return 1\n")
@@ -48,7 +48,7 @@ SAMPLES: dict[str, Any] = {
     "variant": ("a=b",), "python": "/usr/bin/python3", "handler": "app.handler",
     "runtime_sdk": "botocore==1.35.10", "memory": 512, "ephemeral_storage": 1024,
     "jobs": 3, "zip_level": 9,
-    "smoke_timeout": 5.0, "disable": ("strip",),
+    "smoke_timeout": 5.0, "disable": ("strip",), "event": "event.json",
 }
 
 
