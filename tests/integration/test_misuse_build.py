@@ -283,7 +283,9 @@ def test_sigterm_removes_staging_and_temp_zips(project: Path, tmp_cache: Path) -
     def smoke_running() -> bool:  # the sandbox hides the script's folder from writes
         for cmd in Path("/proc").glob("[0-9]*/cmdline"):
             try:
-                if b"slow.py" in cmd.read_bytes() and b"lambda_slim" not in cmd.read_bytes():
+                argv = cmd.read_bytes().split(b"\0")
+                # the smoke's interpreter, not the build itself (`python -m lambda_slim build`)
+                if any(b"slow.py" in a for a in argv) and b"lambda_slim" not in argv:
                     return True
             except OSError:
                 continue
