@@ -107,6 +107,14 @@ def test_report_shows_what_a_trace_would_save(tmp_path: Path, tmp_cache: Path, r
                    "--json", str(tmp_path / "r.json"), cwd=tmp_path)
     assert code == 0
     rep = json.loads((tmp_path / "r.json").read_text())
-    # the 3 files of tpkg/unused plus the 2 pycs compiled for them
+    # the 3 files of tpkg/unused: --compile=imported (the default) compiles no pyc for them,
+    # since importing tpkg never imports tpkg.unused
+    assert rep["trace"]["potential_files"] == 3
+    assert "would remove 3 more files" in capsys.readouterr().out
+    code = run_cli("build", str(req), "--smoke", str(work), "--compile=all",
+                   "-o", str(tmp_path / "all.zip"), "--json", str(tmp_path / "all.json"), cwd=tmp_path)
+    assert code == 0
+    rep = json.loads((tmp_path / "all.json").read_text())
+    # with every module compiled: the same 3 files plus the 2 pycs compiled for them
     assert rep["trace"]["potential_files"] == 5
     assert "would remove 5 more files" in capsys.readouterr().out
