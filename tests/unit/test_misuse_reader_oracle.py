@@ -49,7 +49,11 @@ def _judge_accepted(p: Path, data: bytes) -> None:
     names = [e.name for e in listing.entries]
     assert len(names) == len(set(names))
     assert all(stays_inside(n) for n in names), names
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:  # a second, unrelated parser agrees
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))  # a second, unrelated parser agrees
+    except NotImplementedError:
+        return  # zipfile refuses a "version needed to extract" it does not know; names judged above
+    with zf:
         infos = {i.filename: i for i in zf.infolist()}
         assert set(infos) == set(names)
         for e in listing.files:
