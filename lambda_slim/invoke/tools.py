@@ -29,10 +29,7 @@ def sandboxed_python(target: Target, env: Mapping[str, str], runner: Runner, cac
     try:
         placement = place(settings, env, runner)
     except ToolMissingError as exc:
-        raise ToolMissingError(exc.message.replace(" Layer code runs on this host instead "
-                                                   "(its libraries stay visible; the static "
-                                                   "closure audit still runs).", ""),
-                               hint=_HINT) from None
+        raise ToolMissingError(exc.message, hint=_HINT) from None
     if placement.runnable is None or not placement.sandboxed:
         why = "; ".join(placement.notes) or f"code would run in {placement.isolation_name!r}"
         raise ToolMissingError(f"Invoking needs the Lambda-like sandbox: {why}", hint=_HINT)

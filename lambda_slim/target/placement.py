@@ -109,12 +109,12 @@ def lambda_like(settings: RunSettings, tp: TargetPython, env: Mapping[str, str]
             return replace(tp, isolation=box), None
         except LambdaSlimError as exc:
             reason = exc.message
-    note = (f"The Lambda-like sandbox is unavailable here: {reason}. Layer code runs on this "
-            "host instead (its libraries stay visible; the static closure audit still runs).")
+    unavailable = f"The Lambda-like sandbox is unavailable here: {reason}."
     if settings.require:
-        raise ToolMissingError(note, hint="Install bubblewrap and allow user namespaces "
+        raise ToolMissingError(unavailable, hint="Install bubblewrap and allow user namespaces "
                                "(or run as root), or drop --require-verify.")
-    return None, note
+    return None, (unavailable + " Layer code runs on this host instead (its libraries stay "
+                  "visible; the static closure audit still runs).")
 
 
 def _sandbox_cache(settings: RunSettings) -> Path | None:
