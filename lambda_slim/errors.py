@@ -108,7 +108,8 @@ EXIT_TABLE: tuple[ExitCode, ...] = _table(
          "why": "with a requirements file: its build found a native file that cannot run on the "
                 "target",
          "check": "a native file cannot run on the target (wrong architecture, newer glibc, "
-                  "macOS/Windows binary, or it needs a shared library the runtime lacks)",
+                  "macOS/Windows binary, or it needs a shared library the runtime lacks and "
+                  "the zip's verified build saw it loaded; with --strict, any such file)",
          "trace": "a native file can't run on the target"}),
     ExitCode(
         EXIT_VERIFY, "verify-failed",

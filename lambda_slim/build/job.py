@@ -131,6 +131,9 @@ def _unloadable_stage(planned: Planned, judged: Judged | None) -> list[PlanEntry
                           dropped={mount + e.rel: e.bytes for e in entries})
     if judged is not None:
         judged.report.optional_failures += found
+        if judged.loaded is not None:
+            elfs = {n.rel for n in planned.natives if n.kind == "elf"}
+            judged.report.loaded_natives = sorted(judged.loaded & elfs)
     planned.staging.apply(entries)
     return entries
 
@@ -344,7 +347,8 @@ def build(
                                       "total": round(time.perf_counter() - t0, 3)})
     assert facts.archive is not None
     manifest = manifest_json(config.target, facts.archive.sha256, facts.plan,
-                             manifest_extra(report))
+                             manifest_extra(report, strict=config.strict,
+                                            system_libs=config.system_libs))
     write_sidecars(config, report, manifest)
     store_cached(config, key, report, manifest)
     return BuildResult(report, tuple(facts.plan))

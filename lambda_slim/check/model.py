@@ -67,6 +67,8 @@ class CheckReport:
     target: Target
     target_source: str
     findings: tuple[Finding, ...] = field(default=())
+    #: ``--strict``: every native file needing a library Lambda lacks is an error
+    strict: bool = False
 
     @property
     def unzipped(self) -> int:
@@ -109,6 +111,7 @@ class CheckReport:
             "budget_bytes": self.budget,
             "target": self.target.to_json(),
             "target_source": self.target_source,
+            "strict": self.strict,
             "paths": [p.to_json(self.budget) for p in self.paths],
             "total": {"unzipped_bytes": self.unzipped, "zipped_bytes": self.zipped,
                       "files": self.files, "budget_share": round(self.share, 6)},

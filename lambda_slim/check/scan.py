@@ -18,7 +18,8 @@ from pathlib import Path
 
 from elftools.common.exceptions import ELFError
 
-from ..artifact.manifest import manifest_path, read_target_json
+from ..artifact.atomic import sha256_file
+from ..artifact.manifest import manifest_path, read_build_proof, read_target_json
 from ..artifact.zipread import ZipLimits, read_entry, read_zip_listing, verify_entry
 from ..artifact.zipwrite import walk_files
 from ..errors import InputError
@@ -33,6 +34,7 @@ from ..target.runtimes import (
     parse_target,
 )
 from ..target.syslibs import runtime_syslibs
+from .closure import Loads, judge_misses
 from .model import (
     MAX_NATIVE_READ,
     NEAR_BUDGET,
@@ -216,6 +218,28 @@ def _layer_layout(path: str, files: Sequence[_File]) -> list[Finding]:
         "Rebuild with `lambda-slim build` (it puts everything under python/)", path)]
 
 
+def _build_proof(path: Path, kind: str) -> tuple[Loads | None, list[Finding]]:
+    """What the build that wrote the zip at ``path`` proved it loads (from its manifest), when
+    that build verified it and the manifest describes this very zip."""
+    if path.is_dir():
+        return None, []
+    proof = read_build_proof(manifest_path(path))
+    if proof is None:
+        return None, []
+    if proof.zip_sha256 != sha256_file(path):
+        return None, [Finding(
+            "warning", "manifest-stale",
+            f"{proof.manifest.name} beside it describes another zip (its sha256 differs): "
+            "what that build's verification proved is not used for this one. Rebuild, or "
+            "delete the stale manifest", str(path))]
+    if not proof.verified or proof.loaded_native_files is None:
+        return None, []
+    mount = "/opt/" if kind == "layer" else "/var/task/"
+    return Loads(frozenset(mount + m for m in proof.loaded_native_files),
+                 f"the verification of the build that made this zip ({proof.environment}, "
+                 f"{proof.manifest.name})", frozenset({str(path)}), proof.system_libs), []
+
+
 def check_paths(
     paths: Sequence[Path],
     *,
@@ -226,6 +250,8 @@ def check_paths(
     limits: ZipLimits | None = None,
     system_libs: Sequence[str] = (),
     today: date | None = None,
+    strict: bool = False,
+    loads: Sequence[Loads] = (),
 ) -> CheckReport:
     """Check a function and its layers (or just layers) against Lambda's limits.
 
@@ -257,6 +283,7 @@ def check_paths(
         top.append(Finding("warning", "runtime-deprecated", deprecated))
     syslibs = runtime_syslibs(target.runtime.name, target.arch, system_libs)  # validated first
     view = LoaderView()
+    loads = list(loads)
     reports: list[PathReport] = []
     have_function = False
     for p in everything:
@@ -276,6 +303,9 @@ def check_paths(
                 str(p)))
         have_function = have_function or kind == "function"
         view.add("/opt" if kind == "layer" else "/var/task", found, str(p))
+        proof, stale = _build_proof(p, kind)
+        loads += [proof] if proof is not None else []
+        findings += stale
         if kind == "layer":
             findings = _layer_layout(str(p), files) + findings
         if not files:
@@ -289,8 +319,7 @@ def check_paths(
         reports.append(PathReport(str(p), kind, "directory" if p.is_dir() else "zip",
                                   sum(f.size for f in files), zipped, len(files),
                                   _packages(files, kind), tuple(findings)))
-    top += [Finding("error", "native-missing-library", m.message(), view.origin[m.file])
-            for m in view.audit(syslibs).misses]
+    top += judge_misses(view.audit(syslibs), view.origin, syslibs, strict=strict, loads=loads)
     total = sum(r.unzipped for r in reports)
     layers = sum(1 for r in reports if r.kind == "layer")
     if layers > MAX_LAYERS:
@@ -313,4 +342,4 @@ def check_paths(
         top.append(Finding(
             "warning", "near-budget",
             f"{human(total)} unzipped is {total / budget:.0%} of the budget of {human(budget)}"))
-    return CheckReport(tuple(reports), budget, target, source, tuple(top))
+    return CheckReport(tuple(reports), budget, target, source, tuple(top), strict)

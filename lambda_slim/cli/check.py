@@ -25,7 +25,13 @@ from ..sizes import DEFAULT_BUDGET, human, parse_size
 from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
 from . import main_group
 from .exits import exit_code_help
-from .options import arch_option, json_option, runtime_option, system_lib_option
+from .options import (
+    arch_option,
+    json_option,
+    runtime_option,
+    setting_option,
+    system_lib_option,
+)
 from .render import console, err_console
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "red"}
@@ -93,10 +99,13 @@ In GitHub Actions (GITHUB_ACTIONS=true) findings are also printed as ::error /
 @arch_option(f"Lambda architecture [default: from the build manifest, else {DEFAULT_ARCH}].")
 @system_lib_option("A shared library another layer or a custom runtime provides (the closure "
                    "audit then accepts it). Repeatable.")
+@setting_option("strict", "Refuse (exit 4) every native file needing a shared library Lambda "
+                          "lacks, even one nothing shown to run loads (an optional plugin); by "
+                          "default those are warnings.")
 @json_option("Also write the result as JSON (atomically).", dest="json_out", dir_okay=False)
 def check_command(paths: tuple[Path, ...], function: Path | None, budget: str,
                   runtime: str | None, arch: str | None, system_libs: tuple[str, ...],
-                  json_out: Path | None) -> int:
+                  strict: bool | None, json_out: Path | None) -> int:
     """Gate a function and its layers on Lambda's size limits, without unzipping.
 
     Sizes come from each zip's central directory. For each PATH and for the total:
@@ -105,13 +114,17 @@ def check_command(paths: tuple[Path, ...], function: Path | None, budget: str,
     more than 5 layers, zips over 50 MB (publishable only through S3), layer files not
     under python/, native files built for the wrong architecture or needing a newer
     glibc than the runtime has, and native files needing a shared library that neither the
-    runtime nor any PATH provides (the loader's search, followed statically).
+    runtime nor any PATH provides (the loader's search, followed statically). Such a file
+    fails on Lambda only if something loads it: it is an error when the verification of the
+    build that made the zip (its manifest) saw it loaded, or with --strict; otherwise a
+    warning (an optional plugin such as PIL's _imagingtk is never loaded unless used).
     """
     if json_out is not None:
         inputs = [("PATH", p) for p in paths] + ([("--function", function)] if function else [])
         check_outputs(inputs, [("--json", json_out)])
     report = check_paths(list(paths), function=function, budget=parse_size(budget),
-                         runtime=runtime, arch=arch, system_libs=system_libs)
+                         runtime=runtime, arch=arch, system_libs=system_libs,
+                         strict=bool(strict))
     _render(report)
     if json_out is not None:
         atomic_write_text(json_out, json.dumps(report.to_json(), indent=2) + "\n")

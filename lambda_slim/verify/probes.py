@@ -174,6 +174,10 @@ class VerifyReport:
     max_rss_bytes: int | None = None
     #: Warnings, not errors (``--strict`` makes them errors): see :class:`OptionalFailure`.
     optional_failures: list[OptionalFailure] = field(default_factory=list)
+    #: The layer's native files (relative to its python/ folder) that the requested imports,
+    #: smoke scripts and handler loaded; None when the run did not report them. The build
+    #: manifest carries them, so ``check`` judges the closure as this build did.
+    loaded_natives: list[str] | None = None
 
 
 def payload(out: str) -> dict[str, Any] | None:

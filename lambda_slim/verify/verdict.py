@@ -132,6 +132,25 @@ def optional_failures(optional: Sequence[tuple[str, Cause]]) -> list[OptionalFai
     return [OptionalFailure(item, cause.describe()) for item, cause in optional]
 
 
+def split_closure(closure: ClosureResult, loaded: Collection[str],
+                  ) -> tuple[list[Miss], dict[str, list[Miss]]]:
+    """The closure audit's misses by loadability: those of files that were ``loaded`` (paths
+    on Lambda), and the others by file (``build`` and ``check`` judge them the same way)."""
+    used = [m for m in closure.misses if m.file in loaded]
+    others: dict[str, list[Miss]] = {}
+    for m in closure.misses:
+        if m.file not in loaded:
+            others.setdefault(m.file, []).append(m)
+    return used, dict(sorted(others.items()))
+
+
+def unloaded_reason(misses: Sequence[Miss], syslibs: SystemLibraries) -> str:
+    """What one file's misses mean when nothing proven to run loads it."""
+    libs = ", ".join(m.soname for m in misses)
+    who = f" (from {misses[0].distribution})" if misses[0].distribution else ""
+    return f"needs {libs}, which Lambda's {syslibs.runtime} does not provide{who}"
+
+
 def judge_closure(closure: ClosureResult, loaded: Collection[str], syslibs: SystemLibraries,
                   *, verified: bool, dropped: Mapping[str, int] | None = None,
                   ) -> list[OptionalFailure]:
@@ -142,23 +161,17 @@ def judge_closure(closure: ClosureResult, loaded: Collection[str], syslibs: Syst
     ``unloadable`` rule removes)."""
     if closure.ok:
         return []
-    used = [m for m in closure.misses if m.file in loaded]
+    used, others = split_closure(closure, loaded)
     if used or not verified:
         raise closure_error(ClosureResult(closure.checked, tuple(used or closure.misses)),
                             syslibs)
     dropped = dropped or {}
-    by_file: dict[str, list[Miss]] = {}
-    for m in closure.misses:
-        by_file.setdefault(m.file, []).append(m)
     out = []
-    for file, misses in sorted(by_file.items()):
-        libs = ", ".join(m.soname for m in misses)
-        who = f" (from {misses[0].distribution})" if misses[0].distribution else ""
+    for file, misses in others.items():
         gone = (f"; removed by rule `unloadable` ({human(dropped[file])})" if file in dropped
                 else "")
-        out.append(OptionalFailure(file, f"needs {libs}, which Lambda's {syslibs.runtime} does "
-                                   f"not provide{who}; no requested import or smoke script "
-                                   f"loads it{gone}"))
+        out.append(OptionalFailure(file, f"{unloaded_reason(misses, syslibs)}; no requested "
+                                   f"import or smoke script loads it{gone}"))
     return out
 
 

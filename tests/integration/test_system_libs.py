@@ -94,8 +94,11 @@ def test_missing_smoke_or_trace_file_is_exit_2_before_any_work(
         assert not tmp_cache.exists() or not any((tmp_cache / "builds").glob("build-*"))
 
 
-def test_check_refuses_a_zip_from_any_tool_with_the_same_message(
+def test_check_warns_about_a_zip_from_any_tool_and_strict_refuses_it(
         tmp_path: Path, run_cli: RunCli, capsys: pytest.CaptureFixture[str]) -> None:
+    """A zip made by another tool, with nothing that shows what its imports load: a missing
+    library is a warning naming file, library and what it means; --strict refuses it (exit 4)
+    with the build's message."""
     stub = shared_lib(tmp_path / "libstubdep.so.1", "libstubdep.so.1")
     ext = extension(tmp_path / "_ext.so", links=(str(stub),))
     record = "needsstub/__init__.py,,\nneedsstub/_ext.so,,\nneedsstub-1.0.dist-info/RECORD,,\n"
@@ -104,7 +107,15 @@ def test_check_refuses_a_zip_from_any_tool_with_the_same_message(
                      ("python/needsstub-1.0.dist-info/RECORD", record.encode())])
     zpath = tmp_path / "other-tool.zip"
     zpath.write_bytes(data)
-    assert run_cli("check", str(zpath), "--json", str(tmp_path / "c.json")) == 4
+    assert run_cli("check", str(zpath), "--json", str(tmp_path / "c.json")) == 0
+    err = capsys.readouterr().err
+    assert "/opt/python/needsstub/_ext.so needs libstubdep.so.1" in err
+    assert "fails only if something loads it" in err and "--strict" in err
+    rep = json.loads((tmp_path / "c.json").read_text())
+    assert [(f["level"], f["code"]) for f in rep["findings"]] == [
+        ("warning", "native-optional-library")]
+    assert rep["exit_code"] == 0 and rep["strict"] is False
+    assert run_cli("check", str(zpath), "--strict", "--json", str(tmp_path / "c.json")) == 4
     err = capsys.readouterr().err
     assert "/opt/python/needsstub/_ext.so (from needsstub) needs libstubdep.so.1" in err
     assert "--system-lib libstubdep.so.1" in err
@@ -115,6 +126,6 @@ def test_check_refuses_a_zip_from_any_tool_with_the_same_message(
     provider = tmp_path / "provider.zip"
     provider.write_bytes(make_zip([("lib/libstubdep.so.1", stub.read_bytes()),
                                    ("python/provider_marker.py", b"")]))
-    assert run_cli("check", str(zpath), str(provider)) == 0
-    assert run_cli("check", str(zpath), "--system-lib", "libstubdep.so.1") == 0
+    assert run_cli("check", str(zpath), str(provider), "--strict") == 0
+    assert run_cli("check", str(zpath), "--system-lib", "libstubdep.so.1", "--strict") == 0
     capsys.readouterr()

@@ -177,15 +177,35 @@ def plan_json(plan: BuildPlan) -> dict[str, Any]:
     return out
 
 
-def manifest_extra(rep: LayerReport) -> dict[str, object]:
-    """The report's sections the manifest repeats (variant replacements, gpu decisions) and
-    the sizes ``diff`` compares two zips by."""
+def manifest_extra(rep: LayerReport, *, strict: bool = False,
+                   system_libs: Iterable[str] = ()) -> dict[str, object]:
+    """The report's sections the manifest repeats (variant replacements, gpu decisions), the
+    sizes ``diff`` compares two zips by, and what verification proved (``check`` judges the
+    closure audit by it: :func:`manifest_verify`)."""
     full = report_json(rep)
     return {
         **{k: full[k] for k in ("variants", "gpu", "overflow", "borrowed")},
         "final_bytes": rep.final_bytes, "zip_bytes": rep.zip.bytes if rep.zip else None,
         "packages": [{"name": p.name, "version": p.version, "final_bytes": p.final_bytes,
                       "zip_bytes": p.zip_bytes} for p in rep.packages],
+        "verify": manifest_verify(rep, strict=strict, system_libs=system_libs),
+    }
+
+
+def manifest_verify(rep: LayerReport, *, strict: bool,
+                    system_libs: Iterable[str]) -> dict[str, object]:
+    """The manifest's ``verify`` section: the verification's result and where it ran, the
+    native files the requested imports, smoke scripts and handler loaded (as zip members;
+    null when not reported), the optional failures, ``--strict`` and the ``--system-lib``
+    names the closure audit accepted."""
+    v = rep.verify
+    prefix = "python/" if rep.function is None else ""
+    return {
+        "status": v.status, "environment": v.environment, "strict": strict,
+        "system_libs": sorted(system_libs),
+        "loaded_native_files": None if v.loaded_natives is None
+        else [prefix + rel for rel in v.loaded_natives],
+        "optional_failures": [{"item": o.item, "reason": o.reason} for o in v.optional_failures],
     }
 
 

@@ -1,0 +1,113 @@
+"""``check`` on real layers: zips of real PyPI wheels made by plain ``pip install --target``
+(whose optional native plugins need libraries Lambda lacks) pass with warnings, ``--strict``
+refuses them, and a zip made by ``lambda-slim build`` is judged by what that build's
+verification saw loaded (its manifest)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lambda_slim.errors import EXIT_NATIVE, EXIT_OK
+from tests.pipzip import pip_target_zip
+from tests.wheels import make_wheel
+
+RunCli = Callable[..., int]
+LIBGOMP = Path("/usr/lib/x86_64-linux-gnu/libgomp.so.1")
+LOAD_EXT = ("import ctypes, os\n"
+            "_lib = ctypes.CDLL(os.path.join(os.path.dirname(__file__), '_ext.so'))\n")
+
+
+def _findings(path: Path) -> list[tuple[str, str, str]]:
+    doc = json.loads(path.read_text())
+    return [(f["level"], f["code"], f["message"]) for f in doc["findings"]]
+
+
+@pytest.mark.network
+def test_pip_made_numba_and_pillow_layers_pass_with_warnings_and_strict_refuses(
+        tmp_path: Path, run_cli: RunCli, capsys: pytest.CaptureFixture[str]) -> None:
+    """numba's threading layers (omppool: libgomp, tbbpool: libtbb) are never loaded unless
+    chosen; pillow's plugins need nothing Lambda lacks: exit 0, the two files as warnings."""
+    zpath = pip_target_zip(tmp_path, "numba==0.68.1", "pillow==13.0.0")
+    out = tmp_path / "c.json"
+    assert run_cli("check", str(zpath), "--json", str(out)) == EXIT_OK
+    err = capsys.readouterr().err
+    found = _findings(out)
+    assert {(lv, code) for lv, code, _m in found} == {("warning", "native-optional-library")}
+    files = sorted(m.split(" ", 1)[0] for _lv, _c, m in found)
+    assert len(files) == 2, files
+    assert "/opt/python/numba/np/ufunc/omppool" in files[0]
+    assert "/opt/python/numba/np/ufunc/tbbpool" in files[1]
+    assert "needs libgomp.so.1" in err and "needs libtbb.so.12" in err
+    assert "fails only if something loads it" in err
+    assert run_cli("check", str(zpath), "--strict", "--json", str(out)) == EXIT_NATIVE
+    err = capsys.readouterr().err
+    assert {(lv, code) for lv, code, _m in _findings(out)} == {("error", "native-missing-library")}
+    assert "(from numba) needs libtbb.so.12" in err
+
+
+def _gomp_wheel(tmp_path: Path, at_import: bool) -> Path:
+    """``gompuser`` ships ``_ext.so`` linking libgomp.so.1 from the system (this host has it,
+    Lambda does not); its ``__init__`` loads it, or only its optional ``plugin`` does."""
+    from tests.native_build import shared_lib
+
+    if not LIBGOMP.exists():
+        pytest.skip(f"{LIBGOMP} is not on this host (apt-get install libgomp1)")
+    ext = shared_lib(tmp_path / "build" / "_ext.so", "_ext.so",
+                     "int ext_value(void) { return 1; }", links=(str(LIBGOMP),))
+    files: dict[str, str | bytes] = {"gompuser/_ext.so": ext.read_bytes()}
+    files["gompuser/__init__.py"] = LOAD_EXT if at_import else "VALUE = 1\n"
+    files["gompuser/plugin.py"] = "VALUE = 2\n" if at_import else LOAD_EXT
+    house = tmp_path / "house"
+    make_wheel(house, "gompuser", "1.0", files, tag="py3-none-manylinux2014_x86_64")
+    (tmp_path / "requirements.txt").write_text(f"--no-index\n--find-links {house}\ngompuser\n")
+    return tmp_path
+
+
+def test_check_judges_a_built_zip_by_what_its_build_saw_loaded(
+        tmp_path: Path, tmp_cache: Path, run_cli: RunCli, py312: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # an optional plugin the requested import never loads: the build keeps it (--no-unloadable)
+    # and records what its verification loaded; check says the build judged it
+    folder = _gomp_wheel(tmp_path / "plugin", at_import=False)
+    zpath = folder / "l.zip"
+    assert run_cli("build", "-o", str(zpath), "--no-strip", "--no-unloadable", "-q",
+                   cwd=folder) == EXIT_OK
+    verify = json.loads((folder / "l.manifest.json").read_text())["verify"]
+    assert verify["status"] == "passed" and verify["strict"] is False
+    assert verify["loaded_native_files"] == []
+    out = tmp_path / "c.json"
+    assert run_cli("check", str(zpath), "--json", str(out)) == EXIT_OK
+    ((level, code, msg),) = _findings(out)
+    assert (level, code) == ("warning", "native-optional-library")
+    assert msg.startswith("/opt/python/gompuser/_ext.so needs libgomp.so.1")
+    assert (f"judged optional by the verification of the build that made this zip "
+            f"({verify['environment']}, l.manifest.json)") in msg
+    assert run_cli("check", str(zpath), "--strict") == EXIT_NATIVE
+    capsys.readouterr()
+    # the requested import loads it; that build was told another layer provides libgomp
+    folder = _gomp_wheel(tmp_path / "core", at_import=True)
+    zpath = folder / "l.zip"
+    assert run_cli("build", "-o", str(zpath), "--no-strip", "--no-sandbox", "--system-lib",
+                   "libgomp.so.1", "-q", cwd=folder) == EXIT_OK
+    verify = json.loads((folder / "l.manifest.json").read_text())["verify"]
+    assert verify["loaded_native_files"] == ["python/gompuser/_ext.so"]
+    assert verify["system_libs"] == ["libgomp.so.1"]
+    assert run_cli("check", str(zpath), "--json", str(out)) == EXIT_NATIVE
+    err = capsys.readouterr().err
+    ((level, code, msg),) = _findings(out)
+    assert (level, code) == ("error", "native-missing-library")
+    assert msg.startswith("/opt/python/gompuser/_ext.so needs libgomp.so.1")
+    assert "(host, l.manifest.json) loaded it, so it fails on Lambda" in err
+    assert "--system-lib libgomp.so.1" in msg
+    assert run_cli("check", str(zpath), "--system-lib", "libgomp.so.1") == EXIT_OK
+    # a zip changed after the build: its manifest proves nothing about it
+    with zipfile.ZipFile(zpath, "a") as zf:
+        zf.writestr("python/added_later.py", "X = 1\n")
+    assert run_cli("check", str(zpath), "--json", str(out)) == EXIT_OK
+    assert sorted((lv, code) for lv, code, _m in _findings(out)) == [
+        ("warning", "manifest-stale"), ("warning", "native-optional-library")]
