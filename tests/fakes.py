@@ -45,7 +45,7 @@ class FakeTarget:
         missing = [f for f in self.needs.get(item, ()) if not (layer / f).exists()]
         if missing:
             return (f"Traceback (most recent call last):\nModuleNotFoundError: No module named "
-                    f"'{missing[0].removesuffix('.py').replace('/', '.')}'")
+                    f"'{missing[0].removesuffix('.py').removesuffix('/__init__').replace('/', '.')}'")
         return ""
 
     def _download(self, cmd: Sequence[str], cwd: Path | None) -> tuple[int, str]:

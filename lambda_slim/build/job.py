@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -48,7 +48,7 @@ from ..tree.inventory import owner_of, walk
 from ..tree.staging import PlanEntry
 from ..verify.diagnose import Judged, judge_tree, measure_judged
 from ..verify.probes import VerifyReport, check_loadable
-from ..verify.trace import TraceInfo, identical_files, trace_stage
+from ..verify.trace import TraceInfo, TraceOutcome, identical_files, trace_stage
 from ..verify.verdict import judge_closure
 from . import function as fn_pkg
 from .bytecode import (
@@ -97,16 +97,27 @@ def _identical(root: Path, sizes: Mapping[str, int]) -> tuple[IdenticalGroup, ..
                  for size, paths in identical_files(root, sizes)[:10])
 
 
-def _potential(config: BuildConfig, tools: Tools, planned: Planned) -> TraceInfo | None:
+def _trace(config: BuildConfig, tp: TargetPython, planned: Planned, scripts: Sequence[Path],
+           runtime_dir: Path | None, *, apply: bool = True) -> TraceOutcome:
+    """The trace stage, its workloads seeing what verification sees: the layer, a function's
+    layers and the stand-in /var/runtime (``runtime_dir``, see :func:`_runtime_dir`)."""
+    fn = planned.function
+    return trace_stage(tp, planned.staging, planned.natives, scripts, config.trace_granularity,
+                       config.keep, apply=apply, timeout=config.smoke_timeout,
+                       extra_paths=fn.layer_paths(tp.interpreter.version) if fn else (),
+                       runtime_dir=runtime_dir,
+                       runtime_sdk=config.runtime_sdk.describe() if config.runtime_sdk else None)
+
+
+def _potential(config: BuildConfig, tools: Tools, planned: Planned,
+               runtime_dir: Path | None) -> TraceInfo | None:
     """What a trace of the smoke scripts would save, when the trace rule is off."""
     tp = tools.runnable
     if config.trace or not config.smoke or tp is None:
         return None
     with timed(planned.timings, "trace"):
         try:
-            return trace_stage(tp, planned.staging, planned.natives, config.smoke,
-                               config.trace_granularity, config.keep, apply=False,
-                               timeout=config.smoke_timeout).info
+            return _trace(config, tp, planned, config.smoke, runtime_dir, apply=False).info
         except LambdaSlimError:
             return None
 
@@ -160,12 +171,11 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
     trace_entries: list[PlanEntry] = []
     trace_run: TraceInfo | None = None
     touched: frozenset[str] | None = None
+    runtime_dir = _runtime_dir(config, planned, tools, env, notes) if tp is not None else None
     if config.trace and tp is not None:
         progress.stage("trace")
         with timed(timings, "trace"):
-            tr = trace_stage(tp, staging, planned.natives, config.trace,
-                             config.trace_granularity, config.keep,
-                             timeout=config.smoke_timeout)
+            tr = _trace(config, tp, planned, config.trace, runtime_dir)
         trace_entries, trace_run, touched = tr.entries, tr.info, tr.touched
         if tr.info.rolled_back:
             progress.note(tr.info.rolled_back)
@@ -185,7 +195,6 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
         vrep = VerifyReport("skipped", None, warnings=notes[:])
     else:
         progress.stage("verify")
-        runtime_dir = _runtime_dir(config, planned, tools, env, notes)
         # verification runs one interpreter at a time: the zip's deflating starts beside it
         with timed(timings, "verify"), ahead_of(root, config.zip_level) as ahead:
             judged = judge_tree(tp, staging, planned.inventory, progress, smoke=config.smoke,
@@ -219,7 +228,7 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
         full_plan = [e for e in [*planned.plan, *strip_entries, *trace_entries, *unloadable]
                      if staging.is_applied(e)]
         final_sizes = walk(root)
-        potential = _potential(config, tools, planned)
+        potential = _potential(config, tools, planned, runtime_dir)
         trace = TraceSummary(
             enabled=bool(config.trace), run=trace_run,
             identical_files=_identical(root, final_sizes),
@@ -396,11 +405,10 @@ def trace_preview(
     with workspace(config) as work:
         planned = plan_tree(config, reqs, tools, env, runner, progress, work, st.variants)
         _apply_rules(config, planned, tools, progress)
+        runtime_dir = _runtime_dir(config, planned, tools, env, notes)
         progress.stage("trace")
         with timed(planned.timings, "trace"):
-            tr = trace_stage(tp, planned.staging, planned.natives, config.trace,
-                             config.trace_granularity, config.keep, apply=False,
-                             timeout=config.smoke_timeout)
+            tr = _trace(config, tp, planned, config.trace, runtime_dir, apply=False)
         sizes = walk(planned.staging.root)
         facts = LayerFacts(
             config=config, requirements=reqs, resolution=planned.resolution,

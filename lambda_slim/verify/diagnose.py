@@ -36,6 +36,8 @@ from .verdict import (
     own_imports,
     signature,
     split_failures,
+    split_trace_cut,
+    trace_cut_failures,
 )
 
 MAX_CULPRITS = 12
@@ -44,6 +46,17 @@ MAX_CULPRITS = 12
 def _last_line(err: str) -> str:
     lines = [ln for ln in err.strip().splitlines() if ln.strip()]
     return lines[-1].strip() if lines else err.strip()
+
+
+def lambda_paths(staging: Staging, extra_paths: Sequence[Path] = (),
+                 runtime_dir: Path | None = None) -> list[Path]:
+    """The folders layer code sees, in the order Lambda's bootstrap puts them on
+    ``sys.path``: the layer, a function's layers (after ``/var/task``), then what the runtime
+    provides at ``/var/runtime``: the stand-in ``runtime_dir`` (the runtime's SDK at its
+    floor) or, without one, the SDK copy the ``runtime-provided`` rule removed. The import
+    check, smoke scripts and the ``--trace`` workload all see these."""
+    stand_in = runtime_dir or staging.rule_root("runtime-provided")
+    return [staging.root, *extra_paths, *([stand_in] if stand_in.is_dir() else [])]
 
 
 class Prober:
@@ -70,11 +83,7 @@ class Prober:
         self.baseline: dict[str, tuple[str, str]] = {}
 
     def paths(self) -> list[Path]:
-        paths = [self.staging.root]
-        stand_in = self.runtime_dir or self.staging.rule_root("runtime-provided")
-        if stand_in.is_dir():
-            paths.append(stand_in)  # what the Lambda runtime provides at /var/runtime
-        return [*paths[:1], *self.extra_paths, *paths[1:]]  # a function's layers after /var/task
+        return lambda_paths(self.staging, self.extra_paths, self.runtime_dir)
 
     def __call__(self, items: Iterable[str], deep: bool = False,
                  cold: Sequence[str] | None = None) -> dict[str, str]:
@@ -141,6 +150,29 @@ def _hinted(errors: Iterable[str], entries: list[PlanEntry], staging: Staging,
         base = e.rel.rsplit("/", 1)[-1]
         if e.rel in wanted or base in wanted or any(e.rel.startswith(w + "/") for w in wanted):
             out.append(e)
+    return out
+
+
+def _excuse_trace_cuts(blamed: list[tuple[str, list[str], dict[str, str]]],
+                       trace: list[PlanEntry], probe: Prober, staging: Staging,
+                       tp: TargetPython, required: Collection[str], report: VerifyReport,
+                       *, strict: bool) -> list[tuple[str, list[str], dict[str, str]]]:
+    """What the ``trace`` rule broke that is no essential item is reported as cut by the
+    trace (:func:`~lambda_slim.verify.verdict.split_trace_cut`), not refused; failing that
+    way counts as passing from here on (``--repair``'s re-check)."""
+    out = []
+    inside = tp.inside(staging.root, layer=staging.root)
+    for rule, broke, errs in blamed:
+        if rule != "trace":
+            out.append((rule, broke, errs))
+            continue
+        refused, cut = split_trace_cut(broke, required, strict=strict)
+        if refused:
+            out.append((rule, refused, {i: errs[i] for i in refused}))
+        hinted = {i: [(e.rel, e.bytes) for e in _hinted([errs[i]], trace, staging, inside)]
+                  for i in cut}
+        report.optional_failures += trace_cut_failures({i: errs[i] for i in cut}, hinted)
+        probe.baseline.update({i: signature(errs[i]) for i in cut})
     return out
 
 
@@ -269,6 +301,10 @@ def _judge(tp: TargetPython, staging: Staging, probe: Prober, modules: list[str]
         if broke:
             blamed.append((rule, broke, {i: now[i] for i in broke}))
             left = [i for i in left if i not in now]
+    blamed = _excuse_trace_cuts(blamed, by_rule.get("trace", []), probe, staging, tp,
+                                required, report, strict=strict)
+    if not blamed and not left:
+        return report
     culprit_entries: list[PlanEntry] = []
     lines: list[str] = []
     for rule, broke, errs in blamed:

@@ -25,6 +25,7 @@ from ..target.proc import tail
 from ..target.python import TargetPython
 from ..tree.inventory import is_license, pyc_source, walk
 from ..tree.staging import PlanEntry, Staging
+from .diagnose import lambda_paths
 from .probes import check_imports, payload, run_smoke
 
 _TRACER = BOOTSTRAP_CODE + r"""
@@ -115,13 +116,15 @@ def run_trace(
     timeout: float = 900,
 ) -> TraceRun:
     """Run each workload in its own fresh process; the union of what they touch (paths
-    relative to ``root``, the layer's ``python/`` folder)."""
+    relative to ``root``, the layer's ``python/`` folder). The workload sees what a smoke
+    script sees (:func:`~lambda_slim.verify.probes.run_smoke`): the layer, its own folder
+    as ``/var/task``, then ``extra_paths`` (a function's layers, what the runtime provides)."""
     touched: set[str] = set()
     modules: set[str] = set()
     failures: list[tuple[str, str]] = []
     for given in scripts:
         script = given.resolve()
-        extra = (*extra_paths, script.parent)
+        extra = (script.parent, *extra_paths)
 
         def inside(p: Path, extra: tuple[Path, ...] = extra) -> str:
             return tp.inside(p, layer=root, paths=extra)
@@ -262,22 +265,39 @@ def trace_stage(
     keep: tuple[str, ...],
     apply: bool = True,
     timeout: float = 900,
+    *,
+    extra_paths: Sequence[Path] = (),
+    runtime_dir: Path | None = None,
+    runtime_sdk: str | None = None,
 ) -> TraceOutcome:
     """Trace the workloads, plan the ``trace`` rule, apply it, and prove the trimmed tree.
 
-    The trimmed tree must run the same workloads and import every module they reached;
-    otherwise the rule is rolled back and the reason recorded (never a broken layer).
+    The workloads see exactly what verification (and Lambda) sees
+    (:func:`~lambda_slim.verify.diagnose.lambda_paths`): the layer, ``extra_paths`` (a
+    function's layers) and, when the ``runtime-provided`` rule removed the layer's AWS SDK,
+    ``runtime_dir``, the stand-in ``/var/runtime`` with the runtime's SDK (``runtime_sdk``
+    describes it), never the removed copy. The trimmed tree must run the same workloads and
+    import every module they reached; otherwise the rule is rolled back and the reason
+    recorded (never a broken layer).
     """
-    stand_in = staging.rule_root("runtime-provided")
-    extra = [stand_in] if stand_in.is_dir() else []
-    run = run_trace(tp, staging.root, extra, scripts, timeout)
+    layer, *extra = lambda_paths(staging, extra_paths, runtime_dir)
+    run = run_trace(tp, layer, extra, scripts, timeout)
     if not run.ok:
         script, output = run.failures[0]
+        sdk = ""
+        if runtime_dir is not None:
+            sdk = (f" It ran against the AWS SDK the runtime provides "
+                   f"({runtime_sdk or 'its floor version'}, in /var/runtime), as verification "
+                   "and Lambda do, since the runtime-provided rule removed the layer's copy: "
+                   "if the code needs a newer SDK, list boto3 (or botocore) in the "
+                   "requirements so the layer keeps its own, or pass --runtime-sdk "
+                   "botocore==X with the version your function prints.")
         raise VerifyError(
             f"The workload {script} fails on the rule-pruned layer, before any trace "
             f"pruning:\n{output}",
             hint="Make it pass first: run `lambda-slim build --smoke` with it to find the rule "
-            "that broke it (or fix the script: it sees only the layer and the standard library).",
+            "that broke it (or fix the script: it sees only the layer and the standard "
+            "library)." + sdk,
         )
     files = walk(staging.root)
     plan = plan_trace(files, run.touched, natives, granularity, keep)
@@ -293,7 +313,7 @@ def trace_stage(
     if not apply or not plan:
         return TraceOutcome(plan, info, run.touched)
     staging.apply(plan)
-    paths = [staging.root, *extra]
+    paths = [layer, *extra]
     res = check_imports(tp, paths, list(run.modules))
     problems = [f"{m}: {err.strip().splitlines()[-1]}" for m, err in sorted(res.failed.items())]
     if not problems:

@@ -15,6 +15,7 @@ the peak memory (:mod:`lambda_slim.target.measure`).
 
 from __future__ import annotations
 
+import posixpath
 import re
 import subprocess
 from collections.abc import Collection, Mapping, Sequence
@@ -149,6 +150,44 @@ def unloaded_reason(misses: Sequence[Miss], syslibs: SystemLibraries) -> str:
     libs = ", ".join(m.soname for m in misses)
     who = f" (from {misses[0].distribution})" if misses[0].distribution else ""
     return f"needs {libs}, which Lambda's {syslibs.runtime} does not provide{who}"
+
+
+#: The reason of a module that no longer imports because ``--trace`` cut what it needs.
+TRACE_CUT = "removed by --trace: the workload never imported it"
+
+
+def split_trace_cut(broke: Sequence[str], essential: Collection[str], *,
+                    strict: bool = False) -> tuple[list[str], list[str]]:
+    """The items the ``trace`` rule broke -> (refused, cut by the trace).
+
+    A trace is a cut by usage the user asked for, and its own stage proved that the trimmed
+    layer still runs the workloads and imports every module they reached: a module that
+    stops importing only once the trace rule is applied is one the workload never imported.
+    So it does not refuse the layer; it is reported as cut by the trace. The verdict's
+    promises still hold: the essential items (requested distributions' own imports, smoke
+    scripts) are refused whichever rule broke them, and ``strict`` (every public module must
+    import) refuses them all. Other rules' failures never come here."""
+    refused = [i for i in broke if strict or i.startswith(SMOKE_PREFIX) or i in essential]
+    return refused, [i for i in broke if i not in refused]
+
+
+def trace_cut_failures(errors: Mapping[str, str], cut: Mapping[str, Sequence[tuple[str, int]]]
+                       ) -> list[OptionalFailure]:
+    """Optional failures for modules the trace cut (``errors``: item -> its error in the
+    traced layer; ``cut``: item -> the trace's removals its error points at, path and
+    bytes), each naming what the trace removed and how to keep it."""
+    out = []
+    for item, err in sorted(errors.items()):
+        files = cut.get(item, ())
+        what = ""
+        if files:
+            where = posixpath.commonpath([p for p, _b in files]) if len(files) > 1 \
+                else files[0][0]
+            what = (f"; rule `trace` removed {where or 'its files'} ({len(files)} file"
+                    f"{'s' if len(files) != 1 else ''}, {human(sum(b for _p, b in files))})"
+                    f"{f', --keep {where} keeps it' if where else ''}")
+        out.append(OptionalFailure(item, f"{TRACE_CUT} ({classify(err).describe()}){what}"))
+    return out
 
 
 def judge_closure(closure: ClosureResult, loaded: Collection[str], syslibs: SystemLibraries,

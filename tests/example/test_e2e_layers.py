@@ -252,12 +252,6 @@ def traced_scoring(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict
     return _unzip_as_opt(target, out / "opt"), json.loads(report.read_text())
 
 
-
-@pytest.mark.xfail(strict=False, reason=(
-    "known gap (issue 18 follow-up): in the Lambda-like sandbox (no /dev/shm) joblib never "
-    "imports loky, so --trace drops joblib/externals/loky, and the final verification's import "
-    "of the public submodule joblib.executor is then refused as caused by pruning; trace and "
-    "the verdict must agree on which modules a trace may cut"))
 def test_traced_layer_is_small_and_scores_bit_for_bit(
     launch: Launcher, layers: BuiltLayers, traced_scoring: tuple[Path, dict[str, object]],
     mariadb: MariaDB, s3_world: S3World, models: Models,

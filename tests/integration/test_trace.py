@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from lambda_slim.target.sandbox import sandbox_unavailable
+from lambda_slim.target.sdk import SDK_FLOORS
+from lambda_slim.verify.verdict import TRACE_CUT
 from tests.wheels import make_wheel, wheelhouse_requirements
 
 RunCli = Callable[..., int]
+FLOOR = SDK_FLOORS["python3.12"]
 
 
 def tpkg(tmp_path: Path) -> Path:
@@ -118,3 +123,98 @@ def test_report_shows_what_a_trace_would_save(tmp_path: Path, tmp_cache: Path, r
     # with every module compiled: the same 3 files plus the 2 pycs compiled for them
     assert rep["trace"]["potential_files"] == 5
     assert "would remove 5 more files" in capsys.readouterr().out
+
+
+REASON = sandbox_unavailable(os.environ)
+
+
+@pytest.mark.sandbox
+@pytest.mark.network
+@pytest.mark.skipif(REASON is not None, reason=f"no sandbox here: {REASON}")
+def test_modules_the_trace_cut_are_reported_not_refused(
+        tmp_path: Path, tmp_cache: Path, run_cli: RunCli, py312: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 18: without /dev/shm (as on Lambda) joblib never imports its vendored loky, so
+    a thread/sequential workload's trace cuts joblib/externals; the deep import check's public
+    submodules that need it (joblib.executor) are reported as cut by the trace, and the layer
+    builds. The requested package's own import and the workload still pass."""
+    (tmp_path / "requirements.txt").write_text("joblib\n")
+    work = tmp_path / "work.py"
+    work.write_text(
+        "from joblib import Parallel, delayed\n"
+        "assert Parallel(n_jobs=2, backend='threading')(delayed(pow)(i, 2) for i in range(4))"
+        " == [0, 1, 4, 9]\n"
+        "assert Parallel(n_jobs=1)(delayed(abs)(-i) for i in range(3)) == [0, 1, 2]\n")
+    code = run_cli("build", "requirements.txt", "--trace", str(work), "--smoke", str(work),
+                   "-o", str(tmp_path / "l.zip"), "--json", str(tmp_path / "r.json"),
+                   cwd=tmp_path)
+    out = capsys.readouterr().out
+    assert code == 0, out[-3000:]
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert rep["trace"]["applied"] is True and rep["verify"]["status"] == "passed"
+    assert rep["verify"]["environment"] == "sandbox"
+    names = set(zipfile.ZipFile(tmp_path / "l.zip").namelist())
+    assert not any(n.startswith("python/joblib/externals/loky/") for n in names)
+    cut = {o["item"]: o["reason"] for o in rep["verify"]["optional_failures"]}
+    assert "joblib.executor" in cut, rep["verify"]
+    assert all(r.startswith(TRACE_CUT) for r in cut.values()), cut
+    assert "rule `trace` removed joblib/externals" in cut["joblib.executor"]
+    assert "joblib.executor: " + TRACE_CUT in " ".join(out.split())
+    assert all(s["ok"] for s in rep["verify"]["smoke"])
+
+
+def _sdk_user(tmp_path: Path, name: str, init: str) -> Path:
+    """A package that needs the AWS SDK (unpinned: the runtime-provided rule removes it)."""
+    house = tmp_path / "house"
+    make_wheel(house, name, "1.0", {f"{name}/__init__.py": init, f"{name}/unused/__init__.py": ""},
+               requires=("boto3",))
+    req = tmp_path / "requirements.txt"
+    req.write_text(f"--find-links {house}\n{name}\n")  # boto3 from the index
+    return req
+
+
+@pytest.mark.network
+def test_the_trace_runs_against_the_runtime_sdk_floor(
+        tmp_path: Path, tmp_cache: Path, run_cli: RunCli, py312: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The workload sees the stand-in /var/runtime with the floor SDK, after the layer, as
+    verification and Lambda do, never the newer copy the runtime-provided rule removed."""
+    req = _sdk_user(tmp_path, "usesboto", "import boto3\n")
+    work = tmp_path / "work.py"
+    work.write_text(
+        "import botocore, boto3, usesboto\n"
+        f"assert botocore.__version__ == {FLOOR.botocore!r}, botocore.__file__\n"
+        f"assert boto3.__version__ == {FLOOR.boto3!r}, boto3.__file__\n")
+    code = run_cli("build", str(req), "--trace", str(work), "-o", str(tmp_path / "l.zip"),
+                   "--json", str(tmp_path / "r.json"), "--no-result-cache", cwd=tmp_path)
+    out = capsys.readouterr()
+    assert code == 0, (out.out + out.err)[-3000:]
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert rep["trace"]["applied"] is True and rep["trace"]["rolled_back"] is None
+    names = set(zipfile.ZipFile(tmp_path / "l.zip").namelist())
+    assert not any(n.split("/")[1] in ("boto3", "botocore", "s3transfer", "jmespath")
+                   for n in names if n.count("/") >= 2)
+    assert "python/usesboto/__init__.py" in names
+    assert not any(n.startswith("python/usesboto/unused/") for n in names)  # the trace's cut
+
+
+@pytest.mark.network
+def test_the_trace_finds_code_needing_a_newer_sdk_than_the_floor(
+        tmp_path: Path, tmp_cache: Path, run_cli: RunCli, py312: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Amazon S3 Tables arrived in botocore 1.35.72, after the python3.12 floor: a workload
+    using it fails in the trace stage against the floor stand-in (exit 5, naming the SDK it
+    ran against and the fixes), not on Lambda."""
+    req = _sdk_user(tmp_path, "tablesclient", "import botocore.session\n")
+    work = tmp_path / "work.py"
+    work.write_text("import botocore.session, tablesclient\n"
+                    "botocore.session.Session().get_service_model('s3tables')\n")
+    code = run_cli("build", str(req), "--trace", str(work), "-o", str(tmp_path / "l.zip"),
+                   "--no-result-cache", cwd=tmp_path)
+    out = capsys.readouterr()
+    text = " ".join((out.out + out.err).split())
+    assert code == 5, text[-3000:]
+    assert "fails on the rule-pruned layer, before any trace pruning" in text
+    assert "UnknownServiceError" in text
+    assert f"({FLOOR.describe()}, in /var/runtime)" in text
+    assert "--runtime-sdk" in text
