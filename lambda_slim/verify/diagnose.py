@@ -6,7 +6,9 @@ judges it (a requested package's own import or a smoke script: the build fails w
 cause; anything else: an optional part, a warning). Whatever fails only in the pruned tree,
 or fails there differently, is pruning's doing: the rules are re-applied one by one to find
 the rule that changes it, and that rule's removals are bisected to name the files.
-``--repair`` puts those files back.
+``--repair`` puts those files back. What only the ``trace`` rule broke, in a module that
+is no essential item, is reported as cut by the trace instead (a cut by usage the user asked
+for; :func:`~lambda_slim.verify.verdict.split_trace_cut`).
 """
 
 from __future__ import annotations

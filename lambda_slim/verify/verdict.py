@@ -7,6 +7,8 @@ same with nothing pruned (an optional submodule such as ``PIL.ImageTk`` needing
 ``libtk8.6.so``, an extra top-level package needing an optional dependency nobody asked for,
 a dependency's own import) would fail on Lambda too, but no function importing the requested
 packages meets it: it is an :class:`OptionalFailure`, a warning (``--strict``: an error).
+So is a module that fails only once the ``trace`` rule is applied (:func:`split_trace_cut`):
+the user asked for a cut by usage, and the workload never imported it.
 The closure audit is judged the same way (:func:`judge_closure`): a native file whose system
 library Lambda lacks is an error only when a requested import or a smoke script loads it.
 After a pass, fresh interpreters import the requested packages to measure the init time and
