@@ -109,7 +109,8 @@ EXIT_TABLE: tuple[ExitCode, ...] = _table(
                 "target",
          "check": "a native file cannot run on the target (wrong architecture, newer glibc, "
                   "macOS/Windows binary, or it needs a shared library the runtime lacks and "
-                  "the zip's verified build saw it loaded; with --strict, any such file)",
+                  "the zip's verified build or --verify saw it loaded; with --strict, any such "
+                  "file)",
          "trace": "a native file can't run on the target"}),
     ExitCode(
         EXIT_VERIFY, "verify-failed",
@@ -139,7 +140,10 @@ EXIT_TABLE: tuple[ExitCode, ...] = _table(
          "trace": "no interpreter of the target version (or, cross-architecture, no QEMU or "
                   "no interpreter of the target's architecture)",
          "invoke": "the sandbox cannot run here, or no interpreter of the target version (or, "
-                   "cross-architecture, no QEMU or interpreter of the target's architecture)"}),
+                   "cross-architecture, no QEMU or interpreter of the target's architecture)",
+         "check": "with --verify --require-verify: the Lambda-like sandbox or an interpreter of "
+                  "the target version (cross-architecture: QEMU and one of that architecture) "
+                  "is not available"}),
     ExitCode(
         EXIT_AWS, "aws-error",
         "AWS error while publishing (credentials, access, throttling, bucket, name)",

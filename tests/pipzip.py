@@ -26,14 +26,16 @@ def _stored(reqs: tuple[str, ...]) -> list[str]:
 
 
 def pip_target_zip(folder: Path, *reqs: str, python_version: str = "3.12",
-                   deps: bool = False) -> Path:
+                   deps: bool = False, wheelhouse: Path | None = None) -> Path:
     """``pip install --only-binary=:all: --platform … --target folder/python reqs``, zipped
-    with every file under ``python/`` (as a plain ``zip -r`` would): ``folder/pip-layer.zip``."""
+    with every file under ``python/`` (as a plain ``zip -r`` would): ``folder/pip-layer.zip``.
+    ``wheelhouse``: install only from that folder (wheels made in the test)."""
     target = folder / "python"
     platforms = [a for p in PLATFORMS for a in ("--platform", p)]
+    source = ["--no-index", "--find-links", str(wheelhouse)] if wheelhouse else _stored(reqs)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--only-binary=:all:",
                     *platforms, "--python-version", python_version, "--target", str(target),
-                    *([] if deps else ["--no-deps"]), *_stored(reqs), *reqs],
+                    *([] if deps else ["--no-deps"]), *source, *reqs],
                    check=True, capture_output=True)
     zpath = folder / "pip-layer.zip"
     with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -13,6 +13,7 @@ manifest's ``verify`` section, :class:`~lambda_slim.artifact.manifest.BuildProof
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -36,15 +37,31 @@ class Loads:
     origins: frozenset[str] | None = None
     #: the ``--system-lib`` names the run was told another layer provides
     system_libs: tuple[str, ...] = ()
+    #: top-level packages whose import failed: the run cannot tell what they would load
+    failed: frozenset[str] = frozenset()
 
-    def covers(self, origin: str) -> bool:
-        return self.origins is None or origin in self.origins
+    def covers(self, origin: str, file: str) -> bool:
+        return (self.origins is None or origin in self.origins) \
+            and top_of(file) not in self.failed
+
+
+_ROOT = re.compile(r"^(?:/opt/python/(?:lib/python3\.\d+/site-packages/)?|/var/task/)")
+
+
+def top_of(file: str) -> str:
+    """The top-level package a file on Lambda belongs to (``/opt/python/numba/x.so`` ->
+    ``numba``); "" outside the import roots."""
+    m = _ROOT.match(file)
+    if m is None:
+        return ""
+    first, sep, _ = file[m.end():].partition("/")
+    return first if sep else first.split(".", 1)[0]
 
 
 def _error(m: Miss, origin: str, loads: Loads | None) -> Finding:
     why = ""
     if loads is not None:
-        why = f"\n    {loads.by} loaded it, so it fails on Lambda."
+        why = f"\n    {loads.by} loads it, so it fails on Lambda."
         if m.soname in loads.system_libs:
             why += (f" That build was told another layer provides it (--system-lib "
                     f"{m.soname}): check that layer together with this one, or pass the same "
@@ -67,7 +84,7 @@ def judge_misses(closure: ClosureResult, origin: Mapping[str, str], syslibs: Sys
                   next((x for x in loads if m.file in x.files), None)) for m in used]
     for file, misses in others.items():
         where = origin[file]
-        judged = next((x for x in loads if x.covers(where)), None)
+        judged = next((x for x in loads if x.covers(where, file)), None)
         reason = f"{file} {unloaded_reason(misses, syslibs)}"
         if judged is not None:
             text = (f"{reason}; judged optional by {judged.by}: no import or script it ran "

@@ -44,6 +44,7 @@ from .model import (
     PackageSize,
     PathReport,
 )
+from .verify import Verifier
 
 _SITE_PACKAGES = re.compile(r"^python/lib/python3\.\d+/site-packages/")
 #: Top-level folders a layer may use besides python/: /opt/lib is on LD_LIBRARY_PATH,
@@ -251,7 +252,7 @@ def check_paths(
     system_libs: Sequence[str] = (),
     today: date | None = None,
     strict: bool = False,
-    loads: Sequence[Loads] = (),
+    verify: Verifier | None = None,
 ) -> CheckReport:
     """Check a function and its layers (or just layers) against Lambda's limits.
 
@@ -283,7 +284,8 @@ def check_paths(
         top.append(Finding("warning", "runtime-deprecated", deprecated))
     syslibs = runtime_syslibs(target.runtime.name, target.arch, system_libs)  # validated first
     view = LoaderView()
-    loads = list(loads)
+    loads: list[Loads] = []
+    placed: list[tuple[Path, str]] = []
     reports: list[PathReport] = []
     have_function = False
     for p in everything:
@@ -303,6 +305,7 @@ def check_paths(
                 str(p)))
         have_function = have_function or kind == "function"
         view.add("/opt" if kind == "layer" else "/var/task", found, str(p))
+        placed.append((p, kind))
         proof, stale = _build_proof(p, kind)
         loads += [proof] if proof is not None else []
         findings += stale
@@ -319,7 +322,12 @@ def check_paths(
         reports.append(PathReport(str(p), kind, "directory" if p.is_dir() else "zip",
                                   sum(f.size for f in files), zipped, len(files),
                                   _packages(files, kind), tuple(findings)))
-    top += judge_misses(view.audit(syslibs), view.origin, syslibs, strict=strict, loads=loads)
+    closure = view.audit(syslibs)
+    if verify is not None:
+        got = verify(placed, target, closure, syslibs)
+        top += got.findings
+        loads += got.loads
+    top += judge_misses(closure, view.origin, syslibs, strict=strict, loads=loads)
     total = sum(r.unzipped for r in reports)
     layers = sum(1 for r in reports if r.kind == "layer")
     if layers > MAX_LAYERS:

@@ -21,6 +21,9 @@ from ..check import (
     markdown_summary,
     verdict_of,
 )
+from ..check.verify import ImportCheck
+from ..errors import InputError
+from ..inputs.config import default_cache_dir
 from ..sizes import DEFAULT_BUDGET, human, parse_size
 from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
 from . import main_group
@@ -102,10 +105,18 @@ In GitHub Actions (GITHUB_ACTIONS=true) findings are also printed as ::error /
 @setting_option("strict", "Refuse (exit 4) every native file needing a shared library Lambda "
                           "lacks, even one nothing shown to run loads (an optional plugin); by "
                           "default those are warnings.")
+@click.option("--verify", "verify", is_flag=True,
+              help="Also unpack the PATHs and import every distribution's own packages in the "
+                   "Lambda-like sandbox, as build's import check does: a native file such an "
+                   "import loads whose library Lambda lacks is an error (exit 4).")
+@setting_option("require_verify", "With --verify: fail (exit 6) instead of importing on this "
+                                  "host when the Lambda-like sandbox (or an interpreter of the "
+                                  "target version) is not available.")
 @json_option("Also write the result as JSON (atomically).", dest="json_out", dir_okay=False)
 def check_command(paths: tuple[Path, ...], function: Path | None, budget: str,
                   runtime: str | None, arch: str | None, system_libs: tuple[str, ...],
-                  strict: bool | None, json_out: Path | None) -> int:
+                  strict: bool | None, verify: bool, require_verify: bool | None,
+                  json_out: Path | None) -> int:
     """Gate a function and its layers on Lambda's size limits, without unzipping.
 
     Sizes come from each zip's central directory. For each PATH and for the total:
@@ -117,14 +128,22 @@ def check_command(paths: tuple[Path, ...], function: Path | None, budget: str,
     runtime nor any PATH provides (the loader's search, followed statically). Such a file
     fails on Lambda only if something loads it: it is an error when the verification of the
     build that made the zip (its manifest) saw it loaded, or with --strict; otherwise a
-    warning (an optional plugin such as PIL's _imagingtk is never loaded unless used).
+    warning (an optional plugin such as numba's omppool is never loaded unless used).
+    --verify imports the PATHs' packages in the Lambda-like sandbox to find out.
     """
     if json_out is not None:
         inputs = [("PATH", p) for p in paths] + ([("--function", function)] if function else [])
         check_outputs(inputs, [("--json", json_out)])
+    if require_verify and not verify:
+        raise InputError("--require-verify needs --verify (it says what to do when the "
+                         "sandbox that --verify imports in is not available).",
+                         hint="Add --verify, or drop --require-verify.")
+    verifier = ImportCheck(dict(os.environ), require=bool(require_verify),
+                           system_libs=tuple(system_libs),
+                           cache_dir=default_cache_dir(os.environ)) if verify else None
     report = check_paths(list(paths), function=function, budget=parse_size(budget),
                          runtime=runtime, arch=arch, system_libs=system_libs,
-                         strict=bool(strict))
+                         strict=bool(strict), verify=verifier)
     _render(report)
     if json_out is not None:
         atomic_write_text(json_out, json.dumps(report.to_json(), indent=2) + "\n")

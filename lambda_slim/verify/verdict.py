@@ -89,7 +89,7 @@ def split_failures(failed: Mapping[str, str], essential: Collection[str], *,
     return fatal, optional
 
 
-def _same_library(soname: str, details: Collection[str]) -> bool:
+def same_library(soname: str, details: Collection[str]) -> bool:
     """``libmagic.so.1`` is what a loader error names ``libmagic.so.1`` and ctypes ``libmagic``."""
     return any(soname == d or soname.startswith(d + ".so") or d.startswith(soname + ".")
                for d in details)
@@ -121,7 +121,7 @@ def broken_layer(fatal: Sequence[tuple[str, Cause]], isolation: str,
     message = (f"The layer does not work in {where} ({when} would fail on Lambda too):\n"
                f"{lines}")
     if kinds == {MISSING_LIBRARY}:
-        named = [m for m in misses if _same_library(m.soname, {c.detail for _i, c in fatal})]
+        named = [m for m in misses if same_library(m.soname, {c.detail for _i, c in fatal})]
         if named and syslibs is not None:
             audit = closure_error(ClosureResult(len(named), tuple(named)), syslibs)
             return NativeError(f"{audit.message}\n{message}", hint=f"{audit.hint} {hint}")

@@ -6,6 +6,7 @@ verification saw loaded (its manifest)."""
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -102,7 +103,7 @@ def test_check_judges_a_built_zip_by_what_its_build_saw_loaded(
     ((level, code, msg),) = _findings(out)
     assert (level, code) == ("error", "native-missing-library")
     assert msg.startswith("/opt/python/gompuser/_ext.so needs libgomp.so.1")
-    assert "(host, l.manifest.json) loaded it, so it fails on Lambda" in err
+    assert "(host, l.manifest.json) loads it, so it fails on Lambda" in err
     assert "--system-lib libgomp.so.1" in msg
     assert run_cli("check", str(zpath), "--system-lib", "libgomp.so.1") == EXIT_OK
     # a zip changed after the build: its manifest proves nothing about it
@@ -111,3 +112,60 @@ def test_check_judges_a_built_zip_by_what_its_build_saw_loaded(
     assert run_cli("check", str(zpath), "--json", str(out)) == EXIT_OK
     assert sorted((lv, code) for lv, code, _m in _findings(out)) == [
         ("warning", "manifest-stale"), ("warning", "native-optional-library")]
+
+
+def _core_and_plugin_zip(tmp_path: Path) -> Path:
+    """Two distributions linking libstubdep.so.1, which Lambda lacks (and pip does not ship):
+    ``corepkg``'s own import loads its ``_ext.so``; ``plugpkg``'s ``_plugin.so`` is loaded only
+    by its optional ``plugin`` submodule. Installed by plain pip --target and zipped."""
+    from tests.native_build import extension, shared_lib
+
+    stub = shared_lib(tmp_path / "build" / "libstubdep.so.1", "libstubdep.so.1")
+    ext = extension(tmp_path / "build" / "_ext.so", links=(str(stub),)).read_bytes()
+    house = tmp_path / "house"
+    make_wheel(house, "corepkg", "1.0", {"corepkg/__init__.py": LOAD_EXT, "corepkg/_ext.so": ext},
+               tag="py3-none-manylinux2014_x86_64")
+    make_wheel(house, "plugpkg", "1.0", {
+        "plugpkg/__init__.py": "VALUE = 1\n",
+        "plugpkg/plugin.py": LOAD_EXT.replace("_ext.so", "_plugin.so"),
+        "plugpkg/_plugin.so": ext}, tag="py3-none-manylinux2014_x86_64")
+    return pip_target_zip(tmp_path, "corepkg", "plugpkg", wheelhouse=house)
+
+
+def test_check_verify_refuses_what_an_import_loads_and_judges_the_rest(
+        tmp_path: Path, run_cli: RunCli, py312: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from lambda_slim.target.sandbox import sandbox_unavailable
+
+    if sandbox_unavailable(dict(os.environ)) is not None:
+        pytest.skip(f"no sandbox here: {sandbox_unavailable(dict(os.environ))}")
+    monkeypatch.setenv("LAMBDA_SLIM_CACHE_DIR", str(tmp_path / "cache"))
+    zpath = _core_and_plugin_zip(tmp_path)
+    out = tmp_path / "c.json"
+    # the zip alone: both are warnings (nothing shows corepkg's import loads its _ext.so)
+    assert run_cli("check", str(zpath), "--json", str(out)) == EXIT_OK
+    assert {(lv, c) for lv, c, _m in _findings(out)} == {("warning", "native-optional-library")}
+    capsys.readouterr()
+    # --verify imports corepkg and plugpkg in the sandbox: corepkg's file is refused (exit 4)
+    assert run_cli("check", str(zpath), "--verify", "--json", str(out)) == EXIT_NATIVE
+    err = capsys.readouterr().err
+    found = {m.split(" ", 1)[0]: (lv, c, m) for lv, c, m in _findings(out)}
+    level, code, msg = found["/opt/python/corepkg/_ext.so"]
+    assert (level, code) == ("error", "native-missing-library")
+    assert "(from corepkg) needs libstubdep.so.1" in msg
+    assert "`import corepkg` in the Lambda-like sandbox (check --verify) loads it" in msg
+    level, code, msg = found["/opt/python/plugpkg/_plugin.so"]
+    assert (level, code) == ("warning", "native-optional-library")
+    assert "judged optional by importing the distributions' own packages in the Lambda-like " \
+           "sandbox (check --verify)" in msg
+    assert "--system-lib libstubdep.so.1" in err
+    # without the sandbox: one line says so; the import runs on this host (which lacks the
+    # library too), and --require-verify makes it fatal (exit 6)
+    monkeypatch.setenv("LAMBDA_SLIM_BWRAP", "")
+    assert run_cli("check", str(zpath), "--verify", "--json", str(out)) == EXIT_NATIVE
+    notes = [m for lv, c, m in _findings(out) if c == "not-verified"]
+    assert len(notes) == 1 and "sandbox is unavailable here" in notes[0]
+    capsys.readouterr()
+    assert run_cli("check", str(zpath), "--verify", "--require-verify") == 6
+    err = capsys.readouterr().err
+    assert "sandbox is unavailable here" in err and "LAMBDA_SLIM_BWRAP" in err

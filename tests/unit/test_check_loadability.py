@@ -56,7 +56,7 @@ def test_a_run_that_loaded_a_file_makes_it_an_error_and_judges_the_others() -> N
     found = judge_misses(CLOSURE, ORIGIN, SYSLIBS, loads=[run])
     (err,) = [f for f in found if f.level == "error"]
     assert err.code == MISSING and err.message.startswith(f"{CORE} (from pkg) needs libcore.so.1")
-    assert "the verification of the build (sandbox, l.manifest.json) loaded it" in err.message
+    assert "the verification of the build (sandbox, l.manifest.json) loads it" in err.message
     assert "--system-lib libcore.so.1" in err.message and "check that layer together" in err.message
     (warn,) = [f for f in found if f.level == "warning"]
     assert warn.code == OPTIONAL and warn.message.startswith(PLUGIN)
@@ -111,7 +111,7 @@ def test_a_verified_build_judges_its_zip(plugin_layer: Path) -> None:
     report = check_paths([plugin_layer])
     assert report.exit_code == EXIT_NATIVE
     (f,) = report.all_findings
-    assert f.code == MISSING and "layer.manifest.json) loaded it" in f.message
+    assert f.code == MISSING and "layer.manifest.json) loads it" in f.message
     assert "--system-lib libstubdep.so.1" in f.message
     assert check_paths([plugin_layer], system_libs=["libstubdep.so.1"]).exit_code == EXIT_OK
 
@@ -153,3 +153,80 @@ def test_cli_strict_and_json(plugin_layer: Path, tmp_path: Path,
     doc = json.loads(out.read_text())
     assert doc["strict"] is True and doc["verdict"] == "native files cannot run"
     assert [(f["level"], f["code"]) for f in doc["findings"]] == [("error", MISSING)]
+
+
+# --- check --verify: what an import check in the sandbox shows ---------------------------
+
+LOADER_ERR = ("Traceback (most recent call last):\n  File \"/opt/python/pkg/__init__.py\", line 2\n"
+              "OSError: libcore.so.1: cannot open shared object file: No such file or directory")
+
+
+def test_verify_a_failed_import_names_the_files_behind_it() -> None:
+    from lambda_slim.check.verify import _judge
+
+    got = _judge({"pkg": LOADER_ERR}, ["/opt/python/other/_x.so"], CLOSURE, SYSLIBS, "sandbox")
+    assert got.findings == ()
+    run, failed = got.loads
+    assert run.files == {"/opt/python/other/_x.so"} and run.failed == {"pkg"}
+    assert failed.files == {CORE} and failed.by == "`import pkg` in the Lambda-like sandbox " \
+                                                     "(check --verify)"
+    found = judge_misses(CLOSURE, ORIGIN, SYSLIBS, loads=got.loads)
+    (err,) = [f for f in found if f.level == "error"]
+    assert err.path == "layer.zip" and err.message.startswith(f"{CORE} (from pkg) needs libcore")
+    assert "`import pkg` in the Lambda-like sandbox (check --verify) loads it" in err.message
+    # pkg's import failed: what else it would load is unknown, so its plugin is not judged
+    (warn,) = [f for f in found if f.level == "warning"]
+    assert warn.message.startswith(PLUGIN) and "judged" not in warn.message
+
+
+def test_verify_judges_files_of_imports_that_passed() -> None:
+    from lambda_slim.check.verify import _judge
+
+    got = _judge({}, [CORE], CLOSURE, SYSLIBS, "host")
+    found = judge_misses(CLOSURE, ORIGIN, SYSLIBS, loads=got.loads)
+    assert [(f.level, f.message.split(" ", 1)[0]) for f in found] == [
+        ("error", CORE), ("warning", PLUGIN)]
+    assert "importing the distributions' own packages in this host (check --verify) loads it" \
+        in found[0].message
+    assert "judged optional by importing" in found[1].message
+
+
+def test_verify_a_library_no_static_audit_sees_and_other_failures() -> None:
+    from lambda_slim.check.verify import IMPORT_FAILED, _judge
+
+    failed = {"magic": "ImportError: failed to find libmagic.  Check your installation",
+              "needsdeps": "ModuleNotFoundError: No module named 'numpy'"}
+    got = _judge(failed, [], ClosureResult(0, ()), SYSLIBS, "sandbox")
+    levels = {(f.level, f.code) for f in got.findings}
+    assert levels == {("error", MISSING), ("warning", IMPORT_FAILED)}
+    (err,) = [f for f in got.findings if f.level == "error"]
+    assert "magic: missing system library libmagic" in err.message
+    assert "Lambda-like sandbox" in err.message and "--system-lib" in err.message
+    (warn,) = [f for f in got.findings if f.level == "warning"]
+    assert "`import needsdeps` fails in the Lambda-like sandbox" in warn.message
+    assert "No module named 'numpy'" in warn.message
+
+
+def test_check_paths_hands_the_paths_and_target_to_the_verifier(plugin_layer: Path) -> None:
+    from lambda_slim.check.verify import Verified
+    from lambda_slim.target.runtimes import Target
+
+    seen: list[tuple[list[tuple[Path, str]], Target, ClosureResult]] = []
+
+    def fake(paths: object, target: Target, closure: ClosureResult,
+             syslibs: object) -> Verified:
+        seen.append((list(paths), target, closure))  # type: ignore[call-overload]
+        return Verified((Loads(frozenset({"/opt/python/pkg/_plugin.so"}), "a fake run"),), ())
+
+    report = check_paths([plugin_layer], runtime="python3.13", verify=fake)
+    ((paths, target, closure),) = seen
+    assert paths == [(plugin_layer, "layer")] and target.runtime.name == "python3.13"
+    assert [m.file for m in closure.misses] == ["/opt/python/pkg/_plugin.so"]
+    assert report.exit_code == EXIT_NATIVE
+    assert "a fake run loads it" in report.all_findings[0].message
+
+
+def test_cli_require_verify_needs_verify(plugin_layer: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(plugin_layer), "--require-verify"]) == 2
+    assert "--require-verify needs --verify" in capsys.readouterr().err
