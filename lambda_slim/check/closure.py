@@ -91,9 +91,12 @@ def judge_misses(closure: ClosureResult, origin: Mapping[str, str], syslibs: Sys
                     "loads this file, so it fails only if a function imports it "
                     "(--strict makes this an error)")
         else:
+            unjudged = next((x for x in loads if top_of(file) in x.failed), None)
+            how = (f"{unjudged.by} could not tell: `import {top_of(file)}` failed (above)"
+                   if unjudged is not None else "or run check --verify")
             text = (f"{reason}. It fails only if something loads it (an optional plugin is "
                     "never loaded unless used); `lambda-slim build` proves which files an "
-                    "import loads (or run check --verify); --strict makes this an error")
+                    f"import loads ({how}); --strict makes this an error")
         advice = "; ".join(dict.fromkeys(a for m in misses for a in m.advice))
         advice = advice[len("or "):] if advice.startswith("or ") else advice
         out.append(Finding("warning", OPTIONAL,

@@ -177,6 +177,7 @@ def test_verify_a_failed_import_names_the_files_behind_it() -> None:
     # pkg's import failed: what else it would load is unknown, so its plugin is not judged
     (warn,) = [f for f in found if f.level == "warning"]
     assert warn.message.startswith(PLUGIN) and "judged" not in warn.message
+    assert "(check --verify) could not tell: `import pkg` failed (above)" in warn.message
 
 
 def test_verify_judges_files_of_imports_that_passed() -> None:
