@@ -46,11 +46,6 @@ def find_strip(target: Target, env: Mapping[str, str]) -> str:
     )
 
 
-def is_vendored_lib(rel: str) -> bool:
-    """auditwheel/delocate-vendored libraries live in ``<dist>.libs/``; never strip them."""
-    return any(part.endswith(".libs") for part in rel.split("/")[:-1])
-
-
 @dataclass(frozen=True)
 class StripResult:
     rel: str
@@ -97,12 +92,15 @@ def strip_files(
 
 def strip_candidates(natives: Sequence[NativeFile], machine: str, keep: tuple[str, ...]) -> list[str]:
     """The strip rule's plan: ELF files of the target machine that still carry symbols,
-    outside vendored ``*.libs/`` folders and ``--keep`` globs."""
+    outside ``--keep`` globs. Vendored ``*.libs/`` libraries are candidates too: the strip
+    of one that patchelf rewrote (auditwheel) can come out with LOAD segments the loader
+    refuses, which :func:`strip_files` checks (the copy is dropped), and every stripped
+    copy is then loaded in place before it stays."""
     return [
         nf.rel for nf in natives
         if nf.kind == "elf" and nf.info is not None and nf.info.strippable
         and nf.info.machine == machine
-        and not is_vendored_lib(nf.rel) and not is_kept(nf.rel, keep)
+        and not is_kept(nf.rel, keep)
     ]
 
 

@@ -21,6 +21,7 @@ from . import (
     scripts,
     sources,
     strip,
+    test_modules,
     tests,
     unloadable,
 )
@@ -31,6 +32,7 @@ REGISTRY: tuple[Rule, ...] = (
     bytecode.RULE,
     dist_info.RULE,
     tests.RULE,
+    test_modules.RULE,
     sources.RULE,
     runtime_provided.RULE,
     gpu.RULE,

@@ -7,8 +7,9 @@ from .context import Rule
 
 RULE = Rule(
     "strip",
-    "strip --strip-unneeded on ELF shared objects (never vendored *.libs/ files); "
-    "a stripped file that no longer loads is put back",
+    "strip --strip-unneeded on ELF shared objects; a stripped copy with LOAD segments the "
+    "loader refuses (patchelf-rewritten *.libs/ files) is dropped, and one that no longer "
+    "loads is put back",
     None,
     order=90,
 )

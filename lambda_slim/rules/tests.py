@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from ..tree.inventory import Inventory
 from ..tree.staging import PlanEntry
 from .context import PruneContext, Rule
+from .imports import imported_names
 
 
 def _tests_dirs(inv: Inventory) -> set[str]:
@@ -19,10 +19,6 @@ def _tests_dirs(inv: Inventory) -> set[str]:
                 dirs.add("/".join(parts[: i + 1]))
                 break
     return dirs
-
-
-_IMPORT = re.compile(r"^\s*(?:from\s+(\.*)([\w.]*)\s+import\s+([\w, ()]+)|import\s+([\w., ]+))",
-                     re.M)
 
 
 def _referenced_tests(inv: Inventory, dirs: set[str]) -> set[str]:
@@ -63,24 +59,8 @@ def _referenced_tests(inv: Inventory, dirs: set[str]) -> set[str]:
             continue
         if "test" not in text:
             continue
-        pkg = parts[:-1]
-        for m in _IMPORT.finditer(text):
-            dots, mod, names, plain = m.group(1), m.group(2), m.group(3), m.group(4)
-            if plain:
-                for name in plain.split(","):
-                    hit(name.strip().split(" ")[0])
-                continue
-            if dots:
-                up = len(dots) - 1
-                if up > len(pkg):
-                    continue
-                base = pkg[: len(pkg) - up] if up else pkg
-                mod = ".".join([*base, mod] if mod else base)
-            hit(mod)
-            for name in (names or "").replace("(", " ").replace(")", " ").split(","):
-                name = name.strip().split(" ")[0]
-                if name:
-                    hit(f"{mod}.{name}")
+        for name in imported_names(rel, text):
+            hit(name)
     return keep
 
 

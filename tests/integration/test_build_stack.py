@@ -39,8 +39,18 @@ def test_stack_without_bytecode_fits_target(tmp_path: Path, run_cli: RunCli,
     assert rules["strip"]["files"] > 50 and rules["tests"]["bytes"] > 20_000_000
     with zipfile.ZipFile(tmp_path / "layer.zip") as zf:
         names_in_zip = set(zf.namelist())
-    # vendored OpenBLAS is never stripped; numpy.testing and pandas._testing survive
+    # the vendored OpenBLAS builds stay (stripped when the copy stays loadable: numpy's;
+    # scipy's patchelf-rewritten one is left whole, its stripped copy misaligned)
     assert any(n.startswith("python/numpy.libs/libscipy_openblas") for n in names_in_zip)
+    assert any(n.startswith("python/scipy.libs/libscipy_openblas") for n in names_in_zip)
+    skipped = {s["path"] for s in rep["strip_skipped"]}
+    assert any("scipy.libs/libscipy_openblas" in p for p in skipped), skipped
+    # test-only native modules go (numpy's _simd); one runtime code imports stays
+    assert not any(n.startswith("python/numpy/_core/_simd.") for n in names_in_zip)
+    assert any(n.startswith("python/numpy/_core/_multiarray_tests.") for n in names_in_zip)
+    assert not any(n.endswith("/conftest.py") for n in names_in_zip)
+    assert rules["test-modules"]["bytes"] > 1_000_000
+    # numpy.testing and pandas._testing survive
     assert "python/numpy/testing/__init__.py" in names_in_zip
     assert "python/pandas/_testing/__init__.py" in names_in_zip
     kept = {"python/" + k for k in rep["tests_kept"]}  # imported by runtime code, so kept

@@ -141,8 +141,10 @@ def test_lambda_slim_environment_variables(tmp_path: Path, house: Path, tmp_cach
 
 
 @pytest.mark.skipif(not (shutil.which("gcc") and shutil.which("strip")), reason="needs gcc")
-def test_strip_never_touches_vendored_libs(tmp_path: Path, tmp_cache: Path,
-                                           run_cli: RunCli) -> None:
+def test_strip_takes_vendored_libs_that_still_load(tmp_path: Path, tmp_cache: Path,
+                                                   run_cli: RunCli) -> None:
+    """Vendored ``*.libs/`` libraries are stripped like any other ELF file once the stripped
+    copy keeps aligned LOAD segments and loads in place; ``--keep`` still protects one."""
     src = tmp_path / "x.c"
     src.write_text("int answer(void) { return 42; }\nstatic int helper(int a) { return a; }\n"
                    "int use(int a) { return helper(a); }\n")
@@ -155,9 +157,13 @@ def test_strip_never_touches_vendored_libs(tmp_path: Path, tmp_cache: Path,
         "natty/deep.libs/libdeep.so": data,
     }, tag="py3-none-manylinux2014_x86_64")
     wheelhouse_requirements(tmp_path / "requirements.txt", house, "natty")
-    assert run_cli("build", "-q", "--no-compile", cwd=tmp_path) == 0
+    assert run_cli("build", "-q", "--no-compile", "--keep", "natty/deep.libs/*",
+                   "--json", "r.json", cwd=tmp_path) == 0
     with zipfile.ZipFile(tmp_path / "layer.zip") as zf:
-        assert zf.read("python/natty.libs/libx-abc.so") == data
-        assert zf.read("python/natty/deep.libs/libdeep.so") == data
+        vendored = zf.read("python/natty.libs/libx-abc.so")
+        assert zf.read("python/natty/deep.libs/libdeep.so") == data  # --keep
         stripped = zf.read("python/natty/_ext.so")
-    assert len(stripped) < len(data) and stripped[:4] == b"\x7fELF"
+    for got in (stripped, vendored):
+        assert len(got) < len(data) and got[:4] == b"\x7fELF"
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert rep["verify"]["status"] == "passed" and not rep["strip_skipped"]

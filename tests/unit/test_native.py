@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from lambda_slim.native.elf import check_binary, inspect_elf, inspect_elf_stream, sniff
-from lambda_slim.native.strip import is_vendored_lib
 from lambda_slim.target.runtimes import parse_target
 
 
@@ -56,8 +55,3 @@ def test_wrong_arch_and_new_glibc_are_problems() -> None:
 def test_foreign_formats_are_errors(kind: str) -> None:
     prob = check_binary(kind, None, parse_target("python3.12", "x86_64"), "a.so", "pkg")
     assert prob is not None and prob.kind == "format"
-
-
-def test_vendored_libs_detected() -> None:
-    assert is_vendored_lib("numpy.libs/libopenblas.so")
-    assert not is_vendored_lib("numpy/_core/x.so")
