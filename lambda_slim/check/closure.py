@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..native.closure import ClosureResult, Miss
+from ..native.closure import ClosureResult, Miss, fixes
 from ..target.syslibs import SystemLibraries
 from ..verify.verdict import split_closure, unloaded_reason
 from .model import Finding
@@ -97,8 +97,7 @@ def judge_misses(closure: ClosureResult, origin: Mapping[str, str], syslibs: Sys
             text = (f"{reason}. It fails only if something loads it (an optional plugin is "
                     "never loaded unless used); `lambda-slim build` proves which files an "
                     f"import loads ({how}); --strict makes this an error")
-        advice = "; ".join(dict.fromkeys(a for m in misses for a in m.advice))
-        advice = advice[len("or "):] if advice.startswith("or ") else advice
+        advice = fixes(a for m in misses for a in m.advice)
         out.append(Finding("warning", OPTIONAL,
                            text + (f".\n    If it is used: {advice}." if advice else "."), where))
     return out

@@ -105,7 +105,13 @@ class Miss:
 
     def message(self) -> str:
         """What is missing, for whom, and what to do (build and check print the same)."""
-        return f"{self.describe()}.\n    Fix: " + "; ".join(self.advice) + "."
+        return f"{self.describe()}.\n    Fix: {fixes(self.advice)}."
+
+
+def fixes(advice: Iterable[str]) -> str:
+    """Advice as one sentence (the last one is an alternative: "or provide …"), said once."""
+    text = "; ".join(dict.fromkeys(advice))
+    return text[len("or "):] if text.startswith("or ") else text
 
 
 @dataclass(frozen=True)

@@ -136,13 +136,13 @@ def _core_and_plugin_zip(tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_check_verify_refuses_what_an_import_loads_and_judges_the_rest(
-        tmp_path: Path, run_cli: RunCli, py312: Path, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path, tmp_cache: Path, run_cli: RunCli, py312: Path,
+        monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     from lambda_slim.target.sandbox import sandbox_unavailable
 
     if sandbox_unavailable(dict(os.environ)) is not None:
         pytest.skip(f"no sandbox here: {sandbox_unavailable(dict(os.environ))}")
-    monkeypatch.setenv("LAMBDA_SLIM_CACHE_DIR", str(tmp_path / "cache"))
     zpath = _core_and_plugin_zip(tmp_path)
     out = tmp_path / "c.json"
     # the zip alone: both are warnings (nothing shows corepkg's import loads its _ext.so)
@@ -177,14 +177,13 @@ def test_check_verify_refuses_what_an_import_loads_and_judges_the_rest(
 @pytest.mark.slow
 @pytest.mark.network
 def test_check_verify_imports_a_pip_made_numba_layer_and_judges_its_threading_layers(
-        tmp_path: Path, run_cli: RunCli, py312: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, tmp_cache: Path, run_cli: RunCli, py312: Path) -> None:
     """numba (with numpy and llvmlite) imports in the sandbox without libgomp or libtbb: its
     omppool/tbbpool files are judged optional by that import, as Lambda would run it."""
     from lambda_slim.target.sandbox import sandbox_unavailable
 
     if sandbox_unavailable(dict(os.environ)) is not None:
         pytest.skip(f"no sandbox here: {sandbox_unavailable(dict(os.environ))}")
-    monkeypatch.setenv("LAMBDA_SLIM_CACHE_DIR", str(tmp_path / "cache"))
     zpath = pip_target_zip(tmp_path, "numba==0.68.1", deps=True)
     out = tmp_path / "c.json"
     # unstripped llvmlite makes it ~270 MiB: the size gate is not what this test is about

@@ -5,7 +5,7 @@
   gwittchen/lambda-ocr#10, dmlc/xgboost#11048; the same on Azure Functions:
   Azure/azure-functions-python-worker#514). The build's import check sees the file loaded and
   refuses it (exit 4), whether or not this machine has libgomp; `check` alone cannot tell an
-  import loads it, so it warns (--strict refuses).
+  import loads it, so it warns (--strict refuses), and `check --verify` refuses it (exit 4).
 - python-magic finds libmagic with ctypes at import time ("failed to find libmagic" on
   Lambda: ahupp/python-magic#311, kotify/cloud-print-utils#4). No static check can see that;
   the sandbox hides the host's libmagic, so verification refuses it (exit 4) on a machine
@@ -69,21 +69,29 @@ def test_python_magic_loads_libmagic_with_ctypes(tmp_path: Path, run_cli: RunCli
 
 
 @pytest.mark.slow
-def test_check_names_lightgbm_too(tmp_path: Path, run_cli: RunCli,
+def test_check_names_lightgbm_too(tmp_path: Path, tmp_cache: Path, run_cli: RunCli,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     """A zip built by another tool (here: pip install --target, then zipped): from the zip
     alone `check` cannot tell that lightgbm's import loads lib_lightgbm.so, so it warns, naming
-    the file and the library; --strict refuses it with the build's message."""
-    zpath = pip_target_zip(tmp_path, "lightgbm==4.7.0")
+    the file and the library; --verify imports it in the sandbox and refuses it (exit 4), and
+    --strict refuses it with the build's message."""
+    zpath = pip_target_zip(tmp_path, "lightgbm==4.7.0", deps=True)
     out = tmp_path / "c.json"
     assert run_cli("check", str(zpath), "--json", str(out)) == 0
     err = capsys.readouterr().err
     assert "/opt/python/lightgbm/lib/lib_lightgbm.so needs libgomp.so.1" in err
     assert "fails only if something loads it" in err
-    codes = {(f["level"], f["code"]) for f in json.loads(out.read_text())["findings"]}
+    codes = {(f["level"], f["code"]) for f in json.loads(out.read_text())["findings"]
+             if f["code"].startswith("native-")}
     assert codes == {("warning", "native-optional-library")}
     assert run_cli("check", str(zpath), "--strict", "--json", str(out)) == 4
     err = capsys.readouterr().err
     assert "/opt/python/lightgbm/lib/lib_lightgbm.so (from lightgbm) needs libgomp.so.1" in err
-    codes = {(f["level"], f["code"]) for f in json.loads(out.read_text())["findings"]}
+    assert "Fix: provide libgomp.so.1" in err
+    codes = {(f["level"], f["code"]) for f in json.loads(out.read_text())["findings"]
+             if f["code"].startswith("native-")}
     assert codes == {("error", "native-missing-library")}
+    if sandbox_unavailable(os.environ) is None:
+        assert run_cli("check", str(zpath), "--verify", "--json", str(out)) == 4
+        err = capsys.readouterr().err
+        assert "`import lightgbm` in the Lambda-like sandbox (check --verify) loads it" in err
