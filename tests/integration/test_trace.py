@@ -196,6 +196,11 @@ def test_the_trace_runs_against_the_runtime_sdk_floor(
                    for n in names if n.count("/") >= 2)
     assert "python/usesboto/__init__.py" in names
     assert not any(n.startswith("python/usesboto/unused/") for n in names)  # the trace's cut
+    # `lambda-slim trace` previews with the same view
+    assert run_cli("trace", "--smoke", str(work), str(req), "--json",
+                   str(tmp_path / "t.json"), cwd=tmp_path) == 0
+    plan = json.loads((tmp_path / "t.json").read_text())["trace_plan"]
+    assert "python/usesboto/unused/__init__.py" in {e["path"] for e in plan}
 
 
 @pytest.mark.network
@@ -218,3 +223,33 @@ def test_the_trace_finds_code_needing_a_newer_sdk_than_the_floor(
     assert "UnknownServiceError" in text
     assert f"({FLOOR.describe()}, in /var/runtime)" in text
     assert "--runtime-sdk" in text
+
+
+def test_a_function_trace_sees_the_functions_layers(tmp_path: Path, tmp_cache: Path,
+                                                    run_cli: RunCli, py312: Path) -> None:
+    """A --function build's workload sees the --layer-zip layers after the function's own
+    folder, as verification and Lambda do: it imports what a layer provides."""
+    tpkg(tmp_path)  # the wheelhouse, with tpkg
+    house = tmp_path / "house"
+    make_wheel(house, "dep", "1.0", {"dep/__init__.py": "X = 1\n"})
+    (tmp_path / "l").mkdir()
+    layer_req = wheelhouse_requirements(tmp_path / "l" / "requirements.txt", house, "dep")
+    assert run_cli("build", str(layer_req), "-q", "-o", str(tmp_path / "layer.zip"),
+                   cwd=tmp_path) == 0
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "main.py").write_text("import dep\n\ndef handler(event, context):\n    return dep.X\n")
+    req = wheelhouse_requirements(tmp_path / "requirements.txt", house, "tpkg", "dep")
+    work = tmp_path / "work.py"
+    work.write_text("import dep, main\nfrom tpkg.used import impl\n"
+                    "assert main.handler({}, None) == 1 and impl.score(2) == 4\n")
+    code = run_cli("build", str(req), "--function", str(src), "--layer-zip",
+                   str(tmp_path / "layer.zip"), "--handler", "main.handler", "--trace", str(work),
+                   "-o", str(tmp_path / "fn.zip"), "--json", str(tmp_path / "r.json"),
+                   cwd=tmp_path)
+    assert code == 0
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert rep["trace"]["applied"] is True
+    names = set(zipfile.ZipFile(tmp_path / "fn.zip").namelist())
+    assert "main.py" in names and "tpkg/used/impl.py" in names
+    assert not any(n.startswith(("tpkg/unused/", "dep/")) for n in names)
