@@ -79,6 +79,7 @@ Examples:
   lambda-slim check layer.zip
   lambda-slim check layer.zip numpy-layer.zip --function function.zip --budget 200MiB
   lambda-slim check build/layer/ --runtime python3.11 --arch arm64 --json check.json
+  lambda-slim check other-tool-layer.zip --verify     # import it in the Lambda-like sandbox
 
 \b
 A PATH whose files live under python/ (or that has a build manifest
