@@ -5,7 +5,8 @@ The same tree gives a byte-identical zip: entries sorted by name, one fixed time
 entries, no extra fields. Files are deflated in parallel (zlib releases the GIL) while the
 archive is written strictly in order; at most ``window_bytes`` of input is held at once. The
 bytes do not depend on ``jobs`` (``jobs=1`` compresses inline, the serial reference) nor on
-what :mod:`.zipahead` deflated beforehand (taken only for unchanged files). Output
+what :mod:`.zipahead` deflated beforehand (taken only for unchanged files); a file installed
+unchanged from a wheel keeps the wheel's deflated bytes (:mod:`.zipreuse`). Output
 goes to a temp file beside the destination and is renamed into place, unless ``before_commit``
 raises first (work running beside the zip can still veto it).
 """
@@ -40,6 +41,7 @@ from .zipformat import (
     LFH,
     LFH_SIG,
 )
+from .zipreuse import REUSE_LEVEL, WheelStreams
 
 DOS_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip can hold
 _U32 = 0xFFFFFFFF
@@ -120,27 +122,35 @@ def walk_files(root: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def _compress(path: Path, level: int) -> Packed:
+def _compress(path: Path, level: int, reuse: WheelStreams | None = None) -> Packed:
+    """The entry's payload: the wheel's own deflated bytes for a file installed unchanged
+    (see :mod:`.zipreuse`), else deflated here."""
+    kept = reuse.take(path, level) if reuse is not None else None
+    if kept is not None:
+        return kept
     got = deflate(path, level)
     assert got is not None  # no stop event: never abandoned
     return got[0]
 
 
 def _submit(pool: ThreadPoolExecutor | None, path: Path, level: int,
-            ahead: Ahead | None) -> Future[Packed]:
+            ahead: Ahead | None, reuse: WheelStreams | None) -> Future[Packed]:
     """Compress on the pool, or inline (the serial writer) when there is none; a result
     deflated ahead for the unchanged file is used as is."""
     early = ahead.take(path, level) if ahead is not None else None
     if pool is not None and early is None:
-        return pool.submit(_compress, path, level)
+        return pool.submit(_compress, path, level, reuse)
     done: Future[Packed] = Future()
-    done.set_result(early if early is not None else _compress(path, level))
+    done.set_result(early if early is not None else _compress(path, level, reuse))
     return done
 
 
-def ahead_of(root: Path, level: int) -> Ahead:
-    """An :class:`Ahead` over the files of a layer tree, bytecode left out (``with`` it)."""
-    return Ahead([p for rel, p in walk_files(root) if "__pycache__/" not in rel], level)
+def ahead_of(root: Path, level: int, reuse: WheelStreams | None = None) -> Ahead:
+    """An :class:`Ahead` over the files of a layer tree (``with`` it), bytecode and the files
+    whose wheel stream the zip will copy left out."""
+    return Ahead([p for rel, p in walk_files(root) if "__pycache__/" not in rel
+                  and not (reuse is not None and level == REUSE_LEVEL and reuse.reusable(p))],
+                 level)
 
 
 class _HashingWriter:
@@ -166,10 +176,11 @@ def write_zip(
     on_file: Callable[[int], None] | None = None,
     before_commit: Callable[[], None] | None = None,
     ahead: Ahead | None = None,
+    reuse: WheelStreams | None = None,
 ) -> ArchiveResult:
     """Write ``(arcname, path)`` entries (in the given order) to ``dest`` atomically;
     ``before_commit`` runs after the last byte, before the rename (if it raises, ``dest`` is
-    left as it was)."""
+    left as it was). ``reuse``: files installed unchanged from a wheel keep its stream."""
     dest = Path(dest)
     require_parent(dest)
     items = list(entries)
@@ -195,7 +206,7 @@ def write_zip(
                         break
                     arc, path = nxt
                     size = path.stat().st_size
-                    pending.append((arc, _submit(pool, path, level, ahead), size))
+                    pending.append((arc, _submit(pool, path, level, ahead, reuse), size))
                     in_flight += size
                 if not pending:
                     break

@@ -196,7 +196,8 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
     else:
         progress.stage("verify")
         # verification runs one interpreter at a time: the zip's deflating starts beside it
-        with timed(timings, "verify"), ahead_of(root, config.zip_level) as ahead:
+        with timed(timings, "verify"), \
+                ahead_of(root, config.zip_level, planned.streams) as ahead:
             judged = judge_tree(tp, staging, planned.inventory, progress, smoke=config.smoke,
                                 repair=config.repair,
                                 extra_paths=fn.layer_paths(tp.interpreter.version) if fn else (),
@@ -246,7 +247,8 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
                                       lib=planned.lib_dir, epoch=config.epoch,
                                       level=config.zip_level, jobs=config.workers,
                                       on_file=lambda _n: progress.advance(),
-                                      before_commit=measured, ahead=ahead)
+                                      before_commit=measured, ahead=ahead,
+                                      reuse=planned.streams)
         return LayerFacts(
             config=config, requirements=planned.requirements, resolution=planned.resolution,
             inventory=planned.inventory, plan=full_plan, verify=vrep, final_sizes=final_sizes,

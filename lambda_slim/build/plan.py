@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..artifact.zipreuse import WheelStreams
 from ..errors import NativeError
 from ..inputs.config import BuildConfig
 from ..inputs.requirements import Requirements
@@ -96,6 +97,8 @@ class Planned:
     timings: dict[str, float] = field(default_factory=dict)
     #: why the ``runtime-provided`` rule kept the AWS SDK in the layer (empty: it did not)
     sdk_kept: tuple[str, ...] = ()
+    #: the installed files' deflated bytes in their wheels (the zip copies unchanged ones)
+    streams: WheelStreams | None = None
 
     @property
     def lib_dir(self) -> Path:
@@ -110,6 +113,7 @@ def plan_tree(config: BuildConfig, reqs: Requirements, tools: Tools, env: Mappin
     miss is judged after verification (what loads), except with ``--strict``: an error now."""
     timings: dict[str, float] = {}
     root = work / "python"
+    streams = WheelStreams()
     progress.stage("resolve")
     with timed(timings, "resolve"):
         resolution = resolve(reqs, config.target, tools.pip_python, config.cache_dir, runner,
@@ -121,7 +125,7 @@ def plan_tree(config: BuildConfig, reqs: Requirements, tools: Tools, env: Mappin
     progress.stage("install")
     with timed(timings, "install"):
         install(resolution, config.target, tools.pip_python, root, runner, env,
-                installer=config.installer, jobs=config.workers)
+                installer=config.installer, jobs=config.workers, streams=streams)
     fn = fn_pkg.assemble(config, root, work) if config.function else None
     for left in fn.left_out if fn else ():
         progress.note(f"left out of the function zip: {left}")
@@ -165,4 +169,4 @@ def plan_tree(config: BuildConfig, reqs: Requirements, tools: Tools, env: Mappin
     return Planned(reqs, resolution, inv, Staging(root, work / "trash"), plan, natives,
                    ctx.tests_kept, list(ctx.gpu), fn, borrowed, lib_sizes, closure, syslibs,
                    unloadable, timings,
-                   tuple(ctx.sdk_kept))
+                   tuple(ctx.sdk_kept), streams)

@@ -23,6 +23,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from ..artifact.atomic import sha256_file
+from ..artifact.zipreuse import WheelStreams
 from ..errors import ResolveError
 from ..inputs.pip_lines import valid_name, valid_version
 from ..inputs.requirements import Requirements
@@ -311,18 +312,20 @@ def install(
     env: Mapping[str, str],
     installer: str = "unpack",
     jobs: int = 4,
+    streams: WheelStreams | None = None,
 ) -> None:
     """Install exactly the resolved wheels into ``dest`` (no deps, no index, no bytecode).
 
     ``unpack`` (the default) lays the wheels out in parallel as the wheel spec says, the way
     ``pip install --target --no-compile`` would (the tests check both give the same tree);
-    ``pip`` runs pip itself under the target interpreter.
+    ``pip`` runs pip itself under the target interpreter. ``streams`` (``unpack`` only)
+    records where each installed file's deflated bytes lie in its wheel.
     """
     if not resolution.wheels:
         dest.mkdir(parents=True, exist_ok=True)
         return
     if installer == "unpack":
-        unpack_wheels([w.path for w in resolution.wheels], dest, jobs)
+        unpack_wheels([w.path for w in resolution.wheels], dest, jobs, streams)
         return
     cmd = [
         str(interp.path), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",

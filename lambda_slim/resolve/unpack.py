@@ -13,6 +13,8 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
+from ..artifact.zipahead import file_key
+from ..artifact.zipreuse import Member, WheelStreams
 from ..errors import ResolveError
 
 
@@ -41,9 +43,9 @@ def _clash(names: list[str]) -> str | None:
     return None
 
 
-def _unpack_one(whl: Path, dest: Path) -> None:
+def _unpack_one(whl: Path, dest: Path, streams: WheelStreams | None) -> None:
     try:
-        _unpack_checked(whl, dest)
+        _unpack_checked(whl, dest, streams)
     except zipfile.BadZipFile as exc:
         raise ResolveError(f"{whl.name} is not a readable wheel ({exc}).",
                            hint="Rebuild or re-download it; rerun with --refresh.") from None
@@ -54,7 +56,8 @@ def _unpack_one(whl: Path, dest: Path) -> None:
             hint="Two packages install conflicting paths: drop one of them.") from None
 
 
-def _unpack_checked(whl: Path, dest: Path) -> None:
+def _unpack_checked(whl: Path, dest: Path, streams: WheelStreams | None) -> None:
+    wheel_key = file_key(os.stat(whl))
     with zipfile.ZipFile(whl) as zf:
         record_name = None
         clash = _clash(zf.namelist())
@@ -90,6 +93,11 @@ def _unpack_checked(whl: Path, dest: Path) -> None:
             mode = (info.external_attr >> 16) & 0o777
             os.chmod(tmp, 0o755 if mode & stat.S_IXUSR else 0o644)
             os.replace(tmp, out)
+            # (not the dist-info's own files: RECORD and INSTALLER are rewritten below)
+            if (streams is not None and info.compress_type == zipfile.ZIP_DEFLATED
+                    and not (len(parts) == 2 and parts[0].endswith(".dist-info"))):
+                streams.add(out, Member(whl, wheel_key, info.header_offset, info.compress_size,
+                                        info.CRC, info.file_size, file_key(os.stat(out))))
         if record_name is not None:
             rows = list(csv.reader(io.StringIO(zf.read(record_name).decode("utf-8"))))
             fixed = []
@@ -106,11 +114,15 @@ def _unpack_checked(whl: Path, dest: Path) -> None:
             (dest / record_name).with_name("INSTALLER").write_text("lambda-slim\n")
 
 
-def unpack_wheels(wheels: list[Path], dest: Path, jobs: int) -> None:
-    """Install wheels by unpacking them in parallel (no deps, no scripts rewriting)."""
+def unpack_wheels(wheels: list[Path], dest: Path, jobs: int,
+                  streams: WheelStreams | None = None) -> None:
+    """Install wheels by unpacking them in parallel (no deps, no scripts rewriting); with
+    ``streams``, record where each installed file's deflated bytes lie in its wheel (by the
+    file's resolved path), so a zip of the unchanged file can copy them."""
     dest.mkdir(parents=True, exist_ok=True)
+    dest = dest.resolve()
     # Largest first so the long ones start early.
     order = sorted(wheels, key=lambda p: -p.stat().st_size)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for fut in [pool.submit(_unpack_one, w, dest) for w in order]:
+        for fut in [pool.submit(_unpack_one, w, dest, streams) for w in order]:
             fut.result()
