@@ -41,6 +41,11 @@ def atomic_write_text(dest: Path, text: str) -> None:
     _atomic(dest, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
+def atomic_write_bytes(dest: Path, data: bytes) -> None:
+    """Write ``data`` atomically (temp file in the same folder, then rename)."""
+    _atomic(dest, lambda tmp: Path(tmp).write_bytes(data))
+
+
 def atomic_copy(src: Path, dest: Path) -> None:
     """Copy ``src`` to ``dest`` atomically; a missing destination folder is an input error."""
     require_parent(dest)

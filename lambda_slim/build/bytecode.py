@@ -45,7 +45,8 @@ def compile_stage(config: BuildConfig, tools: Tools, root: Path,
     if config.compile == "traced" and touched is not None:
         only = [r for r in sorted(touched) if r.endswith(".py") and (root / r).is_file()]
     with timed(timings, "compile"):
-        got = compile_files(tools.compile_python, root, workers=config.workers, only=only)
+        got = compile_files(tools.compile_python, root, workers=config.workers, only=only,
+                            cache=config.cache_dir / "bytecode", refresh=config.refresh)
     if progress is not None:
         compile_notes(got, progress)
     return got

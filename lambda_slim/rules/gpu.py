@@ -114,7 +114,7 @@ def plan_gpu(
     candidates = {d.name: d for d in dists
                   if d.name not in keep and is_cuda_payload(d.name, d.files, d.dist_info)}
     links: dict[str, tuple[str | None, tuple[str, ...]]] = {}
-    for d in dists:
+    for d in dists if candidates else ():  # no payload: no ELF needs reading
         for rel in d.files:
             if rel in sizes and (_is_shared_name(rel) or d.name not in candidates):
                 info = elf_links(root / rel)

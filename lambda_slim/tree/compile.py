@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,6 +22,7 @@ from pathlib import Path
 from ..target.emulation import EmulatedIsolation
 from ..target.proc import tail
 from ..target.python import HOST, TargetPython
+from .pyccache import PycCache, compiler_of, sources
 
 
 @dataclass(frozen=True)
@@ -46,32 +48,54 @@ class Selection:
 
 
 def compile_files(tp: TargetPython, root: Path, *, workers: int,
-                  only: list[str] | None = None) -> Compiled:
+                  only: list[str] | None = None, cache: Path | None = None,
+                  refresh: bool = False) -> Compiled:
     """Byte-compile for the target with unchecked-hash pycs (``only``: these ``.py`` files).
 
     Compilation writes into the tree, so it runs on the host (bytecode depends only on the
     Python version, never on the machine), not in the read-only sandbox; an emulated
     interpreter keeps its emulator and only leaves the sandbox. ``compileall -j`` spreads
-    the files over ``workers`` processes.
+    the files over ``workers`` processes. With ``cache`` (a folder), pycs an earlier build
+    compiled from the same source bytes by the same compiler are copied from it
+    (:mod:`.pyccache`; not read with ``refresh``) and the new ones are stored there.
     """
     iso = tp.isolation
     host = replace(tp, isolation=iso.without_sandbox() if isinstance(iso, EmulatedIsolation)
                    else HOST)
     before = _pycs(root)
-    args = ["-I", "-m", "compileall", "-q", "-j", str(workers),
-            "--invalidation-mode", "unchecked-hash", "-s", str(root), "-p", "/opt/python"]
-    if only is None:
-        args.append(str(root))
-    else:
-        args += [str(root / rel) for rel in only]
-    proc = host.run(args)
+    compiler = compiler_of(host) if cache is not None else None
+    pycs = PycCache(cache, compiler) if cache is not None and compiler is not None else None
+    todo = only
+    if pycs is not None:
+        wanted = only if only is not None else sources(root)
+        todo = list(wanted) if refresh else pycs.fetch(root, wanted, workers=workers * 2)
     errors: list[str] = []
-    if proc.returncode != 0:
-        errors = [ln for ln in (proc.stdout or "").splitlines() if ln.startswith("***")]
-        if not errors:
-            errors = [tail((proc.stdout or "") + (proc.stderr or ""), 5)]
+    if todo is None or todo:
+        errors = _compileall(host, root, workers, todo)
+    if pycs is not None and todo:
+        pycs.store(root, todo)
     added = {rel: size for rel, size in _pycs(root).items() if rel not in before}
     return Compiled(added, tuple(errors))
+
+
+def _compileall(host: TargetPython, root: Path, workers: int,
+                only: list[str] | None) -> list[str]:
+    """Run ``compileall`` on the whole tree (``only`` None) or on the files ``only`` lists
+    (handed over in a list file: no command line is too long); the errors it reported."""
+    args = ["-I", "-m", "compileall", "-q", "-j", str(workers),
+            "--invalidation-mode", "unchecked-hash", "-s", str(root), "-p", "/opt/python"]
+    with tempfile.TemporaryDirectory(prefix="lambda-slim-compile-") as tmp:
+        if only is None:
+            args.append(str(root))
+        else:
+            listing = Path(tmp) / "files.txt"
+            listing.write_text("".join(f"{root / rel}\n" for rel in only), encoding="utf-8")
+            args += ["-i", str(listing)]
+        proc = host.run(args)
+    if proc.returncode == 0:
+        return []
+    errors = [ln for ln in (proc.stdout or "").splitlines() if ln.startswith("***")]
+    return errors or [tail((proc.stdout or "") + (proc.stderr or ""), 5)]
 
 
 def _pycs(root: Path) -> dict[str, int]:
