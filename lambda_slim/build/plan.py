@@ -125,7 +125,8 @@ def plan_tree(config: BuildConfig, reqs: Requirements, tools: Tools, env: Mappin
     progress.stage("install")
     with timed(timings, "install"):
         install(resolution, config.target, tools.pip_python, root, runner, env,
-                installer=config.installer, jobs=config.workers, streams=streams)
+                installer=config.installer, jobs=config.workers, streams=streams,
+                unpacked=None if config.refresh else config.cache_dir / "unpacked")
     fn = fn_pkg.assemble(config, root, work) if config.function else None
     for left in fn.left_out if fn else ():
         progress.note(f"left out of the function zip: {left}")

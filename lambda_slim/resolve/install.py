@@ -35,6 +35,7 @@ from .explain import resolve_error
 from .markers import pip_command
 from .substitute import locked_originals, resolve_variants
 from .unpack import unpack_wheels
+from .unpacked import install_linked
 from .variants import Replacement, Variant, replacement_from_json
 
 RESOLVER_VERSION = "4"  # 2: markers for the target; 3: variants; 4: content-addressed wheels
@@ -313,19 +314,25 @@ def install(
     installer: str = "unpack",
     jobs: int = 4,
     streams: WheelStreams | None = None,
+    unpacked: Path | None = None,
 ) -> None:
     """Install exactly the resolved wheels into ``dest`` (no deps, no index, no bytecode).
 
     ``unpack`` (the default) lays the wheels out in parallel as the wheel spec says, the way
     ``pip install --target --no-compile`` would (the tests check both give the same tree);
     ``pip`` runs pip itself under the target interpreter. ``streams`` (``unpack`` only)
-    records where each installed file's deflated bytes lie in its wheel.
+    records where each installed file's deflated bytes lie in its wheel; with ``unpacked``
+    (a cache folder) the files are hard-linked from each wheel's unpacked copy there.
     """
     if not resolution.wheels:
         dest.mkdir(parents=True, exist_ok=True)
         return
     if installer == "unpack":
-        unpack_wheels([w.path for w in resolution.wheels], dest, jobs, streams)
+        if unpacked is not None:
+            install_linked([(w.path, w.sha256) for w in resolution.wheels], dest, unpacked,
+                           jobs, streams)
+        else:
+            unpack_wheels([w.path for w in resolution.wheels], dest, jobs, streams)
         return
     cmd = [
         str(interp.path), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",

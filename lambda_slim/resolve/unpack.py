@@ -43,17 +43,22 @@ def _clash(names: list[str]) -> str | None:
     return None
 
 
-def _unpack_one(whl: Path, dest: Path, streams: WheelStreams | None) -> None:
+def clash_error(whl: Path, exc: OSError) -> ResolveError:
+    return ResolveError(
+        f"{whl.name} puts a file where another wheel has a folder, or the reverse "
+        f"({exc.filename}); both a file and a folder cannot exist at one path.",
+        hint="Two packages install conflicting paths: drop one of them.")
+
+
+def unpack_one(whl: Path, dest: Path, streams: WheelStreams | None) -> None:
+    """Unpack one wheel into ``dest`` (see :func:`unpack_wheels`)."""
     try:
         _unpack_checked(whl, dest, streams)
     except zipfile.BadZipFile as exc:
         raise ResolveError(f"{whl.name} is not a readable wheel ({exc}).",
                            hint="Rebuild or re-download it; rerun with --refresh.") from None
     except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
-        raise ResolveError(
-            f"{whl.name} puts a file where another wheel has a folder, or the reverse "
-            f"({exc.filename}); both a file and a folder cannot exist at one path.",
-            hint="Two packages install conflicting paths: drop one of them.") from None
+        raise clash_error(whl, exc) from None
 
 
 def _unpack_checked(whl: Path, dest: Path, streams: WheelStreams | None) -> None:
@@ -124,5 +129,5 @@ def unpack_wheels(wheels: list[Path], dest: Path, jobs: int,
     # Largest first so the long ones start early.
     order = sorted(wheels, key=lambda p: -p.stat().st_size)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for fut in [pool.submit(_unpack_one, w, dest, streams) for w in order]:
+        for fut in [pool.submit(unpack_one, w, dest, streams) for w in order]:
             fut.result()
