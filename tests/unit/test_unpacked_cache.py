@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from lambda_slim.artifact.atomic import sha256_file
 from lambda_slim.artifact.zipreuse import WheelStreams
 from lambda_slim.artifact.zipwrite import write_layer_zip
 from lambda_slim.errors import ResolveError
 from lambda_slim.resolve.unpack import unpack_wheels
 from lambda_slim.resolve.unpacked import install_linked
-from lambda_slim.resolve.wheelcache import sha256_file
 from tests.wheels import make_wheel
 
 
