@@ -13,7 +13,7 @@ os.environ.setdefault("COLUMNS", "1000")
 from tests.arm64_python import Aarch64Python, aarch64_python311
 from tests.servers import FAKE_AWS_ENV, moto_server
 from tests.shared import shared_cache_root, warm_cache
-from tests.slow import SLOW
+from tests.slow import SLOW, seconds
 
 # --- what each test needs, as markers (pyproject's [tool.pytest.ini_options] declares them) --
 # By fixture: a test that uses one of these needs what it names.
@@ -70,10 +70,17 @@ _COLD: dict[str, tuple[str, ...]] = {
                              "test_include_loop_is_refused_before_pip"),
 }
 
-#: Tests that share one xdist worker, so what they start once per session starts once per run.
+#: Tests that should share one xdist worker, so what they start once per session starts once
+#: per run. Not honoured yet: pytest-xdist 3.8 puts the group into ``item._nodeid``, which
+#: pytest 9's ``nodeid`` no longer reads, so every test is its own unit and each worker starts
+#: its own MariaDB server (seconds); what takes minutes is made once per run under a file lock
+#: instead (tests/shared.py ``once_per_run``: the seed stack, the example's layers).
 _GROUP_BY_FIXTURE = {"mariadb": "mariadb", "ref_python": "example-venv"}
 
 
+# First: xdist's worker reads the xdist_group marks in its own collection hook (a plugin
+# registered after this file, so called before it unless this one goes first).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
@@ -83,16 +90,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if fixture in names:
                 marks.update(needs)
         base = item.name.split("[", 1)[0]
-        for mark, table in (("slow", SLOW), ("cold_cache", _COLD)):
-            listed = table.get(module, ())
-            if "*" in listed or base in listed:
-                marks.add(mark)
+        if base in SLOW.get(module, {}):
+            marks.add("slow")
+        cold = _COLD.get(module, ())
+        if "*" in cold or base in cold:
+            marks.add("cold_cache")
         for mark in sorted(marks):
             item.add_marker(mark)
         for fixture, group in _GROUP_BY_FIXTURE.items():
             if fixture in names:
                 item.add_marker(pytest.mark.xdist_group(group))
                 break
+
+
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")  # after the shuffle
+def pytest_collection_modifyitems_longest_first(items: list[pytest.Item]) -> None:
+    """Known-slow tests first, longest first (tests/slow.py), the rest after them in the
+    shuffled order: xdist hands out tests in this order, so the last test a worker starts is a
+    short one and no worker idles while another runs a long test to the end."""
+    items.sort(key=lambda item: -seconds(item.path.name, item.name))
 
 
 # --- caches ---------------------------------------------------------------------------------

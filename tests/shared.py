@@ -23,14 +23,20 @@ from lambda_slim.inputs.config import default_cache_dir
 
 #: Folders of the lambda-slim cache that are safe to share between tests: the wheel store is
 #: content-addressed and proven on every use; the sandbox folder holds ld.so.cache files keyed
-#: by the libraries they index. Resolutions and results are never shared: a cached resolution or
-#: result would let a test pass on what an earlier build (of older code) decided.
-SHARED_STORES = ("wheels", "sandbox")
-#: What a test with a cache of its own (``tmp_cache``) shares: only the sandbox's loader caches.
-#: Not the wheel store: tests make wheels on the fly under common names (``tiny 1.0``) with
-#: different contents, and the store offers every wheel it holds to pip as a find-links source,
-#: so one test could be served another's ``tiny 1.0``.
-PRIVATE_CACHE_SHARES = ("sandbox",)
+#: by the libraries they index; var-runtime holds the stand-in /var/runtime folders (awslambdaric
+#: and the runtime's SDK from PyPI wheels), each keyed by runtime, architecture, SDK versions and
+#: bootstrap, made in a temporary folder and renamed into place (and with a wheel store of its
+#: own, which only the SDK's resolution sees). Resolutions and results are never shared: a
+#: cached resolution or result would let a test pass on what an earlier build (of older code)
+#: decided.
+SHARED_STORES = ("wheels", "sandbox", "var-runtime")
+#: What a test with a cache of its own (``tmp_cache``) shares: the sandbox's loader caches and
+#: the stand-in /var/runtime folders (a build making one anew pip-downloads and unpacks boto3,
+#: botocore and awslambdaric: seconds per build). Not the wheel store: tests make wheels on the
+#: fly under common names (``tiny 1.0``) with different contents, and the store offers every
+#: wheel it holds to pip as a find-links source, so one test could be served another's
+#: ``tiny 1.0``.
+PRIVATE_CACHE_SHARES = ("sandbox", "var-runtime")
 
 
 def shared_cache_root() -> Path:

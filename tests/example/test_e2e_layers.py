@@ -34,6 +34,7 @@ from tests.example.scenarios import (
     check_feature_bad_requests,
     check_score_bad_requests,
 )
+from tests.shared import once_per_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.aws]
 
@@ -66,12 +67,8 @@ def _unzip_as_opt(archive: Path, opt: Path) -> Path:
     return opt
 
 
-@pytest.fixture(scope="module")
-def layers(tmp_path_factory: pytest.TempPathFactory) -> BuiltLayers:
-    out = tmp_path_factory.mktemp("layers")
+def _build_layers(out: Path) -> None:
     exe = _lambda_slim()
-    zips: dict[str, Path] = {}
-    reports: dict[str, dict[str, Any]] = {}
     for name in ("features", "scoring"):
         target = out / f"{name}-layer.zip"
         proc = subprocess.run(
@@ -84,14 +81,19 @@ def layers(tmp_path_factory: pytest.TempPathFactory) -> BuiltLayers:
             f"{(proc.stdout + proc.stderr)[-6000:]}"
         )
         assert target.is_file(), proc.stdout
-        zips[name] = target
-        reports[name] = json.loads((out / f"{name}.json").read_text())
-    return BuiltLayers(
-        features=_unzip_as_opt(zips["features"], out / "opt-features"),
-        scoring=_unzip_as_opt(zips["scoring"], out / "opt-scoring"),
-        zips=zips,
-        reports=reports,
-    )
+        _unzip_as_opt(target, out / f"opt-{name}")
+
+
+@pytest.fixture(scope="module")
+def layers(tmp_path_factory: pytest.TempPathFactory) -> BuiltLayers:
+    """The two layers, built once per run (two real builds): every xdist worker that runs a
+    test of this module reads the same folder."""
+    out = once_per_run(tmp_path_factory, "example-layers", _build_layers)
+    zips = {name: out / f"{name}-layer.zip" for name in ("features", "scoring")}
+    reports: dict[str, dict[str, Any]] = {
+        name: json.loads((out / f"{name}.json").read_text()) for name in zips}
+    return BuiltLayers(features=out / "opt-features", scoring=out / "opt-scoring", zips=zips,
+                       reports=reports)
 
 
 def test_both_layers_verify_in_the_sandbox_with_init_time_and_peak_memory(
