@@ -80,7 +80,9 @@ def var_runtime(target: Target, sdk: RuntimeSdk, pip_python: Interpreter, cache_
     """The ``/var/runtime`` folder for ``target`` with ``sdk``, made once and reused.
 
     Raises ResolveError when a wheel cannot be had for the target (exit 3)."""
-    base = cache_dir / "var-runtime"
+    # the real path: the folder is bound into the sandbox by the path the child is given, and
+    # a cache folder reached through a symlink would leave that path dangling inside it
+    base = (cache_dir / "var-runtime").resolve()
     final = base / runtime_dir_key(target, sdk)
     if (final / ENTRY).is_file():
         return final

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 
 from lambda_slim.errors import EXIT_GROWTH, EXIT_USAGE
 from tests.seed import SeedBuild
+from tests.shared import Frozen, once_per_run
 
 RunCli = Callable[..., int]
 
@@ -24,19 +25,25 @@ def build(run_cli: RunCli, folder: Path, requirements: str) -> dict[str, Any]:
     return dict(json.loads((folder / "r.json").read_text()))
 
 
-@pytest.fixture(scope="module")
-def two_builds(tmp_path_factory: pytest.TempPathFactory, py312: Path) -> tuple[Path, Path]:
-    """OLD: six 1.16.0. NEW: six 1.17.0 (a pin bump) and idna (an added package)."""
+def _two_builds_in(base: Path) -> None:
     from lambda_slim.cli import main
 
-    base = tmp_path_factory.mktemp("diff")
     for name, reqs in (("old", "six==1.16.0\n"), ("new", "six==1.17.0\nidna==3.10\n")):
         (base / name).mkdir()
         (base / name / "requirements.txt").write_text(reqs)
         assert main(["build", str(base / name / "requirements.txt"), "-o",
                      str(base / name / "layer.zip"), "--json", str(base / name / "r.json"),
                      "-q"]) == 0
-    return base / "old", base / "new"
+
+
+@pytest.fixture(scope="session")
+def two_builds(tmp_path_factory: pytest.TempPathFactory, py312: Path) -> Iterator[tuple[Path, Path]]:
+    """OLD: six 1.16.0. NEW: six 1.17.0 (a pin bump) and idna (an added package). Built once
+    per run (every xdist worker reads the same two builds); read-only."""
+    base = once_per_run(tmp_path_factory, "diff-two-builds", _two_builds_in)
+    frozen = Frozen.of(base)
+    yield base / "old", base / "new"
+    frozen.check()
 
 
 def rows(rep: dict[str, Any]) -> dict[str, dict[str, Any]]:
