@@ -21,22 +21,24 @@ from filelock import FileLock
 
 from lambda_slim.inputs.config import default_cache_dir
 
-#: Folders of the lambda-slim cache that are safe to share between tests: the wheel store is
-#: content-addressed and proven on every use; the sandbox folder holds ld.so.cache files keyed
-#: by the libraries they index; var-runtime holds the stand-in /var/runtime folders (awslambdaric
-#: and the runtime's SDK from PyPI wheels), each keyed by runtime, architecture, SDK versions and
-#: bootstrap, made in a temporary folder and renamed into place (and with a wheel store of its
-#: own, which only the SDK's resolution sees). Resolutions and results are never shared: a
-#: cached resolution or result would let a test pass on what an earlier build (of older code)
-#: decided.
-SHARED_STORES = ("wheels", "sandbox", "var-runtime")
-#: What a test with a cache of its own (``tmp_cache``) shares: the sandbox's loader caches and
-#: the stand-in /var/runtime folders (a build making one anew pip-downloads and unpacks boto3,
-#: botocore and awslambdaric: seconds per build). Not the wheel store: tests make wheels on the
-#: fly under common names (``tiny 1.0``) with different contents, and the store offers every
-#: wheel it holds to pip as a find-links source, so one test could be served another's
-#: ``tiny 1.0``.
-PRIVATE_CACHE_SHARES = ("sandbox", "var-runtime")
+#: Folders of the lambda-slim cache that are keyed by their content, so safe to share between
+#: tests and runs: the wheel store (content-addressed, proven on every use); the sandbox's
+#: ld.so.cache files (keyed by the libraries they index); var-runtime, the stand-in
+#: /var/runtime folders (awslambdaric and the runtime's SDK from PyPI wheels, keyed by runtime,
+#: architecture, SDK versions and bootstrap, renamed into place when complete, with a wheel store
+#: of their own that only the SDK's resolution sees); unpacked, each wheel unpacked once
+#: (by its sha256, with a versioned manifest, every file re-hashed before it is linked into a
+#: tree); bytecode, the pycs (keyed by source bytes, recorded path and the interpreter's exact
+#: version, re-hashed on use). Resolutions and results are never shared: a cached resolution
+#: or result would let a test pass on what an earlier build (of older code) decided.
+SHARED_STORES = ("wheels", "sandbox", "var-runtime", "unpacked", "bytecode")
+#: What a test with a cache of its own (``tmp_cache``) shares: all of the above but the wheel
+#: store (making a stand-in /var/runtime anew pip-downloads and unpacks boto3, botocore and
+#: awslambdaric; unpacking and compiling a real stack anew takes seconds). Not the wheel store:
+#: tests make wheels on the fly under common names (``tiny 1.0``) with different contents, and
+#: the store offers every wheel it holds to pip as a find-links source, so one test could be
+#: served another's ``tiny 1.0``.
+PRIVATE_CACHE_SHARES = ("sandbox", "var-runtime", "unpacked", "bytecode")
 
 
 def shared_cache_root() -> Path:
