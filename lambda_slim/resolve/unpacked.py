@@ -149,6 +149,8 @@ def _link_wheel(whl: Path, sha: str, cache: Path, folder: Path, dest: Path,
                                         int(info["size"] or 0), file_key(os.stat(out))))
     except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
         raise clash_error(whl, exc) from None
+    except FileNotFoundError:  # the copy went away meanwhile (another build re-unpacked it)
+        unpack_one(whl, dest, streams)
 
 
 def _link(src: Path, out: Path) -> None:
