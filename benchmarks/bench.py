@@ -251,21 +251,13 @@ class Bench:
             self.record_baseline(name, z, phases, runs, extra)
             shutil.rmtree(d)
 
-    def prime(self, req: Path, wheels: list[Path]) -> None:
-        """Untimed: one uv install (its archive cache) and one default lambda-slim build (its
-        unpacked-wheel and bytecode caches), so every timed build below is warm, as "warm
-        build" means for both tools (the result cache stays out: --no-result-cache)."""
-        d = self.tmp / "prime"
-        d.mkdir(parents=True, exist_ok=True)
-        if self.uv_bin is not None:
-            plat = uv_platform(self.target.machine, self.target.glibc)
-            self.child(uv_install_command(self.uv_bin, d / "uv" / "python", wheels,
-                                          self.target.runtime.python_str, plat), "prime uv")
-        self.say("priming lambda-slim's caches (an untimed default build) …")
-        out = d / "slim.zip"
-        self.child(self.slim_cmd(req, out, d / "slim.json", d / "slim.rss", "--no-result-cache"),
-                   "prime lambda-slim", cwd=self.tmp, check=False)
-        shutil.rmtree(d, ignore_errors=True)
+    def prime(self, what: str, cmd: list[str]) -> None:
+        """One untimed run of ``cmd`` right before that tool's timed builds, so they are warm
+        as "warm build" means for both tools (uv's archive cache; lambda-slim's unpacked
+        wheels and bytecode; the page cache after the other variants' I/O). The result cache
+        stays out (--no-result-cache)."""
+        self.say(f"{what}: an untimed run first, to warm its caches …")
+        self.child(cmd, f"prime {what}", cwd=self.tmp, check=False)
 
     def uv_baseline(self, wheels: list[Path]) -> None:
         """The modern baseline: uv installs the same wheels for the target without bytecode,
@@ -275,6 +267,9 @@ class Bench:
             return
         d = self.tmp / "build" / UV
         plat = uv_platform(self.target.machine, self.target.glibc)
+        self.prime("uv", uv_install_command(self.uv_bin, self.tmp / "prime-uv" / "python", wheels,
+                                            self.target.runtime.python_str, plat))
+        shutil.rmtree(self.tmp / "prime-uv", ignore_errors=True)
         self.say(f"uv: uv pip install --target --python-platform {plat} --no-compile-bytecode …")
         inst = self.child(uv_install_command(self.uv_bin, d / "python", wheels,
                                              self.target.runtime.python_str, plat), "uv install")
@@ -327,6 +322,10 @@ class Bench:
         if str(self.args.trace_script) != "none":
             variants.append((SLIM_TRACE, ["--no-result-cache", "--no-compile", "--trace",
                                           str(self.args.trace_script.resolve())]))
+        prime = out_dir / "prime"
+        prime.mkdir()
+        self.prime("lambda-slim", self.slim_cmd(req, prime / "p.zip", prime / "p.json",
+                                                prime / "p.rss", "--no-result-cache"))
         for name, flags in variants:
             self.say(f"{name}: {' '.join(['lambda-slim build', *flags])} …")
             tag = name.replace(" ", "").replace("--", "-")
@@ -480,7 +479,6 @@ class Bench:
         self.say(f"scratch: {self.tmp}; target {self.target.describe()}, {self.python}")
         wheels = self.resolve(req)
         self.say(f"resolved {len(wheels)} wheels: {', '.join(w.name for w in wheels)}")
-        self.prime(req, wheels)
         self.baselines(wheels)
         self.uv_baseline(wheels)
         self.slim(req, wheels)
