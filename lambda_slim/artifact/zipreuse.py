@@ -88,7 +88,9 @@ class WheelStreams:
                 payload = fh.read(m.compressed)
             with open(path, "rb") as fh:  # the bytes the entry must inflate to, checked
                 st = os.fstat(fh.fileno())
-                crc = zlib.crc32(fh.read())
+                crc = 0
+                while chunk := fh.read(1 << 20):
+                    crc = zlib.crc32(chunk, crc)
         except OSError:
             return None
         if len(payload) != m.compressed or crc != m.crc or st.st_size != m.size:

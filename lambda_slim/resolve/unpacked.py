@@ -15,7 +15,6 @@ unpack.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..artifact.atomic import sha256_of
 from ..artifact.zipahead import file_key
 from ..artifact.zipreuse import Member, WheelStreams
 from .unpack import clash_error, unpack_one, unpack_wheels
@@ -90,7 +90,7 @@ def _unpacked(whl: Path, sha: str, cache: Path, *, fresh: bool = False) -> Path:
                 rel = path.relative_to(tree).as_posix()
                 m = got.members.get(path)
                 files[rel] = {
-                    "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                    "sha256": sha256_of(path)[1].hex(),
                     "offset": m.header_offset if m else None,
                     "compressed": m.compressed if m else None,
                     "crc": m.crc if m else None,
@@ -117,10 +117,10 @@ def _verified(folder: Path) -> dict[str, dict[str, int | str | None]] | None:
         return None
     for rel, info in files.items():
         try:
-            data = (folder / "tree" / rel).read_bytes()
+            digest = sha256_of(folder / "tree" / rel)[1].hex()  # (in chunks: little memory)
         except OSError:
             return None
-        if hashlib.sha256(data).hexdigest() != info["sha256"]:
+        if digest != info["sha256"]:
             return None
     return files
 
