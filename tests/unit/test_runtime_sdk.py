@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from lambda_slim.errors import InputError
 from lambda_slim.rules import RULES, PruneContext
@@ -20,7 +21,21 @@ def test_every_runtime_has_a_floor_with_a_source() -> None:
     assert set(SDK_FLOORS) == set(RUNTIMES)
     for sdk in SDK_FLOORS.values():
         assert sdk.source and sdk.boto3.startswith("1.") and sdk.botocore.startswith("1.")
+        # each floor is a real boto3/botocore pair, as the override would pair it
+        paired = parse_runtime_sdk(f"boto3=={sdk.boto3}")
+        assert (paired.boto3, paired.botocore) == (sdk.boto3, sdk.botocore)
     assert runtime_sdk("python3.12") is FLOOR
+
+
+def test_a_later_runtime_never_has_an_older_floor() -> None:
+    """Runtimes launched later ship SDKs at least as new (a floor that went backwards would
+    be a typo); the source of each floor cites where its number comes from."""
+    order = sorted(SDK_FLOORS, key=lambda r: RUNTIMES[r].python)
+    versions = [Version(SDK_FLOORS[r].botocore) for r in order]
+    assert versions == sorted(versions)
+    for runtime in order:
+        src = SDK_FLOORS[runtime].source
+        assert "#" in src and ("published" in src or SDK_FLOORS[runtime].boto3 in src), src
 
 
 @pytest.mark.parametrize("spec, boto3, botocore", [
@@ -90,7 +105,7 @@ def test_a_narrow_pin_beyond_the_floor_keeps_the_sdk(tmp_path: Path) -> None:
     gone, kept = _plan(tmp_path, {"aiobotocore": ("2.24.0", ["botocore<1.40.19,>=1.40.0",
                                                              "aiohttp"])}, {"aiobotocore"})
     assert gone == set()
-    assert any(k.startswith("aiobotocore 2.24.0 requires botocore") and "1.34.42" in k
+    assert any(k.startswith("aiobotocore 2.24.0 requires botocore") and FLOOR.botocore in k
                for k in kept), kept
     # boto3 1.40's own pin on botocore 1.40 is not a reason: the two go together
     assert not any(k.startswith("boto3") for k in kept)
@@ -99,7 +114,7 @@ def test_a_narrow_pin_beyond_the_floor_keeps_the_sdk(tmp_path: Path) -> None:
 def test_requirement_lines_of_extras_and_other_platforms_do_not_count(tmp_path: Path) -> None:
     extra = {"app": ("1.0", ['botocore>=9; extra == "aws"', 'boto3>=9; sys_platform == "win32"'])}
     sdk = dict(SDK)
-    sdk["boto3"] = ("1.34.42", ["botocore>=1.34.42,<1.35"])
+    sdk["boto3"] = (FLOOR.boto3, [f"botocore>={FLOOR.botocore}"])
     inv = read_inventory(_tree(tmp_path / "python", {**sdk, **extra}))
     ctx = PruneContext(inv, frozenset({"app"}), tmp_path / "scratch", runtime_sdk=FLOOR,
                        markers=parse_target("python3.12", "x86_64").marker_environment())
