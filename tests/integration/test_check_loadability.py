@@ -14,13 +14,11 @@ from pathlib import Path
 import pytest
 
 from lambda_slim.errors import EXIT_NATIVE, EXIT_OK
+from tests.native_build import LOAD_EXT, gomp_wheel
 from tests.pipzip import pip_target_zip
 from tests.wheels import make_wheel
 
 RunCli = Callable[..., int]
-LIBGOMP = Path("/usr/lib/x86_64-linux-gnu/libgomp.so.1")
-LOAD_EXT = ("import ctypes, os\n"
-            "_lib = ctypes.CDLL(os.path.join(os.path.dirname(__file__), '_ext.so'))\n")
 
 
 def _findings(path: Path) -> list[tuple[str, str, str]]:
@@ -52,31 +50,13 @@ def test_pip_made_numba_and_pillow_layers_pass_with_warnings_and_strict_refuses(
     assert "(from numba) needs libtbb.so.12" in err
 
 
-def _gomp_wheel(tmp_path: Path, at_import: bool) -> Path:
-    """``gompuser`` ships ``_ext.so`` linking libgomp.so.1 from the system (this host has it,
-    Lambda does not); its ``__init__`` loads it, or only its optional ``plugin`` does."""
-    from tests.native_build import shared_lib
-
-    if not LIBGOMP.exists():
-        pytest.skip(f"{LIBGOMP} is not on this host (apt-get install libgomp1)")
-    ext = shared_lib(tmp_path / "build" / "_ext.so", "_ext.so",
-                     "int ext_value(void) { return 1; }", links=(str(LIBGOMP),))
-    files: dict[str, str | bytes] = {"gompuser/_ext.so": ext.read_bytes()}
-    files["gompuser/__init__.py"] = LOAD_EXT if at_import else "VALUE = 1\n"
-    files["gompuser/plugin.py"] = "VALUE = 2\n" if at_import else LOAD_EXT
-    house = tmp_path / "house"
-    make_wheel(house, "gompuser", "1.0", files, tag="py3-none-manylinux2014_x86_64")
-    (tmp_path / "requirements.txt").write_text(f"--no-index\n--find-links {house}\ngompuser\n")
-    return tmp_path
-
-
 @pytest.mark.slow
 def test_check_judges_a_built_zip_by_what_its_build_saw_loaded(
         tmp_path: Path, tmp_cache: Path, run_cli: RunCli, py312: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     # an optional plugin the requested import never loads: the build keeps it (--no-unloadable)
     # and records what its verification loaded; check says the build judged it
-    folder = _gomp_wheel(tmp_path / "plugin", at_import=False)
+    folder = gomp_wheel(tmp_path / "plugin", at_import=False)
     zpath = folder / "l.zip"
     assert run_cli("build", "-o", str(zpath), "--no-strip", "--no-unloadable", "-q",
                    cwd=folder) == EXIT_OK
@@ -93,7 +73,7 @@ def test_check_judges_a_built_zip_by_what_its_build_saw_loaded(
     assert run_cli("check", str(zpath), "--strict") == EXIT_NATIVE
     capsys.readouterr()
     # the requested import loads it; that build was told another layer provides libgomp
-    folder = _gomp_wheel(tmp_path / "core", at_import=True)
+    folder = gomp_wheel(tmp_path / "core", at_import=True)
     zpath = folder / "l.zip"
     assert run_cli("build", "-o", str(zpath), "--no-strip", "--no-sandbox", "--system-lib",
                    "libgomp.so.1", "-q", cwd=folder) == EXIT_OK

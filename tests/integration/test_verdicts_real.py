@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from lambda_slim.target.sandbox import sandbox_unavailable
+from tests.native_build import gomp_wheel
 from tests.wheels import make_wheel
 
 RunCli = Callable[..., int]
@@ -152,34 +153,11 @@ def test_python310_build_warns_that_the_runtime_is_deprecated(
     assert "--runtime python3.13" in err
 
 
-LIBGOMP = Path("/usr/lib/x86_64-linux-gnu/libgomp.so.1")
-LOAD_EXT = ("import ctypes, os\n"
-            "_lib = ctypes.CDLL(os.path.join(os.path.dirname(__file__), '_ext.so'))\n")
-
-
-def _gomp_wheel(tmp_path: Path, at_import: bool) -> Path:
-    """``gompuser`` ships ``_ext.so`` linking libgomp.so.1 from the system (this host has it,
-    Lambda does not); its ``__init__`` loads it, or only its optional ``plugin`` does."""
-    from tests.native_build import shared_lib
-
-    if not LIBGOMP.exists():
-        pytest.skip(f"{LIBGOMP} is not on this host (apt-get install libgomp1)")
-    ext = shared_lib(tmp_path / "build" / "_ext.so", "_ext.so",
-                     "int ext_value(void) { return 1; }", links=(str(LIBGOMP),))
-    files: dict[str, str | bytes] = {"gompuser/_ext.so": ext.read_bytes()}
-    files["gompuser/__init__.py"] = LOAD_EXT if at_import else "VALUE = 1\n"
-    files["gompuser/plugin.py"] = "VALUE = 2\n" if at_import else LOAD_EXT
-    house = tmp_path / "house"
-    make_wheel(house, "gompuser", "1.0", files, tag="py3-none-manylinux2014_x86_64")
-    (tmp_path / "requirements.txt").write_text(f"--no-index\n--find-links {house}\ngompuser\n")
-    return tmp_path
-
-
 def test_a_file_the_requested_import_loads_is_refused_even_where_this_host_has_the_library(
         tmp_path: Path, tmp_cache: Path, run_cli: RunCli, py312: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     """On this host libgomp loads, so only what the import mapped shows the file is used."""
-    folder = _gomp_wheel(tmp_path, at_import=True)
+    folder = gomp_wheel(tmp_path, at_import=True)
     code = _build(run_cli, folder, "--no-sandbox", "--no-strip")
     err = capsys.readouterr().err
     assert code == 4, err
@@ -193,7 +171,7 @@ def test_a_file_only_an_optional_plugin_loads_is_a_warning_and_dropped(
         capsys: pytest.CaptureFixture[str]) -> None:
     import zipfile
 
-    folder = _gomp_wheel(tmp_path, at_import=False)
+    folder = gomp_wheel(tmp_path, at_import=False)
     code = _build(run_cli, folder, sandbox, "--no-strip")
     out = capsys.readouterr().out
     assert code == 0, out
