@@ -8,10 +8,18 @@ Each is checked against a public source (LAMBDA_FACTS "The process Lambda starts
   is not writable and uses a /tmp folder: matplotlib#18014; without the passwd entry it
   raises instead: matplotlib#25838);
 - no ``/dev/shm``: POSIX semaphores cannot be created, so ``multiprocessing.Pool``, ``Queue``,
-  ``Lock`` and ``ProcessPoolExecutor`` fail while ``Pipe`` and threads work (Lambda raises
-  ``OSError: [Errno 38] Function not implemented``; with the /dev/shm folder missing, a
-  current glibc raises ``[Errno 2]``; stackoverflow q/34005930). bubblewrap's ``--dev`` would
-  create a writable one, so /dev is assembled here without it;
+  ``Lock`` and ``ProcessPoolExecutor`` fail while ``Pipe`` and threads work (stackoverflow
+  q/34005930). The error number comes from the C library: glibc up to 2.33 looks for a tmpfs
+  at /dev/shm or in /proc/mounts and without one fails with ENOSYS (glibc's Linux
+  ``shm-directory.c``, e.g. 2.28), so Amazon Linux 2 (glibc 2.26: python3.10/3.11) raises
+  ``OSError: [Errno 38] Function not implemented``; glibc 2.34's ``posix/shm-directory.c``
+  always opens ``/dev/shm/sem.*``, so Amazon Linux 2023 (python3.12+) raises
+  ``FileNotFoundError: [Errno 2]`` (pola-rs/polars#27175, 2026-04-03: on AWS Lambda "the pool
+  creation fails with `OSError: [Errno 38]` or `FileNotFoundError` depending on the
+  runtime"). The sandbox runs the host's glibc, so it gives [Errno 2] on every runtime
+  (with glibc >= 2.34); the verdict and the cause treat every such errno alike
+  (:mod:`lambda_slim.verify.causes`). bubblewrap's ``--dev`` would create a writable
+  /dev/shm, so /dev is assembled here without it;
 - quotas (AWS "Lambda quotas", docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html):
   "File descriptors: 1,024", "Execution processes/threads: 1,024", "/tmp directory storage:
   512 MB" by default, configurable from 512 to 10,240 MB (``EphemeralStorage``).
@@ -88,9 +96,17 @@ def rlimit_prefix(env: Mapping[str, str], nofile: int, nproc: int) -> tuple[str,
     """``prlimit --nofile=N:N [--nproc=N:N] --``: the argv prefix that gives the sandbox
     Lambda's quotas; empty when util-linux's prlimit is not installed.
 
-    The process limit is set only when running as root: the kernel counts RLIMIT_NPROC per
-    user, so for an ordinary user every process they already run on this machine would count
-    against it and a busy desktop could not start the sandbox at all."""
+    The process limit is set only when running as root, and even then it is *not enforced*:
+    the kernel exempts processes whose host user is root (``copy_process`` skips the
+    RLIMIT_NPROC check for INIT_USER), and bubblewrap run by root maps the sandbox's uid 993
+    to host uid 0 (tried: 40 threads start under a limit of 20). For an ordinary user a limit
+    set here, on bwrap, counts every process that user runs on this machine (RLIMIT_NPROC is
+    counted per user, and since Linux 5.14 per user namespace *and* its parents, whose cap is
+    the creator's limit): tried with 30 host processes of uid 65534 and a limit of 20,
+    bwrap itself fails ("Creating new namespace failed: Resource temporarily unavailable").
+    Set inside the new user namespace instead it counts only the sandbox's processes (tried:
+    the 19th thread fails, the host's 30 processes do not count), but that needs a tool run
+    inside the sandbox; not done yet, so Lambda's 1,024 processes/threads are not modelled."""
     tool = shutil.which("prlimit", path=env.get("PATH") or os.defpath) or shutil.which(
         "prlimit", path="/usr/bin:/bin")
     if tool is None:

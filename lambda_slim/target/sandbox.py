@@ -20,7 +20,7 @@ Inside, the child sees (everything else on the host is hidden):
   extra path read-only at ``/var/task`` (the working directory), further ones read-only at
   their host paths; ``/tmp`` (``Limits.tmp_mb``, 512 MB by default) is the only writable place;
 - the environment Lambda sets for Python functions (:func:`lambda_env_vars`), no ``HOME``;
-- the function's user in /etc/passwd, no /dev/shm, Lambda's file and process quotas
+- the function's user in /etc/passwd, no /dev/shm, Lambda's open-file quota
   (:mod:`.lambda_process`).
 """
 

@@ -65,7 +65,12 @@ WRITABLE_SETTINGS: Mapping[str, str] = MappingProxyType({
 })
 #: What platformdirs/appdirs users (and so most caches under ~/.cache) honour.
 GENERIC_SETTING = "XDG_CACHE_HOME"
-#: A POSIX semaphore that cannot be created: multiprocessing's locks without /dev/shm.
+#: A POSIX semaphore that cannot be created: multiprocessing's locks without /dev/shm. The
+#: errno depends on the C library, not on Lambda: glibc 2.34 and later (Amazon Linux 2023,
+#: and this sandbox on any host with glibc >= 2.34) open /dev/shm/sem.* directly, so a
+#: missing /dev/shm is ENOENT (2); glibc up to 2.33 (Amazon Linux 2's 2.26) looks for a tmpfs
+#: at /dev/shm or in /proc/mounts first and without one fails with ENOSYS (38), or with
+#: EROFS (30) / EACCES (13) when the tmpfs it finds is not writable. All mean the same thing.
 _SEMLOCK = re.compile(r"_multiprocessing\.SemLock|multiprocessing[/\\]synchronize\.py")
 _SEM_ERRNO = re.compile(r"\[Errno (?:38|2|13|30)\]")
 _NO_SPACE = re.compile(r"\[Errno 28\] No space left on device(?::\s*'(?P<path>[^']*)')?")
@@ -143,7 +148,9 @@ def _writer(output: str, path: str) -> tuple[str | None, str | None]:
 #: Lambda starts"; AWS "Lambda quotas").
 LAMBDA_LIMITS = {
     NO_SHM: ("multiprocessing needs /dev/shm, which Lambda does not have (Pool, Queue, Lock "
-             "and ProcessPoolExecutor fail there with OSError [Errno 38]): use threads "
+             "and ProcessPoolExecutor fail there: OSError [Errno 38] Function not implemented "
+             "on python3.10/3.11, FileNotFoundError [Errno 2] on python3.12 and later): use "
+             "threads "
              "(concurrent.futures.ThreadPoolExecutor), or multiprocessing.Process with Pipe "
              "only"),
     TMP_FULL: ("/tmp is full: Lambda's /tmp holds 512 MB unless the function's ephemeral "

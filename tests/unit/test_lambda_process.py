@@ -53,13 +53,16 @@ def test_quota_prefix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert "--nproc=1024:1024" not in rlimit_prefix({"PATH": str(tmp_path)}, 1024, 1024)
 
 
-@pytest.mark.parametrize("errno", ["[Errno 38] Function not implemented",
-                                   "[Errno 2] No such file or directory"])
+@pytest.mark.parametrize("errno", ["[Errno 38] Function not implemented",  # glibc <= 2.33
+                                   "[Errno 2] No such file or directory",  # glibc >= 2.34
+                                   "[Errno 30] Read-only file system",  # an ro tmpfs found
+                                   "[Errno 13] Permission denied"])
 def test_a_pool_without_dev_shm_names_the_cause_and_the_fix(errno: str) -> None:
     cause = classify(POOL_TRACEBACK.replace("[Errno 38] Function not implemented", errno))
     assert cause.kind == NO_SHM and not cause.excusable
     text = cause.describe()
     assert "/dev/shm" in text and "threads" in text and "Pipe" in text
+    assert "[Errno 38]" in text and "[Errno 2]" in text  # what Lambda raises, per runtime
 
 
 def test_a_full_tmp_names_the_limit_and_the_setting() -> None:
