@@ -184,7 +184,8 @@ def test_matplotlib_saves_a_png_to_tmp_as_on_lambda(
         tmp_path: Path, run_cli: RunCli, capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 18's done-when: matplotlib (real PyPI wheels) builds with a smoke saving a PNG
     to /tmp, verified in the sandbox, where the function's user has a passwd entry but no
-    home (python3.11: the wheels this machine's index carries)."""
+    home. python3.12 x86_64 as the issue says (`pip download --only-binary=:all:` for
+    cp312 manylinux x86_64 finds matplotlib 3.11.2 and its dependencies' wheels)."""
     (tmp_path / "requirements.txt").write_text("matplotlib\n")
     smoke = tmp_path / "plot.py"
     smoke.write_text("import getpass, matplotlib\n"
@@ -195,8 +196,8 @@ def test_matplotlib_saves_a_png_to_tmp_as_on_lambda(
                      "ax.plot([1, 2, 3])\n"
                      "fig.savefig('/tmp/plot.png')\n"
                      "assert open('/tmp/plot.png', 'rb').read(4) == b'\\x89PNG'\n")
-    code = run_cli("build", str(tmp_path / "requirements.txt"), "--runtime", "python3.11",
-                   "--smoke", str(smoke), "--require-verify", "--no-result-cache", "-o",
+    code = run_cli("build", str(tmp_path / "requirements.txt"), "--runtime", "python3.12",
+                   "--arch", "x86_64", "--smoke", str(smoke), "--require-verify", "--no-result-cache", "-o",
                    str(tmp_path / "l.zip"), "--json", str(tmp_path / "r.json"), cwd=tmp_path)
     assert code == 0, capsys.readouterr().err
     verify = _report(tmp_path / "r.json")["verify"]
