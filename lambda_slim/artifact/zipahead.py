@@ -28,24 +28,31 @@ def file_key(st: os.stat_result) -> Key:
 
 def deflate(path: Path, level: int,
             stop: threading.Event | None = None) -> tuple[Packed, Key] | None:
-    """Read and deflate one file (stored when that is not smaller), with the stat key it
-    was read under; None when ``stop`` was set on the way."""
+    """Read and deflate one file in 1 MiB chunks (stored when that is not smaller), with the
+    stat key it was read under; None when ``stop`` was set on the way. No buffer holds the
+    whole file (several of these run at once on large libraries)."""
     with open(path, "rb") as fh:
         st = os.fstat(fh.fileno())
-        data = fh.read()
-    crc = zlib.crc32(data)
-    if level > 0 and data:
-        co = zlib.compressobj(level, zlib.DEFLATED, -15)
+        crc = 0
+        size = 0
+        co = zlib.compressobj(level, zlib.DEFLATED, -15) if level > 0 else None
         parts = []
-        for i in range(0, len(data), _CHUNK):
+        while chunk := fh.read(_CHUNK):
             if stop is not None and stop.is_set():
                 return None
-            parts.append(co.compress(data[i:i + _CHUNK]))
-        parts.append(co.flush())
-        packed = b"".join(parts)
-        if len(packed) < len(data):
-            return (packed, 8, crc, len(data), st.st_mode), file_key(st)
-    return (data, 0, crc, len(data), st.st_mode), file_key(st)
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+            if co is not None:
+                parts.append(co.compress(chunk))
+        if co is not None and size:
+            parts.append(co.flush())
+            packed = b"".join(parts)
+            del parts
+            if len(packed) < size:
+                return (packed, 8, crc, size, st.st_mode), file_key(st)
+        fh.seek(0)
+        data = fh.read()  # stored: what is stored is what its CRC describes
+    return (data, 0, zlib.crc32(data), len(data), st.st_mode), file_key(st)
 
 
 class Ahead:
