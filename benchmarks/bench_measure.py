@@ -127,10 +127,24 @@ def layer_env(base: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+def without_dev_shm(cmd: Sequence[str]) -> list[str]:
+    """``cmd`` with no usable ``/dev/shm``, as on Lambda (a read-only empty tmpfs there, in
+    bubblewrap's own mount namespace; everything else is the host's), so every layer runs
+    its workloads the way Lambda would: joblib, for one, then never imports loky, and a
+    traced layer that left loky out works here as it does there. Every variant runs the same
+    way, so the ratios stay fair; without bubblewrap ``cmd`` runs as it is."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return list(cmd)
+    return [bwrap, "--dev-bind", "/", "/", "--tmpfs", "/dev/shm", "--remount-ro", "/dev/shm",
+            "--", *cmd]
+
+
 def layer_cmd(python: Path, script: str, *args: str) -> list[str]:
     """``python -I -S -B workloads/SCRIPT ARGS``: isolated, no site-packages; -B because -I
-    ignores PYTHONDONTWRITEBYTECODE (the read-only tree can't be written either way)."""
-    return [str(python), "-I", "-S", "-B", str(WORKLOADS / script), *args]
+    ignores PYTHONDONTWRITEBYTECODE (the read-only tree can't be written either way); without
+    ``/dev/shm`` (:func:`without_dev_shm`)."""
+    return without_dev_shm([str(python), "-I", "-S", "-B", str(WORKLOADS / script), *args])
 
 
 @dataclass(frozen=True)
@@ -154,8 +168,8 @@ def run_script_on_layer(python: Path, site: Path, script: Path, env: Mapping[str
     """Run a user workload with only SITE and the standard library importable."""
     code = ("import sys, runpy; sys.path[:0] = [sys.argv[1], sys.argv[3]]; "
             "sys.argv = [sys.argv[2]]; runpy.run_path(sys.argv[0], run_name='__main__')")
-    run = run_child([str(python), "-I", "-S", "-B", "-c", code, str(site), str(script),
-                     str(script.parent)], log_dir, env=env)
+    run = run_child(without_dev_shm([str(python), "-I", "-S", "-B", "-c", code, str(site),
+                                     str(script), str(script.parent)]), log_dir, env=env)
     lines = [ln for ln in (run.stdout + run.stderr).strip().splitlines() if ln.strip()]
     if run.ok:
         return VerifyOutcome(True, f"{script.name} passed")

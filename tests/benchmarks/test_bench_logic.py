@@ -353,3 +353,24 @@ def test_noise_over_runs() -> None:
     assert two.startswith("Spread over 2 runs")
     assert "| lambda-slim | build s | 10.000 | 10.500 | 11.000 | 10% |" in two
     assert noise.pick({"a": {"b": True}}, "a.b") is None and noise.spread([]) is None
+
+
+@pytest.mark.sandbox
+def test_layers_run_without_dev_shm_as_on_lambda(tmp_path: Path) -> None:
+    """Every layer workload runs with no usable /dev/shm, as on Lambda (so joblib never
+    imports loky, and a traced layer without it works as it would there); the rest of the
+    host is as it was."""
+    if measure.shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed (scripts/test-setup installs it)")
+    probe = ("import multiprocessing as mp, os, sys\n"
+             "try:\n    mp.Semaphore()\nexcept OSError as exc:\n    print('no-shm', exc.errno)\n"
+             "else:\n    print('shm')\n"
+             "print(os.path.exists(sys.argv[1]))\n")
+    marker = tmp_path / "seen.txt"
+    marker.write_text("x")
+    cmd = measure.without_dev_shm([sys.executable, "-c", probe, str(marker)])
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "no-shm" and out[2] == "True", out
+    wrapped = measure.layer_cmd(Path(sys.executable), "coldstart.py")
+    assert wrapped[:len(cmd) - 3] == cmd[:-3], wrapped  # the layer workloads go the same way
+    assert wrapped[-2:] == ["-B", str(measure.WORKLOADS / "coldstart.py")]
