@@ -51,6 +51,7 @@ def rows(rep: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_diff_reports_exact_byte_deltas(two_builds: tuple[Path, Path], run_cli: RunCli,
+                                        tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     old, new = two_builds
     a, b = (json.loads((d / "r.json").read_text()) for d in (old, new))
@@ -74,7 +75,7 @@ def test_diff_reports_exact_byte_deltas(two_builds: tuple[Path, Path], run_cli: 
         assert f"**{total:+,} bytes unzipped" in other
         assert f"| {six_d:+,} | {six_z:+,} |" in other, kind
     # a bare zip (no manifest beside it) is measured by top-level folder: same totals
-    bare = old.parent / "bare"
+    bare = tmp_path / "bare"  # (the two builds are shared: read-only)
     bare.mkdir()
     for side in (old, new):
         shutil.copy(side / "layer.zip", bare / f"{side.name}.zip")
