@@ -24,6 +24,8 @@ from ..errors import LambdaSlimError, ToolMissingError
 from ..inputs.config import BuildConfig
 from ..inputs.locks import read_dependencies
 from ..inputs.requirements import Requirements
+from ..native.borrow import Borrowed
+from ..native.borrow import place as place_borrowed
 from ..native.strip import strip_candidates, strip_stage
 from ..progress import NullProgress, Progress
 from ..report.jsonio import manifest_extra, manifest_json
@@ -149,6 +151,17 @@ def _unloadable_stage(planned: Planned, judged: Judged | None) -> list[PlanEntry
     return entries
 
 
+def _borrowed_as_shipped(planned: Planned) -> list[Borrowed]:
+    """The borrowed copies in /opt/lib made again from the vendored files as the layer ships
+    them (after prune and strip: the strip rule may have stripped the vendored copy), so the
+    two are the same bytes and what is loaded next is what Lambda will load."""
+    if not planned.borrowed:
+        return []
+    planned.lib_sizes.update(place_borrowed(planned.borrowed, planned.staging.root,
+                                            planned.lib_dir))
+    return [replace(b, bytes=planned.lib_sizes[b.dest]) for b in planned.borrowed]
+
+
 def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes: list[str],
                      env: Mapping[str, str], progress: Progress) -> LayerFacts:
     """prune -> strip -> trace -> compile -> verify (and the handler) -> overflow -> zip,
@@ -156,18 +169,18 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
     staging, timings, root = planned.staging, planned.timings, planned.staging.root
     fn = planned.function
     tp = tools.runnable
-    borrowed = planned.borrowed
-    if borrowed:
-        borrowed = verify_borrowed(tools.placement, root, borrowed)
-        if tp is None:
-            _not_run(notes, progress, "borrowed libraries: NOT loaded as on Lambda (layer "
-                     "code cannot run on this machine; see above)")
     early: list[Compiled | None] = []  # compiling the final sources beside the strip
 
     def compile_early() -> None:
         early.append(compile_stage(config, tools, root, None, timings, None))
     strip_entries, strip_skipped = _apply_rules(
         config, planned, tools, progress, compile_early if compiles_early(config) else None)
+    borrowed = _borrowed_as_shipped(planned)
+    if borrowed:
+        borrowed = verify_borrowed(tools.placement, root, borrowed)
+        if tp is None:
+            _not_run(notes, progress, "borrowed libraries: NOT loaded as on Lambda (layer "
+                     "code cannot run on this machine; see above)")
     trace_entries: list[PlanEntry] = []
     trace_run: TraceInfo | None = None
     touched: frozenset[str] | None = None

@@ -58,8 +58,37 @@ def _run(argv: list[str], timeout: float = 60) -> subprocess.CompletedProcess[st
                           env={"LC_ALL": "C", "PATH": os.defpath})
 
 
+#: ``ldd``'s answer per file in this process, keyed by the file's path and stat (a file
+#: changed or replaced since is asked again): every sandbox of a build, and every build of a
+#: long-lived process (the test suite's in-process builds), asks about the same system files.
+_LDD_SEEN: dict[tuple[str, int, int, int], dict[str, Path]] = {}
+
+
+def _stat_key(name: str) -> tuple[str, int, int, int] | None:
+    try:
+        st = os.stat(name)
+    except OSError:
+        return None
+    return (name, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 def _ldd(files: list[str]) -> dict[str, dict[str, Path]]:
-    """file -> {soname: real path} for every file, from ``ldd``'s per-file sections."""
+    """file -> {soname: real path} for every file, from ``ldd``'s per-file sections
+    (remembered per file and stat for this process: see :data:`_LDD_SEEN`)."""
+    keys = {f: _stat_key(f) for f in files}
+    known = {f: _LDD_SEEN[k] for f, k in keys.items() if k is not None and k in _LDD_SEEN}
+    missing = [f for f in files if f not in known]
+    if not missing:
+        return {f: dict(d) for f, d in known.items()}
+    fresh = _ldd_run(missing)
+    for f in missing:
+        key = keys[f]
+        if key is not None and key == _stat_key(f):  # unchanged while ldd read it
+            _LDD_SEEN[key] = dict(fresh.get(f, {}))
+    return {**{f: dict(d) for f, d in known.items()}, **fresh}
+
+
+def _ldd_run(files: list[str]) -> dict[str, dict[str, Path]]:
     ldd = shutil.which("ldd") or shutil.which("ldd", path="/usr/bin:/bin")
     if ldd is None:
         raise ToolMissingError("ldd is not installed, needed to build the Lambda-like sandbox.",

@@ -166,8 +166,11 @@ def test_damage_is_a_clear_import_error(tmp_path: Path, damage: str) -> None:
     # each failure worded by its real cause: space is ephemeral storage, damage is a rebuild
     assert ("ephemeral storage" in err) == (damage == "no-space"), err
     assert ("damaged" in err and "Rebuild the layer" in err) == (damage != "no-space"), err
-    expected = {"flip": "CRC", "truncate": "manifest says", "no-space": "bytes free"}[damage]
-    assert expected in err, err
+    # flipped bytes inside a deflate stream either still inflate (to data whose CRC-32 is
+    # wrong) or stop zlib itself (the blob is random each run): both are the damage, named
+    expected = {"flip": ("CRC", "while decompressing data"), "truncate": ("manifest says",),
+                "no-space": ("bytes free",)}[damage]
+    assert any(e in err for e in expected), err
     left = tmp_path / "tmp" / "lambda-slim-overflow"
     assert [x.name for x in left.iterdir() if not x.name.endswith(".lock")] == []
 
