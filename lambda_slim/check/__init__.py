@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from .ci import annotation, append_step_summary, github_annotations, markdown_summary
-from .model import SCHEMA, CheckReport, Finding, PackageSize, PathReport, verdict_of
-from .scan import check_paths, resolve_target, top_level_package
+from .model import (
+    SCHEMA,
+    CheckReport,
+    Finding,
+    PackageSize,
+    PathReport,
+    top_level_package,
+    verdict_of,
+)
+from .scan import check_paths, resolve_target
 
 __all__ = [
            "SCHEMA",

@@ -13,14 +13,13 @@ manifest's ``verify`` section, :class:`~lambda_slim.artifact.manifest.BuildProof
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..native.closure import ClosureResult, Miss, fixes
 from ..target.syslibs import SystemLibraries
 from ..verify.verdict import split_closure, unloaded_reason
-from .model import Finding
+from .model import Finding, top_level_package
 
 MISSING = "native-missing-library"
 OPTIONAL = "native-optional-library"
@@ -45,17 +44,15 @@ class Loads:
             and top_of(file) not in self.failed
 
 
-_ROOT = re.compile(r"^(?:/opt/python/(?:lib/python3\.\d+/site-packages/)?|/var/task/)")
-
-
 def top_of(file: str) -> str:
     """The top-level package a file on Lambda belongs to (``/opt/python/numba/x.so`` ->
-    ``numba``); "" outside the import roots."""
-    m = _ROOT.match(file)
-    if m is None:
-        return ""
-    first, sep, _ = file[m.end():].partition("/")
-    return first if sep else first.split(".", 1)[0]
+    ``numba``, as :func:`~.model.top_level_package` names a zip member); "" outside the
+    import roots."""
+    if file.startswith("/opt/python/"):
+        return top_level_package(file[len("/opt/"):], "layer")
+    if file.startswith("/var/task/"):
+        return top_level_package(file[len("/var/task/"):], "function")
+    return ""
 
 
 def _error(m: Miss, origin: str, loads: Loads | None) -> Finding:

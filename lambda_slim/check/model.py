@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -15,6 +16,23 @@ NEAR_BUDGET = 0.9
 #: Larger native files are not inflated for inspection (they are over budget on their own).
 MAX_NATIVE_READ = DEFAULT_BUDGET
 TOP_PACKAGES = 10
+_SITE_PACKAGES = re.compile(r"^python/lib/python3\.\d+/site-packages/")
+
+
+def top_level_package(name: str, kind: str) -> str:
+    """The importable top-level name a file belongs to (``python/numpy/x.py`` -> ``numpy``)."""
+    rest = name
+    if kind == "layer":
+        m = _SITE_PACKAGES.match(name)
+        if m:
+            rest = name[m.end():]
+        elif name.startswith("python/"):
+            rest = name[len("python/"):]
+        else:
+            return name.split("/", 1)[0] + "/ (outside python/)"
+    first, sep, _ = rest.partition("/")
+    return first if sep else (first.split(".", 1)[0] or first)
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -9,7 +9,6 @@ and CRC; native files are kept in memory for the native and closure audits share
 from __future__ import annotations
 
 import io
-import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,10 +42,10 @@ from .model import (
     Finding,
     PackageSize,
     PathReport,
+    top_level_package,
 )
 from .verify import Verifier
 
-_SITE_PACKAGES = re.compile(r"^python/lib/python3\.\d+/site-packages/")
 #: Top-level folders a layer may use besides python/: /opt/lib is on LD_LIBRARY_PATH,
 #: /opt/bin on PATH, /opt/extensions holds Lambda extensions.
 _LAYER_EXTRA_DIRS = ("lib/", "bin/", "extensions/")
@@ -58,21 +57,6 @@ MAX_RECORD_READ = 16 * 1024 * 1024
 class _File:
     name: str  # posix path as Lambda extracts it (a layer's "python/..." included)
     size: int
-
-
-def top_level_package(name: str, kind: str) -> str:
-    """The importable top-level name a file belongs to (``python/numpy/x.py`` -> ``numpy``)."""
-    rest = name
-    if kind == "layer":
-        m = _SITE_PACKAGES.match(name)
-        if m:
-            rest = name[m.end():]
-        elif name.startswith("python/"):
-            rest = name[len("python/"):]
-        else:
-            return name.split("/", 1)[0] + "/ (outside python/)"
-    first, sep, _ = rest.partition("/")
-    return first if sep else (first.split(".", 1)[0] or first)
 
 
 def _classify(names: Sequence[str], has_manifest: bool) -> str:

@@ -48,13 +48,12 @@ class Verified:
 
 
 def _place_tree(paths: Sequence[tuple[Path, str]], work: Path,
-                limits: ZipLimits | None) -> tuple[Path, Path | None, dict[str, str]]:
+                limits: ZipLimits | None) -> tuple[Path, Path | None]:
     """Extract (or copy) each PATH where Lambda puts it: ``work/opt`` for layers (its
-    ``python/`` is the layer folder), ``work/task`` for the function. Returns the layer folder,
-    the function folder and, per place on Lambda, the PATH that put files there."""
+    ``python/`` is the layer folder), ``work/task`` for the function. Returns the layer folder
+    and the function folder."""
     opt, task = work / "opt", None
     (opt / "python").mkdir(parents=True)
-    where: dict[str, str] = {}
     for p, kind in paths:
         dest = opt if kind == "layer" else work / "task"
         if kind != "layer":
@@ -64,8 +63,7 @@ def _place_tree(paths: Sequence[tuple[Path, str]], work: Path,
                             else dest, dirs_exist_ok=True, symlinks=True)
         else:
             extract_listing(read_zip_listing(p, limits), dest)
-        where["/opt" if kind == "layer" else "/var/task"] = str(p)
-    return opt / "python", task, where
+    return opt / "python", task
 
 
 def _own_imports(folders: Sequence[Path]) -> list[str]:
@@ -165,7 +163,7 @@ class ImportCheck:
         if base is not None:
             base.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="check-verify-", dir=base) as tmp:
-            layer, task, _where = _place_tree(paths, Path(tmp), self.limits)
+            layer, task = _place_tree(paths, Path(tmp), self.limits)
             python = target.runtime.python
             site = layer / "lib" / f"python{python[0]}.{python[1]}" / "site-packages"
             folders = [f for f in (task, site, layer) if f is not None]

@@ -140,9 +140,8 @@ def _place(blob: Path, dest: Path, sha: str) -> bool:
     try:
         os.link(blob, dest)
     except OSError:
-        try:
-            with open(dest, "wb") as fh:
-                fh.write(data)
+        try:  # a new file, never a write through whatever ``dest`` already is (a link)
+            atomic_write_bytes(dest, data)
         except OSError:
             return False
     return True
