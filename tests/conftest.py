@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import resource
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 os.environ.setdefault("COLUMNS", "1000")
 
 from tests.arm64_python import Aarch64Python, aarch64_python311
+from tests.example.mariadb import stop_shared_mariadb
 from tests.servers import FAKE_AWS_ENV, moto_server
 from tests.shared import shared_cache_root, warm_cache
 from tests.slow import SLOW, seconds
@@ -70,17 +73,15 @@ _COLD: dict[str, tuple[str, ...]] = {
                              "test_include_loop_is_refused_before_pip"),
 }
 
-#: Tests that should share one xdist worker, so what they start once per session starts once
-#: per run. Not honoured yet: pytest-xdist 3.8 puts the group into ``item._nodeid``, which
-#: pytest 9's ``nodeid`` no longer reads, so every test is its own unit and each worker starts
-#: its own MariaDB server (seconds); what takes minutes is made once per run under a file lock
-#: instead (tests/shared.py ``once_per_run``: the seed stack, the example's layers).
-_GROUP_BY_FIXTURE = {"mariadb": "mariadb", "ref_python": "example-venv"}
+# No xdist_group marks: pytest-xdist 3.8 cannot group under pytest 9 (it writes the group into
+# ``item._nodeid``, which pytest 9's ``nodeid`` no longer reads), and nothing needs a group:
+# what a session starts or makes once is shared by every worker of the run instead (MariaDB,
+# tests/example/mariadb.py ``shared_mariadb``; the seed stack and the example's layers and
+# models, tests/shared.py ``once_per_run``). ``--dist loadgroup`` without groups sends each
+# test on its own, two ahead per worker, in the order below: the best order for longest first.
 
 
-# First: xdist's worker reads the xdist_group marks in its own collection hook (a plugin
-# registered after this file, so called before it unless this one goes first).
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
@@ -97,10 +98,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             marks.add("cold_cache")
         for mark in sorted(marks):
             item.add_marker(mark)
-        for fixture, group in _GROUP_BY_FIXTURE.items():
-            if fixture in names:
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
 
 
 @pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")  # after the shuffle
@@ -109,6 +106,50 @@ def pytest_collection_modifyitems_longest_first(items: list[pytest.Item]) -> Non
     shuffled order: xdist hands out tests in this order, so the last test a worker starts is a
     short one and no worker idles while another runs a long test to the end."""
     items.sort(key=lambda item: -seconds(item.path.name, item.name))
+
+
+# --- what the run shares, stopped once the run is over --------------------------------------
+_SUMMARY = pytest.StashKey[list[str]]()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The run's end (the xdist controller's session, after every worker's; or the only
+    session): stop the servers the workers shared."""
+    if hasattr(session.config, "workerinput"):  # an xdist worker: others may still need them
+        return
+    factory: pytest.TempPathFactory = session.config._tmp_path_factory  # type: ignore[attr-defined]
+    stopped = stop_shared_mariadb(factory.getbasetemp())
+    session.config.stash[_SUMMARY] = [stopped] if stopped else []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    for line in config.stash.get(_SUMMARY, []):
+        terminalreporter.write_line(line)
+
+
+# --- measuring: each test's wall and CPU seconds, when LAMBDA_SLIM_TEST_CPU names a file ----
+def _cpu_seconds() -> float:
+    """CPU time of this process and of the children it has waited for (pip, the sandboxed
+    interpreters, QEMU, ...)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    """Append ``worker, start, wall, cpu, nodeid`` (tab-separated) to $LAMBDA_SLIM_TEST_CPU: a
+    test whose CPU is far below its wall waits (sleeps, timeouts, the network), and the starts
+    show when a worker idles."""
+    log = os.environ.get("LAMBDA_SLIM_TEST_CPU")
+    start, cpu = time.time(), _cpu_seconds()
+    try:
+        return (yield)
+    finally:
+        if log:
+            worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+            with open(log, "a", encoding="utf-8") as out:
+                out.write(f"{worker}\t{start:.1f}\t{time.time() - start:.2f}\t"
+                          f"{_cpu_seconds() - cpu:.2f}\t{item.nodeid}\n")
 
 
 # --- caches ---------------------------------------------------------------------------------

@@ -29,8 +29,9 @@ from tests.example.envs import (
     runtime_boto3_dir,
 )
 from tests.example.lambda_container import LambdaContainer
-from tests.example.mariadb import MariaDB, MariaDBError, running_mariadb
+from tests.example.mariadb import MariaDB, MariaDBError, shared_mariadb
 from tests.servers import FAKE_AWS_ENV
+from tests.shared import Frozen, once_per_run, run_root
 
 AS_OF = "2026-11-01T00:00:00+00:00"
 """Recency is computed against this instant so features are reproducible."""
@@ -77,17 +78,14 @@ def runtime_boto3() -> Path:
 
 
 @pytest.fixture(scope="session")
-def mariadb() -> Iterator[MariaDB]:
-    """A real MariaDB server loaded with sample_data/intel.sql; fails (not skips) if it can't."""
-    manager = running_mariadb()
+def mariadb(tmp_path_factory: pytest.TempPathFactory) -> MariaDB:
+    """A real MariaDB server loaded with sample_data/intel.sql, one for the whole run (every
+    xdist worker connects to the one the first started; tests/conftest.py stops it at the end);
+    fails (not skips) if it can't."""
     try:
-        db = manager.__enter__()
+        return shared_mariadb(run_root(tmp_path_factory))
     except MariaDBError as exc:
         pytest.fail(f"the example's tests need a MariaDB server and could not start one: {exc}")
-    try:
-        yield db
-    finally:
-        manager.__exit__(None, None, None)
 
 
 @dataclass
@@ -154,18 +152,23 @@ class Models:
 
 
 @pytest.fixture(scope="session")
-def models(ref_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Models:
-    """Two different models trained by train.py with the pinned XGBoost (.ubj and .json)."""
-    out = tmp_path_factory.mktemp("models")
-    paths = Models(out / "model-a.ubj", out / "model-b.json")
-    for path, seed, rounds in ((paths.a, 7, 80), (paths.b, 11, 40)):
-        proc = subprocess.run(
-            [str(ref_python), "train.py", "--out", str(path), "--rows", "6000",
-             "--rounds", str(rounds), "--seed", str(seed)],
-            cwd=EXAMPLE, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-    return paths
+def models(ref_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Models]:
+    """Two different models trained by train.py with the pinned XGBoost (.ubj and .json), once
+    per run (every xdist worker reads the same two files; read-only)."""
+
+    def train(out: Path) -> None:
+        for name, seed, rounds in (("model-a.ubj", 7, 80), ("model-b.json", 11, 40)):
+            proc = subprocess.run(
+                [str(ref_python), "train.py", "--out", str(out / name), "--rows", "6000",
+                 "--rounds", str(rounds), "--seed", str(seed)],
+                cwd=EXAMPLE, capture_output=True, text=True, timeout=300,
+            )  # fmt: skip
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    out = once_per_run(tmp_path_factory, "models", train)
+    frozen = Frozen.of(out)
+    yield Models(out / "model-a.ubj", out / "model-b.json")
+    frozen.check()
 
 
 def direct_predictions(ref_python: Path, model: Path, rows: list[list[float]]) -> list[float]:
