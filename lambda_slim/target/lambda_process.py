@@ -22,7 +22,10 @@ Each is checked against a public source (LAMBDA_FACTS "The process Lambda starts
   /dev/shm, so /dev is assembled here without it;
 - quotas (AWS "Lambda quotas", docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html):
   "File descriptors: 1,024", "Execution processes/threads: 1,024", "/tmp directory storage:
-  512 MB" by default, configurable from 512 to 10,240 MB (``EphemeralStorage``).
+  512 MB" by default, configurable from 512 to 10,240 MB (``EphemeralStorage``). The
+  open-file and process/thread quotas are set inside the sandbox, before the interpreter
+  starts (:func:`quota_prefix`); the process/thread one is enforced for an ordinary user
+  only, the kernel exempts root's processes.
 """
 
 from __future__ import annotations
@@ -92,26 +95,45 @@ def sizes_tmpfs(bwrap: str) -> bool:
     return "--size" in out.stdout + out.stderr
 
 
-def rlimit_prefix(env: Mapping[str, str], nofile: int, nproc: int) -> tuple[str, ...]:
-    """``prlimit --nofile=N:N [--nproc=N:N] --``: the argv prefix that gives the sandbox
-    Lambda's quotas; empty when util-linux's prlimit is not installed.
-
-    The process limit is set only when running as root, and even then it is *not enforced*:
-    the kernel exempts processes whose host user is root (``copy_process`` skips the
-    RLIMIT_NPROC check for INIT_USER), and bubblewrap run by root maps the sandbox's uid 993
-    to host uid 0 (tried: 40 threads start under a limit of 20). For an ordinary user a limit
-    set here, on bwrap, counts every process that user runs on this machine (RLIMIT_NPROC is
-    counted per user, and since Linux 5.14 per user namespace *and* its parents, whose cap is
-    the creator's limit): tried with 30 host processes of uid 65534 and a limit of 20,
-    bwrap itself fails ("Creating new namespace failed: Resource temporarily unavailable").
-    Set inside the new user namespace instead it counts only the sandbox's processes (tried:
-    the 19th thread fails, the host's 30 processes do not count), but that needs a tool run
-    inside the sandbox; not done yet, so Lambda's 1,024 processes/threads are not modelled."""
+def rlimit_prefix(env: Mapping[str, str], nofile: int) -> tuple[str, ...]:
+    """``prlimit --nofile=N:N --``: the argv prefix that gives a sandbox without a shell of
+    its own (the emulated one: its ``/usr/lib64`` holds the target's libraries) Lambda's
+    open-file quota; empty when util-linux's prlimit is not installed. The process limit is
+    never set here (see :func:`quota_prefix`)."""
     tool = shutil.which("prlimit", path=env.get("PATH") or os.defpath) or shutil.which(
         "prlimit", path="/usr/bin:/bin")
     if tool is None:
         return ()
-    limits = [f"--nofile={nofile}:{nofile}"]
-    if os.geteuid() == 0:
-        limits.append(f"--nproc={nproc}:{nproc}")
-    return (tool, *limits, "--")
+    return (tool, f"--nofile={nofile}:{nofile}", "--")
+
+
+#: Sets the quotas, then replaces itself with the command. dash (Debian's /bin/sh) names the
+#: process limit ``ulimit -p``; bash, busybox and the other POSIX shells ``ulimit -u``. A
+#: limit this machine holds lower than Lambda's (a hard limit cannot be raised without
+#: privilege) stays as it is: stricter, never looser.
+_QUOTA_SCRIPT = ('ulimit -n {nofile} 2>/dev/null; {{ ulimit -u {nproc} || ulimit -p {nproc}; }}'
+                 ' 2>/dev/null; exec "$@"')
+
+
+def quota_prefix(shell: str, nofile: int, nproc: int) -> tuple[str, ...]:
+    """The argv prefix run *inside* the sandbox, before the interpreter: ``shell`` sets
+    Lambda's open-file and process/thread quotas and execs the command (same pid, no extra
+    process left).
+
+    Why inside: RLIMIT_NPROC is counted per user, and since Linux 5.14 per user namespace and
+    each of its parents, whose cap is the creator's limit. A limit set on bwrap from outside
+    counts every process the user runs on this machine (tried with 30 host processes of uid
+    65534 and a limit of 20: bwrap itself fails, "Creating new namespace failed: Resource
+    temporarily unavailable"); set inside the new user namespace it counts only the sandbox's
+    processes (tried: the 19th thread fails, the host's 30 processes do not count).
+
+    As root it is set but not enforced: bubblewrap run by root maps the sandbox's uid 993 to
+    host uid 0, and the kernel exempts those processes (``copy_process`` skips the check for
+    INIT_USER and CAP_SYS_RESOURCE/CAP_SYS_ADMIN holders; tried: 1,100 threads start)."""
+    return (shell, "-c", _QUOTA_SCRIPT.format(nofile=nofile, nproc=nproc), "sh")
+
+
+def nproc_enforced() -> bool:
+    """Whether the sandbox's process/thread quota is enforced here (not as root: see
+    :func:`quota_prefix`)."""
+    return os.geteuid() != 0

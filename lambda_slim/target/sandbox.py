@@ -20,8 +20,9 @@ Inside, the child sees (everything else on the host is hidden):
   extra path read-only at ``/var/task`` (the working directory), further ones read-only at
   their host paths; ``/tmp`` (``Limits.tmp_mb``, 512 MB by default) is the only writable place;
 - the environment Lambda sets for Python functions (:func:`lambda_env_vars`), no ``HOME``;
-- the function's user in /etc/passwd, no /dev/shm, Lambda's open-file quota
-  (:mod:`.lambda_process`).
+- the function's user in /etc/passwd, no /dev/shm, Lambda's open-file and process/thread
+  quotas, set inside before the interpreter starts (:mod:`.lambda_process`; the kernel does
+  not enforce the process one on root's processes).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from .lambda_process import (
     SANDBOX_UID,
     dev_args,
     identity_files,
+    quota_prefix,
     rlimit_prefix,
     sizes_tmpfs,
 )
@@ -64,6 +66,8 @@ RUNTIME_DIR = "/var/runtime"
 #: allows (AWS "Lambda quotas", docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html:
 #: "/tmp directory storage: 512 MB", configurable "between 512 MB and 10,240 MB").
 DEFAULT_EPHEMERAL_MB = 512
+#: This machine's shell, shown at the same path inside (it sets the quotas there).
+SHELL = "/bin/sh"
 EPHEMERAL_RANGE = (512, 10_240)
 
 
@@ -182,8 +186,13 @@ class Sandbox:
     own_libs: Mapping[str, Path] = field(default_factory=dict)
     #: folder with the passwd and group files naming the function's user
     etc: Path | None = None
-    #: argv prefix that sets the process limits (prlimit), empty when it is not installed
+    #: argv prefix on bwrap that sets the open-file limit (prlimit) for a sandbox without
+    #: ``shell``; empty when prlimit is not installed
     rlimits: tuple[str, ...] = ()
+    #: a POSIX shell runnable inside (this machine's /bin/sh, bound there): it sets the
+    #: quotas before the interpreter starts (:func:`~.lambda_process.quota_prefix`); None
+    #: for the emulated sandbox, whose /usr/lib64 holds the target's libraries
+    shell: str | None = None
     #: /tmp's size in bytes; None when this bubblewrap cannot size a tmpfs (older than 0.8)
     tmp_bytes: int | None = None
     layer: Path | None = None
@@ -244,9 +253,8 @@ class Sandbox:
         utc = Path("/usr/share/zoneinfo/UTC")
         if utc.exists():
             a += ["--ro-bind", str(utc), "/etc/localtime"]
-        sh = Path("/bin/sh")
-        if sh.exists():
-            a += ["--ro-bind", os.path.realpath(sh), "/bin/sh"]
+        if Path(SHELL).exists():
+            a += ["--ro-bind", os.path.realpath(SHELL), SHELL]
         a += ["--ro-bind", str(self.executable), str(self.executable)]
         for d in self.dirs:
             a += ["--ro-bind", str(d), str(d)]
@@ -264,7 +272,9 @@ class Sandbox:
         for k, v in sorted(child_env.items()):
             a += ["--setenv", k, v]
         a += ["--chdir", view.inside(cwd) if cwd is not None else TASK_DIR]
-        a += ["--", str(self.executable), *argv[1:]]
+        quotas = (quota_prefix(self.shell, self.limits.nofile, self.limits.nproc)
+                  if self.shell is not None else ())
+        a += ["--", *quotas, str(self.executable), *argv[1:]]
         return Launch([*self.rlimits, *a], {"LANG": "C.UTF-8", "PATH": os.defpath}, None)
 
 
@@ -298,7 +308,8 @@ def make_sandbox(python: Path, syslibs: SystemLibraries, env: Mapping[str, str],
             ld_cache = _build_ld_cache(bwrap, libs, ldconfig, base / key[:16])
     box = Sandbox(bwrap=bwrap, executable=interp.executable, dirs=interp.dirs,
                   hidden=interp.site_packages, libs=libs, ldconfig=ldconfig,
-                  ld_cache=ld_cache, own_libs=own, lambda_env={})
+                  ld_cache=ld_cache, own_libs=own, lambda_env={},
+                  shell=SHELL if Path(SHELL).exists() else None)
     return as_lambda_process(box, syslibs.runtime, limits, env, base)
 
 
@@ -314,8 +325,9 @@ def own_libraries(closure: Mapping[str, Path], syslibs: SystemLibraries) -> dict
 def as_lambda_process(box: Sandbox, runtime: str, limits: Limits, env: Mapping[str, str],
                       base: Path | None) -> Sandbox:
     """``box`` with the rest of the process Lambda starts (:mod:`.lambda_process`): the
-    function's user in /etc/passwd, the quotas, /tmp's size and the memory setting."""
+    function's user in /etc/passwd, the quotas (set inside by its shell, else the open-file
+    one by prlimit on bwrap), /tmp's size and the memory setting."""
     return replace(box, etc=identity_files(base), limits=limits,
-                   rlimits=rlimit_prefix(env, limits.nofile, limits.nproc),
+                   rlimits=() if box.shell is not None else rlimit_prefix(env, limits.nofile),
                    tmp_bytes=limits.tmp_mb * MIB if sizes_tmpfs(box.bwrap) else None,
                    lambda_env=lambda_env_vars(runtime, limits.memory_mb))

@@ -20,6 +20,7 @@ READ_ONLY = "read-only"
 TIMEOUT = "timeout"
 NO_SHM = "no-dev-shm"
 TMP_FULL = "tmp-full"
+TOO_MANY_TASKS = "processes-threads"
 ERROR = "error"
 
 _LOADER = re.compile(r"(?P<so>[^\s:'\"/]+\.so(?:\.[\w]+)*): cannot open shared object file")
@@ -73,6 +74,12 @@ GENERIC_SETTING = "XDG_CACHE_HOME"
 #: EROFS (30) / EACCES (13) when the tmpfs it finds is not writable. All mean the same thing.
 _SEMLOCK = re.compile(r"_multiprocessing\.SemLock|multiprocessing[/\\]synchronize\.py")
 _SEM_ERRNO = re.compile(r"\[Errno (?:38|2|13|30)\]")
+#: Past RLIMIT_NPROC: CPython's thread start ("can't start new thread", 3.10 to 3.13) and a
+#: fork (os.fork, subprocess, multiprocessing: EAGAIN, "[Errno 11] Resource temporarily
+#: unavailable", raised from the fork itself).
+_NO_THREAD = re.compile(r"RuntimeError: can't start new thread")
+_NO_FORK = re.compile(r"(?:fork|_fork_exec|_execute_child|Popen|_launch)\b[\s\S]*"
+                      r"BlockingIOError: \[Errno 11\] Resource temporarily unavailable")
 _NO_SPACE = re.compile(r"\[Errno 28\] No space left on device(?::\s*'(?P<path>[^']*)')?")
 
 
@@ -114,7 +121,7 @@ class Cause:
             return f"write to {where}: {self.detail} ({why}; {fix})"
         if self.kind == TIMEOUT:
             return f"timeout: still running after {self.detail} s"
-        if self.kind in (NO_SHM, TMP_FULL):
+        if self.kind in LAMBDA_LIMITS:
             return LAMBDA_LIMITS[self.kind] + (f" ({self.detail})" if self.detail else "")
         return self.detail
 
@@ -156,13 +163,21 @@ LAMBDA_LIMITS = {
     TMP_FULL: ("/tmp is full: Lambda's /tmp holds 512 MB unless the function's ephemeral "
                "storage is raised (up to 10,240 MB); write less there, or build with "
                "--ephemeral-storage MB and give the function the same EphemeralStorage"),
+    # AWS "Lambda quotas": "Execution processes/threads: 1,024"
+    TOO_MANY_TASKS: ("past Lambda's limit of 1,024 processes/threads per execution "
+                     "environment (AWS \"Lambda quotas\"), which the sandbox sets: start "
+                     "fewer threads or processes (a bounded ThreadPoolExecutor)"),
 }
 
 
 def lambda_limit(output: str) -> Cause | None:
-    """A failure caused by a limit of the process Lambda starts: no /dev/shm, a full /tmp."""
+    """A failure caused by a limit of the process Lambda starts: no /dev/shm, a full /tmp,
+    too many processes/threads."""
     if _SEMLOCK.search(output) and _SEM_ERRNO.search(output):
         return Cause(NO_SHM, "")
+    m = _NO_THREAD.search(output) or _NO_FORK.search(output)
+    if m:
+        return Cause(TOO_MANY_TASKS, _last_line(m.group(0)))
     m = _NO_SPACE.search(output)
     if m:
         return Cause(TMP_FULL, m.group("path") or "")

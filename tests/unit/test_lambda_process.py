@@ -13,9 +13,10 @@ from lambda_slim.target.lambda_process import (
     SANDBOX_HOME,
     dev_args,
     identity_files,
+    quota_prefix,
     rlimit_prefix,
 )
-from lambda_slim.verify.causes import NO_SHM, TMP_FULL, classify
+from lambda_slim.verify.causes import NO_SHM, TMP_FULL, TOO_MANY_TASKS, classify
 
 POOL_TRACEBACK = """Traceback (most recent call last):
   File "/var/task/smoke.py", line 3, in <module>
@@ -46,11 +47,50 @@ def test_quota_prefix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     tool = tmp_path / "prlimit"
     tool.write_text("#!/bin/sh\n")
     tool.chmod(0o755)
-    prefix = rlimit_prefix({"PATH": str(tmp_path)}, 1024, 1024)
+    prefix = rlimit_prefix({"PATH": str(tmp_path)}, 1024)
     assert prefix[0] == str(tool) and prefix[1] == "--nofile=1024:1024" and prefix[-1] == "--"
-    assert ("--nproc=1024:1024" in prefix) == (os.geteuid() == 0)
+    # the process limit is never set on bwrap from outside (it would count the host's
+    # processes of the user): it is set inside, by quota_prefix
+    assert not any("nproc" in a for a in prefix)
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    assert "--nproc=1024:1024" not in rlimit_prefix({"PATH": str(tmp_path)}, 1024, 1024)
+    assert not any("nproc" in a for a in rlimit_prefix({"PATH": str(tmp_path)}, 1024))
+
+
+def test_quotas_are_set_inside_by_the_shell_before_the_command() -> None:
+    prefix = quota_prefix("/bin/sh", 1024, 1000)
+    assert prefix[:2] == ("/bin/sh", "-c") and prefix[3] == "sh"
+    script = prefix[2]
+    assert "ulimit -n 1024" in script and "ulimit -u 1000" in script
+    assert "ulimit -p 1000" in script  # dash's name for it
+    assert script.endswith('exec "$@"')
+
+
+THREAD_TRACEBACK = """Traceback (most recent call last):
+  File "/var/task/threads.py", line 6, in <module>
+    t.start()
+  File "/usr/lib/python3.11/threading.py", line 957, in start
+    _start_new_thread(self._bootstrap, ())
+RuntimeError: can't start new thread"""
+FORK_TRACEBACK = """Traceback (most recent call last):
+  File "/var/task/procs.py", line 3, in <module>
+    subprocess.run(["true"])
+  File "/usr/lib/python3.12/subprocess.py", line 1955, in _execute_child
+    self.pid = _fork_exec(
+BlockingIOError: [Errno 11] Resource temporarily unavailable"""
+
+
+@pytest.mark.parametrize("output", [THREAD_TRACEBACK, FORK_TRACEBACK])
+def test_too_many_threads_or_processes_names_lambdas_limit(output: str) -> None:
+    cause = classify(output)
+    assert cause.kind == TOO_MANY_TASKS and not cause.excusable
+    assert "1,024 processes/threads" in cause.describe()
+    assert "Lambda quotas" in cause.describe()
+
+
+def test_a_nonblocking_socket_would_block_is_an_ordinary_error() -> None:
+    cause = classify("  File \"/var/task/x.py\", line 2, in <module>\n    sock.recv(1)\n"
+                     "BlockingIOError: [Errno 11] Resource temporarily unavailable")
+    assert cause.kind != TOO_MANY_TASKS
 
 
 @pytest.mark.parametrize("errno", ["[Errno 38] Function not implemented",  # glibc <= 2.33
