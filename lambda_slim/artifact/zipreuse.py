@@ -50,11 +50,19 @@ class WheelStreams:
 
     def __init__(self) -> None:
         self._members: dict[Path, Member] = {}
+        #: path -> (SHA-256 the install verified, the file's key right after it was linked)
+        self._hashes: dict[Path, tuple[str, Key]] = {}
         self._lock = threading.Lock()
 
     def add(self, path: Path, member: Member) -> None:
         with self._lock:
             self._members[path] = member
+
+    def add_hash(self, path: Path, sha256: str, key: Key) -> None:
+        """``path`` was installed with bytes verified to hash to ``sha256``; ``key``: its
+        stat key right after."""
+        with self._lock:
+            self._hashes[path] = (sha256, key)
 
     @property
     def members(self) -> Mapping[Path, Member]:
@@ -69,6 +77,17 @@ class WheelStreams:
             return file_key(os.stat(path)) == m.key and file_key(os.stat(m.wheel)) == m.wheel_key
         except OSError:
             return False
+
+    def known_sha256(self, path: Path) -> str | None:
+        """The SHA-256 the install verified ``path`` against, while it is unchanged since
+        (None when unknown: the caller hashes it)."""
+        got = self._hashes.get(path)
+        if got is None:
+            return None
+        try:
+            return got[0] if file_key(os.stat(path)) == got[1] else None
+        except OSError:
+            return None
 
     def take(self, path: Path, level: int) -> Packed | None:
         """The entry for ``path`` from its wheel's bytes, or None (the caller deflates it):

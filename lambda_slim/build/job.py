@@ -27,6 +27,7 @@ from ..inputs.requirements import Requirements
 from ..native.borrow import Borrowed
 from ..native.borrow import place as place_borrowed
 from ..native.strip import strip_candidates, strip_stage
+from ..native.stripcache import open_cache
 from ..progress import NullProgress, Progress
 from ..report.jsonio import manifest_extra, manifest_json
 from ..report.model import (
@@ -88,9 +89,12 @@ def _apply_rules(config: BuildConfig, planned: Planned, tools: Tools, progress: 
         tp = tools.runnable
         loads = functools.partial(check_loadable, tp, layer=staging.root) if tp else None
         with timed(timings, "strip"):
+            cache = open_cache(config.cache_dir / "stripped", tools.strip,
+                               config.target.machine, tools.runner)
             return strip_stage(tools.strip, staging, _strip_candidates(config, planned),
                                workers=config.workers, runner=tools.runner, loads=loads,
-                               progress=progress)
+                               progress=progress, cache=cache, refresh=config.refresh,
+                               known=planned.streams.known_sha256 if planned.streams else None)
 
 
 def _identical(root: Path, sizes: Mapping[str, int]) -> tuple[IdenticalGroup, ...]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from elftools.common.exceptions import ELFError
 
+from ..artifact.atomic import sha256_of
 from ..errors import ToolMissingError
 from ..progress import Progress
 from ..rules.plan import is_kept
@@ -21,6 +22,7 @@ from ..target.proc import Runner
 from ..target.runtimes import Target, host_machine
 from ..tree.staging import PlanEntry, Staging
 from .elf import NativeFile, inspect_elf
+from .stripcache import STRIP_FLAGS, StripCache
 
 #: dlopen each path in the target; path -> error, None when it loads.
 LoadCheck = Callable[[Sequence[Path]], Mapping[str, "str | None"]]
@@ -63,31 +65,70 @@ def strip_files(
     jobs: int,
     runner: Runner,
     on_done: Callable[[str], None] | None = None,
+    cache: StripCache | None = None,
+    refresh: bool = False,
+    known: Callable[[Path], str | None] | None = None,
 ) -> list[StripResult]:
-    """Strip copies of ``rels`` into ``out_dir`` in parallel; the originals are not touched."""
+    """Strip copies of ``rels`` into ``out_dir`` in parallel; the originals are not touched.
+    With ``cache``, a copy (or a refusal) an earlier strip of the same bytes made is used
+    (not read with ``refresh``) and new ones are stored; ``known``: the SHA-256 of a file
+    when it is already known for sure (an unpacked wheel file, verified and unchanged)."""
     out_dir.mkdir(parents=True, exist_ok=True)
 
     def one(idx_rel: tuple[int, str]) -> StripResult:
         idx, rel = idx_rel
         src = root / rel
         dst = out_dir / f"{idx}.so"
-        before = src.stat().st_size
-        proc = runner([strip_exe, "--strip-unneeded", "-o", str(dst), str(src)])
+        st = src.stat()
+        before = st.st_size
+        input_sha = None
+        if cache is not None:
+            input_sha = (known(src) if known is not None else None) or sha256_of(src)[1].hex()
+            hit = None if refresh else cache.lookup(input_sha)
+            if hit is not None and hit.refused is not None:
+                if on_done:
+                    on_done(rel)
+                return StripResult(rel, before, before, None, hit.refused)
+            if hit is not None and cache.place(hit, st.st_mode, dst):
+                if on_done:
+                    on_done(rel)
+                return StripResult(rel, before, hit.size, dst, None)
+        got = _strip_one(strip_exe, src, dst, before, rel, runner)
         if on_done:
             on_done(rel)
-        if proc.returncode != 0 or not dst.exists():
-            return StripResult(rel, before, before, None, proc.stderr.strip() or "strip failed")
-        try:
-            ok = inspect_elf(dst).aligned
-        except (ELFError, ValueError, OSError, AssertionError) as exc:
-            return StripResult(rel, before, before, None, f"stripped copy unreadable: {exc}")
-        if not ok:
-            return StripResult(rel, before, before, None, "stripped copy has misaligned LOAD segments")
-        shutil.copymode(src, dst)
-        return StripResult(rel, before, dst.stat().st_size, dst, None)
+        if cache is not None and input_sha is not None and got.refused_by_guard:
+            cache.store(input_sha, None, got.result.error)
+        elif cache is not None and input_sha is not None and got.result.stripped_path:
+            cache.store(input_sha, got.result.stripped_path, None)
+        return got.result
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(one, enumerate(rels)))
+
+
+@dataclass(frozen=True)
+class _Stripped:
+    result: StripResult
+    #: the copy was made but the alignment guard refused it (a verdict worth keeping)
+    refused_by_guard: bool = False
+
+
+def _strip_one(strip_exe: str, src: Path, dst: Path, before: int, rel: str,
+               runner: Runner) -> _Stripped:
+    proc = runner([strip_exe, *STRIP_FLAGS, "-o", str(dst), str(src)])
+    if proc.returncode != 0 or not dst.exists():
+        return _Stripped(StripResult(rel, before, before, None,
+                                     proc.stderr.strip() or "strip failed"))
+    try:
+        ok = inspect_elf(dst).aligned
+    except (ELFError, ValueError, OSError, AssertionError) as exc:
+        return _Stripped(StripResult(rel, before, before, None,
+                                     f"stripped copy unreadable: {exc}"), True)
+    if not ok:
+        return _Stripped(StripResult(rel, before, before, None,
+                                     "stripped copy has misaligned LOAD segments"), True)
+    shutil.copymode(src, dst)
+    return _Stripped(StripResult(rel, before, dst.stat().st_size, dst, None))
 
 
 def strip_candidates(natives: Sequence[NativeFile], machine: str, keep: tuple[str, ...]) -> list[str]:
@@ -113,12 +154,17 @@ def strip_stage(
     runner: Runner,
     loads: LoadCheck | None,
     progress: Progress,
+    cache: StripCache | None = None,
+    refresh: bool = False,
+    known: Callable[[Path], str | None] | None = None,
 ) -> tuple[list[PlanEntry], list[tuple[str, str]]]:
     """Strip ``candidates`` and swap them in; with ``loads`` (the target can run here), a
-    stripped library that no longer loads goes back. Returns (applied entries, skipped)."""
+    stripped library that no longer loads goes back. Returns (applied entries, skipped).
+    ``cache``, ``refresh`` and ``known``: see :func:`strip_files`."""
     progress.stage("strip", len(candidates))
     results = strip_files(strip_exe, staging.root, list(candidates), staging.trash / "strip-work",
-                          workers, runner, on_done=lambda _r: progress.advance())
+                          workers, runner, on_done=lambda _r: progress.advance(), cache=cache,
+                          refresh=refresh, known=known)
     skipped = [(r.rel, r.error) for r in results if r.error]
     good = [r for r in results if r.stripped_path is not None and r.after < r.before]
     entries = [PlanEntry(r.rel, "strip", r.before, r.stripped_path, r.after) for r in good]

@@ -143,10 +143,14 @@ def _link_wheel(whl: Path, sha: str, cache: Path, folder: Path, dest: Path,
                 out.parent.mkdir(parents=True, exist_ok=True)
                 made.add(out.parent)
             _link(folder / "tree" / rel, out)
-            if streams is not None and info["offset"] is not None:
-                streams.add(out, Member(whl, wheel_key, int(info["offset"] or 0),
-                                        int(info["compressed"] or 0), int(info["crc"] or 0),
-                                        int(info["size"] or 0), file_key(os.stat(out))))
+            if streams is not None:
+                key = file_key(os.stat(out))
+                streams.add_hash(out, str(info["sha256"]), key)
+                if info["offset"] is not None:
+                    streams.add(out, Member(whl, wheel_key, int(info["offset"] or 0),
+                                            int(info["compressed"] or 0),
+                                            int(info["crc"] or 0), int(info["size"] or 0),
+                                            key))
     except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
         raise clash_error(whl, exc) from None
     except FileNotFoundError:  # the copy went away meanwhile (another build re-unpacked it)
