@@ -27,7 +27,6 @@ from ..inputs.requirements import Requirements
 from ..native.borrow import Borrowed
 from ..native.borrow import place as place_borrowed
 from ..native.strip import strip_candidates, strip_stage
-from ..native.stripcache import open_cache
 from ..progress import NullProgress, Progress
 from ..report.jsonio import manifest_extra, manifest_json
 from ..report.model import (
@@ -89,11 +88,10 @@ def _apply_rules(config: BuildConfig, planned: Planned, tools: Tools, progress: 
         tp = tools.runnable
         loads = functools.partial(check_loadable, tp, layer=staging.root) if tp else None
         with timed(timings, "strip"):
-            cache = open_cache(config.cache_dir / "stripped", tools.strip,
-                               config.target.machine, tools.runner)
             return strip_stage(tools.strip, staging, _strip_candidates(config, planned),
                                workers=config.workers, runner=tools.runner, loads=loads,
-                               progress=progress, cache=cache, refresh=config.refresh,
+                               progress=progress, refresh=config.refresh,
+                               cache_dir=(config.cache_dir / "stripped", config.target.machine),
                                known=planned.streams.known_sha256 if planned.streams else None)
 
 

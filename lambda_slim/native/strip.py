@@ -22,7 +22,7 @@ from ..target.proc import Runner
 from ..target.runtimes import Target, host_machine
 from ..tree.staging import PlanEntry, Staging
 from .elf import NativeFile, inspect_elf
-from .stripcache import STRIP_FLAGS, StripCache
+from .stripcache import STRIP_FLAGS, StripCache, open_cache
 
 #: dlopen each path in the target; path -> error, None when it loads.
 LoadCheck = Callable[[Sequence[Path]], Mapping[str, "str | None"]]
@@ -154,14 +154,17 @@ def strip_stage(
     runner: Runner,
     loads: LoadCheck | None,
     progress: Progress,
-    cache: StripCache | None = None,
+    cache_dir: tuple[Path, str] | None = None,
     refresh: bool = False,
     known: Callable[[Path], str | None] | None = None,
 ) -> tuple[list[PlanEntry], list[tuple[str, str]]]:
     """Strip ``candidates`` and swap them in; with ``loads`` (the target can run here), a
     stripped library that no longer loads goes back. Returns (applied entries, skipped).
-    ``cache``, ``refresh`` and ``known``: see :func:`strip_files`."""
+    ``cache_dir``: (the folder of the stripped-library cache, the target machine);
+    ``refresh`` and ``known``: see :func:`strip_files`."""
     progress.stage("strip", len(candidates))
+    cache = (open_cache(cache_dir[0], strip_exe, cache_dir[1], runner)
+             if cache_dir is not None and candidates else None)
     results = strip_files(strip_exe, staging.root, list(candidates), staging.trash / "strip-work",
                           workers, runner, on_done=lambda _r: progress.advance(), cache=cache,
                           refresh=refresh, known=known)
