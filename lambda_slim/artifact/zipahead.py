@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 #: (device, inode, size, mtime_ns, ctime_ns): a rename, a rewrite or a chmod changes it
@@ -55,13 +56,20 @@ def deflate(path: Path, level: int,
     return (data, 0, zlib.crc32(data), len(data), st.st_mode), file_key(st)
 
 
+#: deflate one file (or take its stream from a cache), as :func:`deflate` does
+Packer = Callable[[Path, "threading.Event | None"], "tuple[Packed, Key] | None"]
+
+
 class Ahead:
     """Deflates ``files`` (in order) on one background thread until :meth:`stop`; holds at
-    most ``max_bytes`` of results."""
+    most ``max_bytes`` of results. ``packer``: what deflates one file (default
+    :func:`deflate` at ``level``; the zip's cache of streams when there is one)."""
 
-    def __init__(self, files: list[Path], level: int, *, max_bytes: int = 32 << 20) -> None:
+    def __init__(self, files: list[Path], level: int, *, max_bytes: int = 32 << 20,
+                 packer: Packer | None = None) -> None:
         self._files = files
         self._level = level
+        self._pack: Packer = packer or (lambda path, stop: deflate(path, level, stop))
         self._max = max_bytes
         self._stop = threading.Event()
         self._done: dict[Path, tuple[Packed, Key]] = {}
@@ -88,7 +96,7 @@ class Ahead:
             if self._stop.is_set() or held >= self._max:
                 return
             try:
-                got = deflate(path, self._level, self._stop)
+                got = self._pack(path, self._stop)
             except OSError:
                 continue  # gone or unreadable now: the zip pass decides
             if got is None:

@@ -28,6 +28,7 @@ from typing import BinaryIO
 
 from ..errors import InputError
 from .atomic import require_parent
+from .deflatecache import DeflateCache
 from .zipahead import Ahead, Packed, deflate
 from .zipformat import (
     CDH,
@@ -122,35 +123,41 @@ def walk_files(root: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def _compress(path: Path, level: int, reuse: WheelStreams | None = None) -> Packed:
+def _compress(path: Path, level: int, reuse: WheelStreams | None = None,
+              cache: DeflateCache | None = None) -> Packed:
     """The entry's payload: the wheel's own deflated bytes for a file installed unchanged
-    (see :mod:`.zipreuse`), else deflated here."""
+    (see :mod:`.zipreuse`), else the stream an earlier build deflated from the same bytes
+    (see :mod:`.deflatecache`), else deflated here."""
     kept = reuse.take(path, level) if reuse is not None else None
     if kept is not None:
         return kept
-    got = deflate(path, level)
+    got = (cache.pack(path) if cache is not None and cache.level == level
+           else deflate(path, level))
     assert got is not None  # no stop event: never abandoned
     return got[0]
 
 
 def _submit(pool: ThreadPoolExecutor | None, path: Path, level: int,
-            ahead: Ahead | None, reuse: WheelStreams | None) -> Future[Packed]:
+            ahead: Ahead | None, reuse: WheelStreams | None,
+            cache: DeflateCache | None) -> Future[Packed]:
     """Compress on the pool, or inline (the serial writer) when there is none; a result
     deflated ahead for the unchanged file is used as is."""
     early = ahead.take(path, level) if ahead is not None else None
     if pool is not None and early is None:
-        return pool.submit(_compress, path, level, reuse)
+        return pool.submit(_compress, path, level, reuse, cache)
     done: Future[Packed] = Future()
-    done.set_result(early if early is not None else _compress(path, level, reuse))
+    done.set_result(early if early is not None else _compress(path, level, reuse, cache))
     return done
 
 
-def ahead_of(root: Path, level: int, reuse: WheelStreams | None = None) -> Ahead:
+def ahead_of(root: Path, level: int, reuse: WheelStreams | None = None,
+             cache: DeflateCache | None = None) -> Ahead:
     """An :class:`Ahead` over the files of a layer tree (``with`` it), bytecode and the files
-    whose wheel stream the zip will copy left out."""
+    whose wheel stream the zip will copy left out; ``cache``: streams of earlier builds."""
     return Ahead([p for rel, p in walk_files(root) if "__pycache__/" not in rel
                   and not (reuse is not None and level == REUSE_LEVEL and reuse.reusable(p))],
-                 level)
+                 level, packer=cache.pack if cache is not None and cache.level == level
+                 else None)
 
 
 class _HashingWriter:
@@ -177,10 +184,12 @@ def write_zip(
     before_commit: Callable[[], None] | None = None,
     ahead: Ahead | None = None,
     reuse: WheelStreams | None = None,
+    cache: DeflateCache | None = None,
 ) -> ArchiveResult:
     """Write ``(arcname, path)`` entries (in the given order) to ``dest`` atomically;
     ``before_commit`` runs after the last byte, before the rename (if it raises, ``dest`` is
-    left as it was). ``reuse``: files installed unchanged from a wheel keep its stream."""
+    left as it was). ``reuse``: files installed unchanged from a wheel keep its stream;
+    ``cache``: the other files' streams from earlier builds (the same bytes either way)."""
     dest = Path(dest)
     require_parent(dest)
     items = list(entries)
@@ -206,7 +215,7 @@ def write_zip(
                         break
                     arc, path = nxt
                     size = path.stat().st_size
-                    pending.append((arc, _submit(pool, path, level, ahead, reuse), size))
+                    pending.append((arc, _submit(pool, path, level, ahead, reuse, cache), size))
                     in_flight += size
                 if not pending:
                     break

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from ..artifact.deflatecache import DeflateCache
 from ..artifact.zipahead import Ahead
 from ..artifact.zipwrite import ahead_of, write_layer_zip
 from ..errors import LambdaSlimError, ToolMissingError
@@ -202,6 +203,8 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
     handler = None
     judged: Judged | None = None
     ahead: Ahead | None = None
+    deflated = DeflateCache(config.cache_dir / "deflated", config.zip_level,
+                            read=not config.refresh)
     notes += [f"runtime-provided: kept the AWS SDK in the layer: {why}" for why in planned.sdk_kept]
     if tp is None:
         if fn and config.handler:
@@ -212,7 +215,7 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
         progress.stage("verify")
         # verification runs one interpreter at a time: the zip's deflating starts beside it
         with timed(timings, "verify"), \
-                ahead_of(root, config.zip_level, planned.streams) as ahead:
+                ahead_of(root, config.zip_level, planned.streams, deflated) as ahead:
             judged = judge_tree(tp, staging, planned.inventory, progress, smoke=config.smoke,
                                 repair=config.repair,
                                 extra_paths=fn.layer_paths(tp.interpreter.version) if fn else (),
@@ -263,7 +266,7 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
                                       level=config.zip_level, jobs=config.workers,
                                       on_file=lambda _n: progress.advance(),
                                       before_commit=measured, ahead=ahead,
-                                      reuse=planned.streams)
+                                      reuse=planned.streams, cache=deflated)
         return LayerFacts(
             config=config, requirements=planned.requirements, resolution=planned.resolution,
             inventory=planned.inventory, plan=full_plan, verify=vrep, final_sizes=final_sizes,
