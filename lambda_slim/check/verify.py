@@ -4,17 +4,26 @@ The zips are extracted (through the safe reader) as Lambda does: layers in order
 ``opt/`` (later ones overwriting earlier ones), the function under ``task/``. Then every
 distribution's own import (:func:`~lambda_slim.verify.verdict.own_imports`: ``PIL`` for pillow)
 runs in a fresh interpreter placed by the build's one factory
-(:func:`~lambda_slim.target.placement.place`), which reports the files the imports mapped
-(``/proc/self/maps``). What that shows is judged by the build's verdict functions: an import
-failing for a missing library is refused (exit 4), naming the native files behind it when the
-closure audit knows them (they are the ones the import loads); the other files the audit
-flagged are judged optional by this run. An import failing for another reason is a warning
-(check judges native loadability; ``lambda-slim build`` verifies the rest).
+(:func:`~lambda_slim.target.placement.place`), on the build's ``sys.path``
+(:func:`~lambda_slim.verify.diagnose.lambda_paths`) with the build's stand-in
+``/var/runtime`` (:func:`~lambda_slim.resolve.var_runtime.var_runtime`: the runtime's SDK at
+its floor, or ``--runtime-sdk``), as Lambda runs it: code that imports boto3 without shipping
+it gets the runtime's, and a shipped boto3 meets the runtime's botocore unless the zips ship
+one. The run reports the files the imports mapped (``/proc/self/maps``). What that shows is
+judged by the build's verdict functions: an import failing for a missing library is refused
+(exit 4), naming the native files behind it when the closure audit knows them (they are the
+ones the import loads); the other files the audit flagged are judged optional by this run. An
+import failing for another reason is a warning (check judges native loadability; ``lambda-slim
+build`` verifies the rest). A distribution
+requiring an SDK version the runtime's does not satisfy, where only the runtime provides
+that SDK package, is a warning naming the pin, as the build's ``runtime-provided`` rule judges
+it (the build then keeps the SDK in the layer).
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,14 +31,20 @@ from pathlib import Path
 from typing import Protocol
 
 from ..artifact.zipread import ZipLimits, extract_listing, read_zip_listing
+from ..errors import LambdaSlimError
 from ..native.closure import ClosureResult, Miss
-from ..target.placement import RunSettings, place
+from ..resolve.var_runtime import var_runtime
+from ..rules.runtime_provided import needs_newer
+from ..target.placement import Placement, RunSettings, place
 from ..target.proc import Runner
 from ..target.proc import run as default_runner
+from ..target.python import Interpreter
 from ..target.runtimes import Target
+from ..target.sdk import RuntimeSdk, runtime_sdk
 from ..target.syslibs import SystemLibraries
-from ..tree.inventory import read_inventory
+from ..tree.inventory import Dist, read_inventory
 from ..verify.causes import MISSING_LIBRARY, Cause, classify
+from ..verify.diagnose import lambda_paths
 from ..verify.probes import check_imports
 from ..verify.verdict import broken_layer, own_imports, same_library
 from .closure import MISSING, Loads
@@ -37,6 +52,7 @@ from .model import Finding
 
 IMPORT_FAILED = "verify-import-failed"
 NOT_VERIFIED = "not-verified"
+SDK_OLDER = "runtime-sdk-older"
 
 
 @dataclass(frozen=True)
@@ -66,14 +82,28 @@ def _place_tree(paths: Sequence[tuple[Path, str]], work: Path,
     return opt / "python", task
 
 
-def _own_imports(folders: Sequence[Path]) -> list[str]:
-    """Every distribution's own import names in ``folders`` (sorted, once each)."""
-    out: set[str] = set()
-    for folder in folders:
-        if folder.is_dir():
-            for d in read_inventory(folder).dists.values():
-                out.update(own_imports(d.display_name, d.top_level))
-    return sorted(out)
+def _dists(folders: Sequence[Path]) -> list[Dist]:
+    """Every distribution installed in ``folders``."""
+    return [d for folder in folders if folder.is_dir()
+            for d in read_inventory(folder).dists.values()]
+
+
+def _own_imports(dists: Sequence[Dist]) -> list[str]:
+    """Every distribution's own import names (sorted, once each)."""
+    return sorted({m for d in dists for m in own_imports(d.display_name, d.top_level)})
+
+
+def _sdk_findings(dists: Sequence[Dist], sdk: RuntimeSdk, target: Target) -> list[Finding]:
+    """Requirements on boto3/botocore that only the runtime serves (the zips do not ship
+    that package) and that its SDK does not satisfy: the build's rule would keep the SDK."""
+    served = {"boto3", "botocore"} - {d.name for d in dists}
+    return [Finding(
+        "warning", SDK_OLDER,
+        f"{why} ({sdk.describe()}: {sdk.source}). On Lambda the zip's code runs against the "
+        "runtime's copy, as it did here: ship that package in the layer too (`lambda-slim "
+        "build` keeps the SDK then), or pass --runtime-sdk botocore==X with the version your "
+        "function prints") for why in needs_newer(dists, sdk, target.marker_environment(),
+                                                   served)]
 
 
 def _behind(module: str, cause: Cause, misses: Sequence[Miss]) -> list[Miss]:
@@ -108,7 +138,7 @@ def _judge(failed: Mapping[str, str], loaded: Sequence[str], closure: ClosureRes
                 "warning", IMPORT_FAILED,
                 f"`import {module}` fails in {where}: {cause.describe()}. check --verify judges "
                 "native libraries only; `lambda-slim build` verifies the rest (a module another "
-                "layer or the runtime provides is found only when that layer is checked too)"))
+                "layer provides is found only when that layer is checked too)"))
             continue
         behind = _behind(module, cause, closure.misses)
         if behind:
@@ -143,6 +173,26 @@ class ImportCheck:
     runner: Runner = default_runner
     limits: ZipLimits | None = None
     timeout: float = 900
+    #: ``--runtime-sdk``: the SDK the user's function printed (default: the runtime's floor)
+    runtime_sdk: str | None = None
+
+    def _runtime_dir(self, target: Target, placement: Placement,
+                     sdk: RuntimeSdk) -> tuple[Path | None, list[Finding]]:
+        """The build's stand-in /var/runtime for ``target`` (made once, cached), or None
+        and a warning saying the imports ran without the runtime's SDK."""
+        why = "no cache folder to keep it in"
+        if self.cache_dir is not None:
+            pip = placement.native or Interpreter(Path(sys.executable), sys.version_info[:2])
+            try:
+                return var_runtime(target, sdk, pip, self.cache_dir, self.runner,
+                                   self.env), []
+            except LambdaSlimError as exc:
+                why = exc.message
+        return None, [Finding(
+            "warning", NOT_VERIFIED,
+            f"check --verify could not make the stand-in /var/runtime (awslambdaric and "
+            f"{sdk.describe()}): {why}. The imports ran without the runtime's SDK, so code "
+            "that imports boto3 without shipping it fails here but not on Lambda")]
 
     def __call__(self, paths: Sequence[tuple[Path, str]], target: Target,
                  closure: ClosureResult, syslibs: SystemLibraries) -> Verified:
@@ -162,21 +212,25 @@ class ImportCheck:
         base = self.cache_dir
         if base is not None:
             base.mkdir(parents=True, exist_ok=True)
+        sdk = runtime_sdk(target.runtime.name, self.runtime_sdk)
+        stand_in, missing = self._runtime_dir(target, placement, sdk)
+        notes += missing
         with tempfile.TemporaryDirectory(prefix="check-verify-", dir=base) as tmp:
             layer, task = _place_tree(paths, Path(tmp), self.limits)
             python = target.runtime.python
             site = layer / "lib" / f"python{python[0]}.{python[1]}" / "site-packages"
-            folders = [f for f in (task, site, layer) if f is not None]
-            modules = _own_imports(folders)
-            run_paths = [layer, *([task] if task is not None else []),
-                         *([site] if site.is_dir() else [])]
+            dists = _dists([f for f in (task, site, layer) if f is not None])
+            modules = _own_imports(dists)
+            notes += _sdk_findings(dists, sdk, target)
+            run_paths = lambda_paths(layer, [*([task] if task is not None else []),
+                                             *([site] if site.is_dir() else [])], stand_in)
             res = check_imports(tp, run_paths, modules, timeout=self.timeout, cold=modules)
-            seen = {tp.inside(layer, layer=layer, paths=run_paths[1:]).rstrip("/"): "/opt/python"}
-            if task is not None:
-                seen[tp.inside(task, layer=layer, paths=run_paths[1:]).rstrip("/")] = "/var/task"
+            mounts = {layer: "/opt/python", task: "/var/task", stand_in: "/var/runtime"}
+            seen = {tp.inside(p, layer=layer, paths=run_paths[1:]).rstrip("/"): mount
+                    for p, mount in mounts.items() if p is not None}
             loaded = [_on_lambda(f, seen) for f in res.loaded]
         got = _judge(res.failed, loaded, closure, syslibs, tp.isolation.name)
         return Verified(got.loads, (*notes, *got.findings))
 
 
-__all__ = ["IMPORT_FAILED", "NOT_VERIFIED", "ImportCheck", "Verified", "Verifier"]
+__all__ = ["IMPORT_FAILED", "NOT_VERIFIED", "SDK_OLDER", "ImportCheck", "Verified", "Verifier"]

@@ -26,6 +26,7 @@ from ..errors import InputError
 from ..inputs.config import default_cache_dir
 from ..sizes import DEFAULT_BUDGET, human, parse_size
 from ..target.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
+from ..target.sdk import parse_runtime_sdk
 from . import main_group
 from .exits import exit_code_help
 from .options import (
@@ -80,6 +81,7 @@ Examples:
   lambda-slim check layer.zip numpy-layer.zip --function function.zip --budget 200MiB
   lambda-slim check build/layer/ --runtime python3.11 --arch arm64 --json check.json
   lambda-slim check other-tool-layer.zip --verify     # import it in the Lambda-like sandbox
+  lambda-slim check layer.zip --verify --runtime-sdk botocore==1.40.4
 
 \b
 A PATH whose files live under python/ (or that has a build manifest
@@ -113,11 +115,14 @@ In GitHub Actions (GITHUB_ACTIONS=true) findings are also printed as ::error /
 @setting_option("require_verify", "With --verify: fail (exit 6) instead of importing on this "
                                   "host when the Lambda-like sandbox (or an interpreter of the "
                                   "target version) is not available.")
+@setting_option("runtime_sdk", "With --verify: the AWS SDK your function's runtime has (print "
+                              "botocore.__version__ in it), which the imports run against "
+                              "[default: the runtime's floor].")
 @json_option("Also write the result as JSON (atomically).", dest="json_out", dir_okay=False)
 def check_command(paths: tuple[Path, ...], function: Path | None, budget: str,
                   runtime: str | None, arch: str | None, system_libs: tuple[str, ...],
                   strict: bool | None, verify: bool, require_verify: bool | None,
-                  json_out: Path | None) -> int:
+                  runtime_sdk: str | None, json_out: Path | None) -> int:
     """Gate a function and its layers on Lambda's size limits, without unzipping.
 
     Sizes come from each zip's central directory. For each PATH and for the total:
@@ -139,9 +144,15 @@ def check_command(paths: tuple[Path, ...], function: Path | None, budget: str,
         raise InputError("--require-verify needs --verify (it says what to do when the "
                          "sandbox that --verify imports in is not available).",
                          hint="Add --verify, or drop --require-verify.")
+    if runtime_sdk is not None:
+        if not verify:
+            raise InputError("--runtime-sdk needs --verify (the imports run against it).",
+                             hint="Add --verify, or drop --runtime-sdk.")
+        parse_runtime_sdk(runtime_sdk)  # a bad value is exit 2 before any work
     verifier = ImportCheck(dict(os.environ), require=bool(require_verify),
                            system_libs=tuple(system_libs),
-                           cache_dir=default_cache_dir(os.environ)) if verify else None
+                           cache_dir=default_cache_dir(os.environ),
+                           runtime_sdk=runtime_sdk) if verify else None
     report = check_paths(list(paths), function=function, budget=parse_size(budget),
                          runtime=runtime, arch=arch, system_libs=system_libs,
                          strict=bool(strict), verify=verifier)

@@ -16,7 +16,7 @@ and the report says which reason kept it. Removed, the layer is verified against
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 from packaging.markers import UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
@@ -24,19 +24,24 @@ from packaging.utils import canonicalize_name
 
 from ..target.runtimes import RUNTIME_PROVIDED
 from ..target.sdk import RuntimeSdk
+from ..tree.inventory import Dist
 from ..tree.staging import PlanEntry
 from .context import PruneContext, Rule
 
 
-def _needs_newer(ctx: PruneContext, sdk: RuntimeSdk) -> list[str]:
-    """Why the floor SDK cannot serve this layer: ``dist requires botocore<…`` lines of the
-    layer's other distributions (the SDK's own pins between boto3, botocore and s3transfer go
-    with the copies that are dropped together)."""
-    floor = {"boto3": sdk.boto3, "botocore": sdk.botocore}
-    env = {**ctx.markers, "extra": ""}
+def needs_newer(dists: Iterable[Dist], sdk: RuntimeSdk, markers: Mapping[str, str],
+                served: Collection[str] = ("boto3", "botocore"),
+                skip: Collection[str] = ()) -> list[str]:
+    """Why the runtime's SDK (``sdk``: its floor, or ``--runtime-sdk``) cannot serve these
+    distributions: ``dist requires botocore<…`` lines for their requirements on the SDK
+    packages the runtime ``served`` that ``sdk`` does not satisfy. The build's rule skips the
+    SDK's own distributions (their pins go with the copies that are dropped together);
+    ``check`` judges a zip's boto3 whose botocore only the runtime provides."""
+    floor = {n: v for n, v in (("boto3", sdk.boto3), ("botocore", sdk.botocore)) if n in served}
+    env = {**markers, "extra": ""}
     out: list[str] = []
-    for dist in sorted(ctx.inventory.dists.values(), key=lambda d: d.name):
-        if dist.name in RUNTIME_PROVIDED:
+    for dist in sorted(dists, key=lambda d: d.name):
+        if dist.name in skip:
             continue
         for line in dist.requires:
             try:
@@ -62,7 +67,8 @@ def sdk_reasons(ctx: PruneContext) -> list[str]:
     reasons = [f"the requirements list {n}: the layer's copy shadows the runtime's "
                "(/opt/python comes first on sys.path)" for n in listed]
     if ctx.runtime_sdk is not None:
-        reasons += _needs_newer(ctx, ctx.runtime_sdk)
+        reasons += needs_newer(ctx.inventory.dists.values(), ctx.runtime_sdk, ctx.markers,
+                               skip=RUNTIME_PROVIDED)
     return reasons
 
 

@@ -50,15 +50,20 @@ def _last_line(err: str) -> str:
     return lines[-1].strip() if lines else err.strip()
 
 
-def lambda_paths(staging: Staging, extra_paths: Sequence[Path] = (),
+def lambda_paths(layer: Staging | Path, extra_paths: Sequence[Path] = (),
                  runtime_dir: Path | None = None) -> list[Path]:
     """The folders layer code sees, in the order Lambda's bootstrap puts them on
-    ``sys.path``: the layer, a function's layers (after ``/var/task``), then what the runtime
-    provides at ``/var/runtime``: the stand-in ``runtime_dir`` (the runtime's SDK at its
-    floor) or, without one, the SDK copy the ``runtime-provided`` rule removed. The import
-    check, smoke scripts and the ``--trace`` workload all see these."""
-    stand_in = runtime_dir or staging.rule_root("runtime-provided")
-    return [staging.root, *extra_paths, *([stand_in] if stand_in.is_dir() else [])]
+    ``sys.path``: the layer (a build's staging tree, or ``check --verify``'s unpacked zip),
+    a function's layers (after ``/var/task``), then what the runtime provides at
+    ``/var/runtime``: the stand-in ``runtime_dir`` (the runtime's SDK at its floor) or, for a
+    build without one, the SDK copy the ``runtime-provided`` rule removed. The build's import
+    check, smoke scripts, the ``--trace`` workload and ``check --verify`` all see these."""
+    stand_in = runtime_dir
+    if isinstance(layer, Staging):
+        stand_in = stand_in or layer.rule_root("runtime-provided")
+    root = layer.root if isinstance(layer, Staging) else layer
+    return [root, *extra_paths, *([stand_in] if stand_in is not None and stand_in.is_dir()
+                                  else [])]
 
 
 class Prober:
