@@ -21,6 +21,7 @@ from ..inputs.requirements import Requirements
 from ..native.borrow import Borrowed, satisfy_from_layer
 from ..native.closure import ClosureResult, audit_natives, closure_error
 from ..native.elf import NativeFile, audit, scan_native
+from ..native.elfcache import ElfFactsCache
 from ..progress import Progress
 from ..resolve.install import Resolution, install, resolve
 from ..resolve.variants import Variant
@@ -145,7 +146,9 @@ def plan_tree(config: BuildConfig, reqs: Requirements, tools: Tools, env: Mappin
         gone = {e.rel for e in plan if e.replacement is None}
         remaining = [(rel, owner) for rel in sorted(inv.sizes) if rel not in gone
                      for owner in [inv.owner.get(rel, UNOWNED)]]
-        natives = scan_native(root, remaining, config.workers)
+        natives = scan_native(root, remaining, config.workers,
+                              ElfFactsCache(config.cache_dir / "elf", streams.known_sha256,
+                                            read=not config.refresh))
     problems = audit(natives, config.target)
     if problems:
         shown = "\n".join(f"  - {p.describe()}" for p in problems[:20])

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
@@ -174,8 +174,18 @@ class NativeFile:
     error: str | None = None
 
 
-def scan_native(root: Path, files: Iterable[tuple[str, str]], jobs: int = 4) -> list[NativeFile]:
-    """Find and inspect every native file among ``(relpath, owner)`` pairs under ``root``."""
+class ElfFacts(Protocol):
+    """Facts found earlier for a file's bytes (see :mod:`.elfcache`)."""
+
+    def get(self, path: Path) -> ElfInfo | None: ...
+
+    def put(self, path: Path, info: ElfInfo) -> None: ...
+
+
+def scan_native(root: Path, files: Iterable[tuple[str, str]], jobs: int = 4,
+                facts: ElfFacts | None = None) -> list[NativeFile]:
+    """Find and inspect every native file among ``(relpath, owner)`` pairs under ``root``;
+    ``facts``: what earlier inspections of the same bytes found (and where new ones go)."""
 
     def one(item: tuple[str, str]) -> NativeFile | None:
         rel, owner = item
@@ -187,10 +197,16 @@ def scan_native(root: Path, files: Iterable[tuple[str, str]], jobs: int = 4) -> 
             return None
         if kind != "elf":
             return NativeFile(rel, owner, kind, None)
+        known = facts.get(p) if facts is not None else None
+        if known is not None:
+            return NativeFile(rel, owner, kind, known)
         try:
-            return NativeFile(rel, owner, kind, inspect_elf(p))
+            info = inspect_elf(p)
         except (ELFError, ValueError, OSError, AssertionError) as exc:
             return NativeFile(rel, owner, kind, None, str(exc))
+        if facts is not None:
+            facts.put(p, info)
+        return NativeFile(rel, owner, kind, info)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return [r for r in pool.map(one, list(files)) if r is not None]
