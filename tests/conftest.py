@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import time
@@ -115,6 +116,11 @@ _SUMMARY = pytest.StashKey[list[str]]()
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The run's end (the xdist controller's session, after every worker's; or the only
     session): stop the servers the workers shared."""
+    made = session.config.stash.get(_CPU_GROUP, None)
+    if made is not None:  # back where it was, and the measuring group gone (when empty)
+        with contextlib.suppress(OSError):
+            (made[1] / "cgroup.procs").write_text(str(os.getpid()))
+            made[0].rmdir()
     if hasattr(session.config, "workerinput"):  # an xdist worker: others may still need them
         return
     factory: pytest.TempPathFactory = session.config._tmp_path_factory  # type: ignore[attr-defined]
@@ -128,28 +134,57 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
 
 
 # --- measuring: each test's wall and CPU seconds, when LAMBDA_SLIM_TEST_CPU names a file ----
-def _cpu_seconds() -> float:
-    """CPU time of this process and of the children it has waited for (pip, the sandboxed
-    interpreters, QEMU, ...)."""
+_CPUACCT = Path("/sys/fs/cgroup/cpuacct")
+
+
+def _own_cpuacct() -> tuple[Path, Path] | None:
+    """A cgroup-v1 cpuacct group of this process's own (made when the cgroup is writable, as
+    root), so the CPU of every descendant is counted, even of those ``getrusage`` never sees
+    (bubblewrap's sandboxed children are reaped inside their PID namespace); returns it and the
+    group this process was in."""
+    group = _CPUACCT / f"lambda-slim-test-{os.getpid()}"
+    try:
+        was = next(line.split(":", 2)[2] for line in Path("/proc/self/cgroup").read_text().splitlines()
+                   if line.split(":")[1] == "cpuacct")
+        group.mkdir(exist_ok=True)
+        (group / "cgroup.procs").write_text(str(os.getpid()))
+    except (OSError, StopIteration, IndexError):
+        return None
+    return group, _CPUACCT / was.lstrip("/")
+
+
+def _cpu_seconds(group: Path | None) -> float:
+    """CPU time of this process and its descendants: the cgroup's, else what ``getrusage``
+    sees (this process and the children it waited for)."""
+    if group is not None:
+        return int((group / "cpuacct.usage").read_text()) / 1e9
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+_CPU_GROUP = pytest.StashKey[tuple[Path, Path] | None]()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
     """Append ``worker, start, wall, cpu, nodeid`` (tab-separated) to $LAMBDA_SLIM_TEST_CPU: a
-    test whose CPU is far below its wall waits (sleeps, timeouts, the network), and the starts
-    show when a worker idles."""
+    test whose CPU is far below its wall waits (sleeps, timeouts, the network, a lock), and
+    the starts show when a worker idles."""
     log = os.environ.get("LAMBDA_SLIM_TEST_CPU")
-    start, cpu = time.time(), _cpu_seconds()
+    if not log:
+        return (yield)
+    if _CPU_GROUP not in item.config.stash:
+        item.config.stash[_CPU_GROUP] = _own_cpuacct()
+    made = item.config.stash[_CPU_GROUP]
+    group = made[0] if made else None
+    start, cpu = time.time(), _cpu_seconds(group)
     try:
         return (yield)
     finally:
-        if log:
-            worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-            with open(log, "a", encoding="utf-8") as out:
-                out.write(f"{worker}\t{start:.1f}\t{time.time() - start:.2f}\t"
-                          f"{_cpu_seconds() - cpu:.2f}\t{item.nodeid}\n")
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(f"{worker}\t{start:.1f}\t{time.time() - start:.2f}\t"
+                      f"{_cpu_seconds(group) - cpu:.2f}\t{item.nodeid}\n")
 
 
 # --- caches ---------------------------------------------------------------------------------
