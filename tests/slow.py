@@ -10,6 +10,11 @@ here; refresh the list from a full run when the fast tier grows past 90 s:
 
     .venv/bin/python -m pytest -n auto --junit-xml=run.xml
     .venv/bin/python -m tests.slow run.xml > /tmp/slow-table.txt   # then paste it below
+
+Whether the workers are busy: run with ``LAMBDA_SLIM_TEST_CPU=cpu.tsv`` (tests/conftest.py logs
+each test's wall and CPU seconds), then ``python -m tests.slow --cpu cpu.tsv``: per worker,
+the seconds spent in tests, their CPU, and the idle time before the run's end; the tests that
+wait most (wall well above CPU: sleeps, timeouts, the network, a lock another worker holds).
 """
 
 from __future__ import annotations
@@ -334,5 +339,28 @@ def table(junit_xml: Path) -> str:
     return "\n".join(lines)
 
 
+def cpu_summary(log: Path, top: int = 25) -> str:
+    """What a ``LAMBDA_SLIM_TEST_CPU`` log says about the workers (tests/conftest.py)."""
+    rows = [line.split("\t") for line in log.read_text().splitlines() if line]
+    tests = [(w, float(start), float(wall), float(cpu), nodeid) for w, start, wall, cpu, nodeid in rows]
+    t0 = min(t[1] for t in tests)
+    end = max(t[1] + t[2] for t in tests)
+    lines = [f"{len(tests)} tests in {end - t0:.0f} s; in tests: {sum(t[2] for t in tests):.0f} s "
+             f"wall, {sum(t[3] for t in tests):.0f} s CPU"]
+    for worker in sorted({t[0] for t in tests}):
+        mine = [t for t in tests if t[0] == worker]
+        last = max(t[1] + t[2] for t in mine)
+        lines.append(f"  {worker}: {len(mine)} tests, {sum(t[2] for t in mine):.0f} s wall, "
+                     f"{sum(t[3] for t in mine):.0f} s CPU, idle for the last {end - last:.0f} s")
+    lines.append("waiting most (wall - CPU):")
+    for w, start, wall, cpu, nodeid in sorted(tests, key=lambda t: t[3] - t[2])[:top]:
+        lines.append(f"  {wall - cpu:6.1f} s  (wall {wall:.1f}, CPU {cpu:.1f}, {w} at "
+                     f"+{start - t0:.0f} s)  {nodeid}")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    print(table(Path(sys.argv[1])))
+    if sys.argv[1] == "--cpu":
+        print(cpu_summary(Path(sys.argv[2])))
+    else:
+        print(table(Path(sys.argv[1])))
