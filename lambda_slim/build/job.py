@@ -48,7 +48,7 @@ from ..target.python import HOST, Isolation, TargetPython
 from ..target.runtimes import lifecycle_warning
 from ..tree.compile import Compiled
 from ..tree.inventory import owner_of, walk
-from ..tree.staging import PlanEntry
+from ..tree.staging import PlanEntry, Staging, remove_tree
 from ..verify.diagnose import Judged, judge_tree, measure_judged
 from ..verify.probes import VerifyReport, check_loadable
 from ..verify.trace import TraceInfo, TraceOutcome, identical_files, trace_stage
@@ -265,7 +265,8 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
                                       lib=planned.lib_dir, epoch=config.epoch,
                                       level=config.zip_level, jobs=config.workers,
                                       on_file=lambda _n: progress.advance(),
-                                      before_commit=measured, ahead=ahead,
+                                      before_commit=lambda: _clear_then(staging, measured, timings),
+                                      ahead=ahead,
                                       reuse=planned.streams, cache=deflated)
         return LayerFacts(
             config=config, requirements=planned.requirements, resolution=planned.resolution,
@@ -277,6 +278,15 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
             borrowed=borrowed, lib_sizes=planned.lib_sizes, options=options,
             bytecode=bytecode,
         )
+
+
+def _clear_then(staging: Staging, measured: Callable[[], None],
+                timings: dict[str, float]) -> None:
+    """Once the zip's bytes are written nothing is restored from the trash: delete it while
+    the init-time measurement may still be running, then wait for the measurement."""
+    with timed(timings, "trash"):
+        remove_tree(staging.trash)
+    measured()
 
 
 def _measurement(config: BuildConfig, tp: TargetPython | None, judged: Judged | None,
