@@ -19,6 +19,7 @@ from pathlib import Path
 from ..inputs.config import BuildConfig
 from ..progress import Progress
 from ..report.model import BytecodeSummary
+from ..target.proc import children_stopped
 from ..tree.compile import Compiled, compile_files, keep_imported
 from ..verify.diagnose import Judged
 from .plan import timed
@@ -103,7 +104,9 @@ def choose_bytecode(config: BuildConfig, root: Path, compiled: Compiled | None,
 def beside(work: Callable[[], None] | None) -> Iterator[Callable[[], None]]:
     """Run ``work`` on a thread while the body runs; the body gets a ``join`` that waits for
     it and re-raises its error (call it before committing anything that depends on it). On
-    the way out the thread is always waited for, so nothing reads a tree being removed."""
+    the way out the thread is always waited for, so nothing reads a tree being removed;
+    when the body fails (or is interrupted) the work's children are killed first, so the
+    error, or Ctrl-C, is not held up by work whose result nobody will read."""
     if work is None:
         yield lambda: None
         return
@@ -112,6 +115,7 @@ def beside(work: Callable[[], None] | None) -> Iterator[Callable[[], None]]:
         try:
             yield fut.result
         except BaseException:
-            fut.exception()  # wait for it; the body's error is the one to report
+            with children_stopped():
+                fut.exception()  # wait for it; the body's error is the one to report
             raise
         fut.result()

@@ -3,6 +3,7 @@ the strip): its error reaches the caller, and it is always waited for."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -10,6 +11,7 @@ import pytest
 
 from lambda_slim.build.bytecode import beside
 from lambda_slim.errors import VerifyError
+from lambda_slim.target.proc import run
 
 
 def test_join_returns_after_the_work_and_reraises_its_error() -> None:
@@ -54,3 +56,25 @@ def test_the_body_error_wins_and_the_work_is_waited_for() -> None:
 def test_no_work_is_a_no_op() -> None:
     with beside(None) as join:
         join()
+
+
+def test_a_failed_body_kills_the_works_children_instead_of_waiting_for_them() -> None:
+    """Ctrl-C sent to the build alone (``kill -INT``, so its children do not get it) while the
+    init-time measurement runs a smoke script that sleeps: the build stops now, not when the
+    script ends (test_interrupted_build_keeps_previous_zip timed out on a loaded machine)."""
+    started = threading.Event()
+    results: list[int] = []
+
+    def sleeper() -> None:
+        started.set()
+        results.append(run([sys.executable, "-c", "import time; time.sleep(60)"]).returncode)
+        run([sys.executable, "-c", "pass"])  # a next child is not started at all
+
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), beside(sleeper):
+        assert started.wait(10)
+        time.sleep(0.3)  # the child has started
+        raise KeyboardInterrupt
+    assert time.monotonic() - t0 < 20
+    assert results and results[0] < 0  # killed, not finished
+    assert run([sys.executable, "-c", "pass"]).returncode == 0  # later builds run children
