@@ -92,3 +92,26 @@ def test_a_warm_build_is_byte_identical_to_a_cold_one(
             assert (spy.streams, spy.stripped) == (0, 0)
     assert shas[0] == shas[1] == shas[2]
     assert (tmp_path / "cold.zip").read_bytes() == (tmp_path / "warm.zip").read_bytes()
+
+
+def test_the_result_cache_links_the_zip_and_checks_it_on_use(
+        tmp_path: Path, tmp_cache: Path, run_cli: RunCli, py312: Path) -> None:
+    """The result cache keeps the output zip as a hard link (not a second copy); a zip changed
+    in place since (which changes the cached link too) is never served: the build runs."""
+    house = tmp_path / "house"
+    make_wheel(house, "plain", "1.0", {"plain/__init__.py": MODULE})
+    req = wheelhouse_requirements(tmp_path / "requirements.txt", house, "plain")
+    out, rep = tmp_path / "layer.zip", tmp_path / "layer.json"
+    assert run_cli("build", str(req), "-o", str(out), "--json", str(rep), cwd=tmp_path) == 0
+    first = json.loads(rep.read_text())
+    want = out.read_bytes()
+    assert out.stat().st_nlink == 2  # the output and the result cache's entry
+    with open(out, "r+b") as fh:  # changed in place, as zip -u would
+        fh.seek(40)
+        fh.write(b"\xff\xfe")
+    assert run_cli("build", str(req), "-o", str(out), "--json", str(rep), cwd=tmp_path) == 0
+    again = json.loads(rep.read_text())
+    assert not again.get("cached") and again["zip_sha256"] == first["zip_sha256"]
+    assert out.read_bytes() == want
+    assert run_cli("build", str(req), "-o", str(out), "--json", str(rep), cwd=tmp_path) == 0
+    assert json.loads(rep.read_text())["cached"] is True and out.read_bytes() == want
