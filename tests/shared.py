@@ -29,16 +29,21 @@ from lambda_slim.inputs.config import default_cache_dir
 #: of their own that only the SDK's resolution sees); unpacked, each wheel unpacked once
 #: (by its sha256, with a versioned manifest, every file re-hashed before it is linked into a
 #: tree); bytecode, the pycs (keyed by source bytes, recorded path and the interpreter's exact
-#: version, re-hashed on use). Resolutions and results are never shared: a cached resolution
+#: version, re-hashed on use); stripped, deflated and elf, the stripped libraries (keyed by
+#: input bytes, the strip tool's own sha256 and flags, re-hashed on use), deflate streams
+#: (keyed by the file's sha256 and zlib's settings, CRC and stream re-checked) and ELF facts
+#: (keyed by a sha256 the install verified). Resolutions and results are never shared: a cached resolution
 #: or result would let a test pass on what an earlier build (of older code) decided.
-SHARED_STORES = ("wheels", "sandbox", "var-runtime", "unpacked", "bytecode")
+SHARED_STORES = ("wheels", "sandbox", "var-runtime", "unpacked", "bytecode", "stripped",
+                 "deflated", "elf")
 #: What a test with a cache of its own (``tmp_cache``) shares: all of the above but the wheel
 #: store (making a stand-in /var/runtime anew pip-downloads and unpacks boto3, botocore and
 #: awslambdaric; unpacking and compiling a real stack anew takes seconds). Not the wheel store:
 #: tests make wheels on the fly under common names (``tiny 1.0``) with different contents, and
 #: the store offers every wheel it holds to pip as a find-links source, so one test could be
 #: served another's ``tiny 1.0``.
-PRIVATE_CACHE_SHARES = ("sandbox", "var-runtime", "unpacked", "bytecode")
+PRIVATE_CACHE_SHARES = ("sandbox", "var-runtime", "unpacked", "bytecode", "stripped", "deflated",
+                        "elf")
 
 
 def shared_cache_root() -> Path:

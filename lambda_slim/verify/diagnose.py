@@ -122,28 +122,53 @@ def _describe_item(item: str) -> str:
     return f"smoke script {item[len(_SMOKE):]}" if item.startswith(_SMOKE) else item
 
 
-def _bisect(probe: Prober, staging: Staging, entries: list[PlanEntry],
-            items: list[str]) -> list[PlanEntry]:
-    """Smallest set of entries whose removal breaks ``items`` (one at a time, bounded)."""
-    culprits: list[PlanEntry] = []
-    pool = list(entries)
+#: Rules whose removals only make sense whole, a package at a time: putting back part of
+#: the AWS SDK would mix two botocore versions, so the culprit is the package, not a file
+#: (and a search through its ~2,000 files, one culprit at a time, took a minute).
+WHOLE_PACKAGE_RULES = frozenset({"runtime-provided"})
+
+
+def culprit_units(rule: str, entries: list[PlanEntry]) -> list[list[PlanEntry]]:
+    """What a culprit can be for ``rule``: one removal, or one top-level folder's removals
+    for :data:`WHOLE_PACKAGE_RULES`."""
+    if rule not in WHOLE_PACKAGE_RULES:
+        return [[e] for e in entries]
+    groups: dict[str, list[PlanEntry]] = {}
+    for e in entries:
+        groups.setdefault(e.rel.split("/", 1)[0], []).append(e)
+    return list(groups.values())
+
+
+def unit_name(unit: list[PlanEntry]) -> str:
+    """A file's path, or ``folder/`` for a whole package's removals."""
+    return unit[0].rel if len(unit) == 1 else unit[0].rel.split("/", 1)[0] + "/"
+
+
+def _bisect(probe: Prober, staging: Staging, units: list[list[PlanEntry]],
+            items: list[str]) -> list[list[PlanEntry]]:
+    """Smallest set of units whose removal breaks ``items`` (one at a time, bounded)."""
+    def flat(us: list[list[PlanEntry]]) -> list[PlanEntry]:
+        return [e for u in us for e in u]
+
+    culprits: list[list[PlanEntry]] = []
+    pool = list(units)
     while pool and len(culprits) < MAX_CULPRITS:
-        staging.apply(pool)  # on entry (and after each culprit) the whole pool is applied
+        staging.apply(flat(pool))  # on entry (and after each culprit) the whole pool is applied
         if not probe(items):
             break
         lo, hi = 0, len(pool)  # invariant: pool[:lo] alone passes, pool[:hi] fails
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            staging.restore(pool[mid:])
-            staging.apply(pool[:mid])
+            staging.restore(flat(pool[mid:]))
+            staging.apply(flat(pool[:mid]))
             if probe(items):
                 hi = mid
             else:
                 lo = mid
         culprit = pool.pop(hi - 1)
         culprits.append(culprit)
-        staging.restore([culprit])
-    staging.apply(pool)  # leave every non-culprit removal in place
+        staging.restore(culprit)
+    staging.apply(flat(pool))  # leave every non-culprit removal in place
     return culprits
 
 
@@ -312,24 +337,25 @@ def _judge(tp: TargetPython, staging: Staging, probe: Prober, modules: list[str]
                                 required, report, strict=strict)
     if not blamed and not left:
         return report
-    culprit_entries: list[PlanEntry] = []
+    culprit_entries: list[list[PlanEntry]] = []
     lines: list[str] = []
     for rule, broke, errs in blamed:
         entries = [e for e in by_rule[rule] if staging.is_applied(e)]
         hinted = _hinted(errs.values(), entries, staging,
                           tp.inside(staging.root, layer=staging.root))
         pool = entries
-        if hinted:
+        if hinted and rule not in WHOLE_PACKAGE_RULES:
             staging.restore(hinted)
             if not probe(broke):
                 pool = hinted  # the error message pointed at them: search only there
             staging.apply(hinted)
-        found = _bisect(probe, staging, pool, broke)
+        found = _bisect(probe, staging, culprit_units(rule, pool), broke)
         users = ", ".join(_describe_item(i) for i in broke)
-        for e in found:
-            verb = "stripped" if e.rule == "strip" else "removed"
-            lines.append(f"rule `{rule}` {verb} {e.rel}, imported by {users}")
-            report.culprits.append(Culprit(rule, e.rel, users))
+        for unit in found:
+            verb = "stripped" if rule == "strip" else "removed"
+            what = unit_name(unit) + (f" ({len(unit):,} files)" if len(unit) > 1 else "")
+            lines.append(f"rule `{rule}` {verb} {what}, imported by {users}")
+            report.culprits.append(Culprit(rule, unit_name(unit), users))
         for i in broke:
             report.failures.append(f"{_describe_item(i)}: {_last_line(errs[i])}")
         culprit_entries += found
@@ -340,7 +366,7 @@ def _judge(tp: TargetPython, staging: Staging, probe: Prober, modules: list[str]
     if not repair or left:
         detail = "\n".join(f"  - {ln}" for ln in lines) or "  (no single file found)"
         fails = "\n".join(f"  - {f}" for f in report.failures)
-        keep = " ".join(f"--keep '{e.rel}'" for e in culprit_entries[:3])
+        keep = " ".join(f"--keep '{unit_name(u).rstrip('/')}'" for u in culprit_entries[:3])
         raise VerifyError(
             f"The pruned layer does not work:\n{fails}\nCaused by:\n{detail}",
             hint=(
@@ -350,7 +376,7 @@ def _judge(tp: TargetPython, staging: Staging, probe: Prober, modules: list[str]
             ),
         )
     # --repair: the culprits stay restored; everything must pass again.
-    progress.note("repair: restored " + ", ".join(e.rel for e in culprit_entries))
+    progress.note("repair: restored " + ", ".join(unit_name(u) for u in culprit_entries))
     # what the repaired layer's cold start loads; failing as with nothing pruned counts as
     # passing here
     real_again = probe(items, cold=cold)

@@ -66,6 +66,11 @@ def test_code_needing_a_newer_sdk_than_the_floor_fails_verification(
     assert code == 5, printed.out
     assert "runtime-provided" in printed.out + printed.err
     assert "UnknownServiceError" in printed.out + printed.err or NEWER_SERVICE in printed.out
+    # the SDK is named as a package (putting back part of it would mix two versions), and
+    # the fix keeps the whole folder
+    said = printed.out + printed.err
+    assert "rule `runtime-provided` removed botocore/ (" in said, said
+    assert "removed botocore/__init__.py" not in said and "--keep 'botocore'" in said
     # the user printed a newer version on their function: the same layer verifies
     (tmp_path / "b").mkdir()
     code, _rep = _build(run_cli, tmp_path / "b", lines, "--runtime-sdk", "botocore==1.36.0")
