@@ -14,8 +14,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import replace
 from pathlib import Path
 
 from ..artifact.deflatecache import DeflateCache
@@ -23,8 +22,6 @@ from ..artifact.zipahead import Ahead
 from ..artifact.zipwrite import ahead_of, write_layer_zip
 from ..errors import LambdaSlimError, ToolMissingError
 from ..inputs.config import BuildConfig
-from ..inputs.locks import read_dependencies
-from ..inputs.requirements import Requirements
 from ..native.borrow import Borrowed
 from ..native.borrow import place as place_borrowed
 from ..native.strip import strip_candidates, strip_stage
@@ -39,13 +36,10 @@ from ..report.model import (
     TraceSummary,
 )
 from ..report.summary import LayerFacts, layer_report
-from ..resolve.var_runtime import var_runtime
-from ..resolve.variants import Variant, variant_table
 from ..target.measure import INIT_LIMIT_MS
 from ..target.proc import Runner
 from ..target.proc import run as default_runner
 from ..target.python import HOST, Isolation, TargetPython
-from ..target.runtimes import lifecycle_warning
 from ..tree.compile import Compiled
 from ..tree.inventory import owner_of, walk
 from ..tree.staging import PlanEntry, Staging, remove_tree
@@ -63,9 +57,10 @@ from .bytecode import (
 )
 from .cache import restore_cached, result_key, store_cached, write_sidecars
 from .fit import fit_stage, verify_borrowed
-from .guard import guard_build
 from .plan import Planned, plan_tree, timed, workspace
-from .tools import Tools, check_tools
+from .runtime_sdk import sdk_stand_in, var_runtime_or_note
+from .start import start
+from .tools import Tools
 
 
 def _strip_candidates(config: BuildConfig, planned: Planned) -> list[str]:
@@ -105,7 +100,7 @@ def _identical(root: Path, sizes: Mapping[str, int]) -> tuple[IdenticalGroup, ..
 def _trace(config: BuildConfig, tp: TargetPython, planned: Planned, scripts: Sequence[Path],
            runtime_dir: Path | None, *, apply: bool = True) -> TraceOutcome:
     """The trace stage, its workloads seeing what verification sees: the layer, a function's
-    layers and the stand-in /var/runtime (``runtime_dir``, see :func:`_runtime_dir`)."""
+    layers and the stand-in /var/runtime (``runtime_dir``, see :func:`~.runtime_sdk.sdk_stand_in`)."""
     fn = planned.function
     return trace_stage(tp, planned.staging, planned.natives, scripts, config.trace_granularity,
                        config.keep, apply=apply, timeout=config.smoke_timeout,
@@ -187,7 +182,7 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
     trace_entries: list[PlanEntry] = []
     trace_run: TraceInfo | None = None
     touched: frozenset[str] | None = None
-    runtime_dir = _runtime_dir(config, planned, tools, env, notes) if tp is not None else None
+    runtime_dir = sdk_stand_in(config, planned, tools, env, notes) if tp is not None else None
     if config.trace and tp is not None:
         progress.stage("trace")
         with timed(timings, "trace"):
@@ -230,7 +225,7 @@ def _build_from_plan(config: BuildConfig, planned: Planned, tools: Tools, notes:
             if fn and config.handler:
                 handler = fn_pkg.check_handler(
                     config, fn, tp, root,
-                    runtime_dir or _var_runtime(config, tools, env, notes))
+                    runtime_dir or var_runtime_or_note(config, tools, env, notes))
                 if handler.init_ms is not None and handler.init_ms > INIT_LIMIT_MS:
                     notes.append(
                         f"The handler's init took {handler.init_ms / 1000:.1f} s, past Lambda's "
@@ -301,58 +296,6 @@ def _measurement(config: BuildConfig, tp: TargetPython | None, judged: Judged | 
     return run
 
 
-def _runtime_dir(config: BuildConfig, planned: Planned, tools: Tools, env: Mapping[str, str],
-                 notes: list[str]) -> Path | None:
-    """The stand-in /var/runtime with the runtime's SDK at its floor (or ``--runtime-sdk``)
-    when the ``runtime-provided`` rule removed the layer's copy: verification then imports the
-    SDK Lambda may really give, not the removed newer one. None when nothing was removed."""
-    removed = any(e.rule == "runtime-provided" and planned.staging.is_applied(e)
-                  for e in planned.plan)
-    return _var_runtime(config, tools, env, notes) if removed else None
-
-
-def _var_runtime(config: BuildConfig, tools: Tools, env: Mapping[str, str],
-                 notes: list[str]) -> Path | None:
-    """The stand-in /var/runtime (awslambdaric and the runtime's SDK); None, with a note,
-    when its wheels cannot be had (offline): the removed SDK copy then stands in for the
-    runtime's, and the handler is checked by importing it."""
-    if config.runtime_sdk is None:
-        return None
-    try:
-        return var_runtime(config.target, config.runtime_sdk, tools.pip_python,
-                           config.cache_dir, tools.runner, env)
-    except LambdaSlimError as exc:
-        notes.append(f"Could not make the stand-in /var/runtime (awslambdaric and "
-                     f"{config.runtime_sdk.describe()}): {exc.message}. The removed SDK copy "
-                     "stands in for the runtime's, and the handler is checked by importing it.")
-        return None
-
-
-@dataclass(frozen=True)
-class _Start:
-    requirements: Requirements
-    tools: Tools
-    notes: list[str]
-    variants: Mapping[str, Variant]
-
-
-def _start(config: BuildConfig, env: Mapping[str, str], runner: Runner,
-           progress: Progress, isolation: Isolation, *, writes: bool) -> _Start:
-    """Everything that can fail fast, before any work: inputs, variants, tools, outputs."""
-    reqs = read_dependencies(config.requirements, config.target, config.selection,
-                             config.cache_dir, allow_empty=config.allow_empty)
-    guard_build(config, reqs.files, writes=writes)  # outputs writable, never over an input
-    variants = variant_table(config.variant, enabled=config.variants)  # a bad pair: exit 2
-    tools, notes = check_tools(config, env, runner, isolation, writes=writes)
-    notes += reqs.notes
-    deprecated = lifecycle_warning(config.target.runtime, date.today())
-    if deprecated:
-        notes.append(deprecated)
-    for n in notes:
-        progress.note(n)
-    return _Start(reqs, tools, notes, variants)
-
-
 def build(
     config: BuildConfig,
     env: Mapping[str, str],
@@ -370,7 +313,7 @@ def build(
     progress = progress or NullProgress()
     t0 = time.perf_counter()
     config = fn_pkg.prepare(config)
-    st = _start(config, env, runner, progress, isolation, writes=True)
+    st = start(config, env, runner, progress, isolation, writes=True)
     reqs, tools, notes = st.requirements, st.tools, st.notes
     key = result_key(config, reqs, tools.strip, tools.interpreter,
                      tools.runnable.isolation.name if tools.runnable else None)
@@ -404,7 +347,7 @@ def plan_build(
     """``--dry-run``: resolve, install, plan and audit; remove and write nothing."""
     progress = progress or NullProgress()
     config = fn_pkg.prepare(config)
-    st = _start(config, env, runner, progress, isolation, writes=False)
+    st = start(config, env, runner, progress, isolation, writes=False)
     with workspace(config) as work:
         planned = plan_tree(config, st.requirements, st.tools, env, runner, progress, work,
                         st.variants)
@@ -425,7 +368,7 @@ def trace_preview(
     progress = progress or NullProgress()
     config = fn_pkg.prepare(config)
     t0 = time.perf_counter()
-    st = _start(config, env, runner, progress, isolation, writes=False)
+    st = start(config, env, runner, progress, isolation, writes=False)
     reqs, tools, notes = st.requirements, st.tools, st.notes
     tp = tools.runnable
     if tp is None or not config.trace:
@@ -435,7 +378,7 @@ def trace_preview(
     with workspace(config) as work:
         planned = plan_tree(config, reqs, tools, env, runner, progress, work, st.variants)
         _apply_rules(config, planned, tools, progress)
-        runtime_dir = _runtime_dir(config, planned, tools, env, notes)
+        runtime_dir = sdk_stand_in(config, planned, tools, env, notes)
         progress.stage("trace")
         with timed(planned.timings, "trace"):
             tr = _trace(config, tp, planned, config.trace, runtime_dir, apply=False)

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lambda_slim.build import job
+from lambda_slim.build import start
 from lambda_slim.cli import main
 from lambda_slim.errors import EXIT_TOOL_MISSING, EXIT_USAGE, ToolMissingError
 from lambda_slim.inputs.pip_lines import check_lines
@@ -129,7 +129,7 @@ def mutated(draw: st.DrawFn) -> tuple[str, str]:
 def no_tools(monkeypatch: pytest.MonkeyPatch) -> None:
     def stop(*_a: object, **_k: object) -> None:
         raise ToolMissingError("fuzz: inputs accepted, stopping before any tool or pip runs")
-    monkeypatch.setattr(job, "check_tools", stop)
+    monkeypatch.setattr(start, "check_tools", stop)
 
 def _build(folder: Path, name: str) -> int:
     return main(["build", str(folder / name), "-q", "-o", str(folder / "out.zip"),
