@@ -30,6 +30,7 @@ Each is checked against a public source (LAMBDA_FACTS "The process Lambda starts
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -133,7 +134,58 @@ def quota_prefix(shell: str, nofile: int, nproc: int) -> tuple[str, ...]:
     return (shell, "-c", _QUOTA_SCRIPT.format(nofile=nofile, nproc=nproc), "sh")
 
 
+#: Where a root build counts the sandbox's tasks instead: the pids controller of cgroup v1
+#: (its own hierarchy) or of cgroup v2 (the unified root, when it delegates ``pids``).
+_CGROUP_V1, _CGROUP_V2 = Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")
+#: Runs the command in a cgroup of its own whose ``pids.max`` is the quota (the kernel's
+#: pids controller limits every task, thread or process, of the group, root's included), then
+#: leaves it and removes it. Whatever cannot be set up runs the command as it is, silently
+#: (stderr is the verdict's input): the quota is then set but not enforced, as before.
+_CGROUP_SCRIPT = ('d="{root}/lambda-slim-$$"; '
+                  'if {{ mkdir "$d" && echo {max} > "$d/pids.max" && echo $$ > "$d/cgroup.procs"; }}'
+                  ' 2>/dev/null; then "$@"; rc=$?; {{ echo $$ > "{root}/cgroup.procs"; rmdir "$d";'
+                  ' }} 2>/dev/null; exit $rc; fi; rmdir "$d" 2>/dev/null; exec "$@"')
+
+
+def pids_cgroup_root() -> Path | None:
+    """The pids controller's root when this process may make groups in it (as root), else
+    None."""
+    if os.geteuid() != 0:
+        return None
+    if (_CGROUP_V1 / "cgroup.procs").exists():
+        return _CGROUP_V1
+    try:
+        delegated = (_CGROUP_V2 / "cgroup.subtree_control").read_text().split()
+    except OSError:
+        return None
+    return _CGROUP_V2 if "pids" in delegated else None
+
+
+def pids_prefix(shell: str, nproc: int) -> tuple[str, ...]:
+    """The argv prefix, run on this machine around bwrap, that enforces the process/thread
+    quota when the build runs as root, where RLIMIT_NPROC is not (:func:`quota_prefix`): a
+    pids cgroup per run, made and removed by ``shell``. Empty when not root or when there is
+    no pids controller to use. ``nproc`` is what the sandbox's own tasks may use; the shell
+    and bwrap's outer process count too (tried: 1,023 threads start besides the main one,
+    the 1,024th fails with Lambda's "can't start new thread")."""
+    root = pids_cgroup_root()
+    if root is None:
+        return ()
+    _sweep(root)
+    return (shell, "-c", _CGROUP_SCRIPT.format(root=root, max=nproc + 2), "sh")
+
+
+def _sweep(root: Path) -> None:
+    """Remove the groups of runs that were killed before they could (empty groups only: the
+    kernel refuses to remove one with tasks in it)."""
+    for d in root.glob("lambda-slim-*"):
+        pid = d.name.rsplit("-", 1)[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            with contextlib.suppress(OSError):
+                d.rmdir()
+
+
 def nproc_enforced() -> bool:
-    """Whether the sandbox's process/thread quota is enforced here (not as root: see
-    :func:`quota_prefix`)."""
-    return os.geteuid() != 0
+    """Whether the sandbox's process/thread quota is enforced here: always for an ordinary
+    user (:func:`quota_prefix`), as root only through a pids cgroup (:func:`pids_prefix`)."""
+    return os.geteuid() != 0 or pids_cgroup_root() is not None

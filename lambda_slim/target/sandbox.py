@@ -44,6 +44,7 @@ from .lambda_process import (
     SANDBOX_UID,
     dev_args,
     identity_files,
+    pids_prefix,
     quota_prefix,
     rlimit_prefix,
     sizes_tmpfs,
@@ -189,6 +190,9 @@ class Sandbox:
     #: argv prefix on bwrap that sets the open-file limit (prlimit) for a sandbox without
     #: ``shell``; empty when prlimit is not installed
     rlimits: tuple[str, ...] = ()
+    #: argv prefix on bwrap, run on this machine, that enforces the process/thread quota
+    #: as root through a pids cgroup (:func:`~.lambda_process.pids_prefix`); empty otherwise
+    pids: tuple[str, ...] = ()
     #: a POSIX shell runnable inside (this machine's /bin/sh, bound there): it sets the
     #: quotas before the interpreter starts (:func:`~.lambda_process.quota_prefix`); None
     #: for the emulated sandbox, whose /usr/lib64 holds the target's libraries
@@ -275,7 +279,8 @@ class Sandbox:
         quotas = (quota_prefix(self.shell, self.limits.nofile, self.limits.nproc)
                   if self.shell is not None else ())
         a += ["--", *quotas, str(self.executable), *argv[1:]]
-        return Launch([*self.rlimits, *a], {"LANG": "C.UTF-8", "PATH": os.defpath}, None)
+        return Launch([*self.pids, *self.rlimits, *a], {"LANG": "C.UTF-8", "PATH": os.defpath},
+                      None)
 
 
 def make_sandbox(python: Path, syslibs: SystemLibraries, env: Mapping[str, str],
@@ -329,5 +334,6 @@ def as_lambda_process(box: Sandbox, runtime: str, limits: Limits, env: Mapping[s
     one by prlimit on bwrap), /tmp's size and the memory setting."""
     return replace(box, etc=identity_files(base), limits=limits,
                    rlimits=() if box.shell is not None else rlimit_prefix(env, limits.nofile),
+                   pids=pids_prefix(SHELL, limits.nproc) if Path(SHELL).exists() else (),
                    tmp_bytes=limits.tmp_mb * MIB if sizes_tmpfs(box.bwrap) else None,
                    lambda_env=lambda_env_vars(runtime, limits.memory_mb))
