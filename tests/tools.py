@@ -27,3 +27,18 @@ def tool_bin(name: str, spec: str) -> Path:
                            check=True, timeout=1800)
             marker.write_text(spec)
     return root / "bin"
+
+
+#: Starts lambda-slim with Ctrl-C's default meaning, as from a terminal: a test run started in
+#: the background of a shell without job control inherits SIGINT ignored (POSIX), and a
+#: Python started with SIGINT ignored keeps ignoring it, so a test that sends SIGINT would
+#: test the shell, not lambda-slim. exec keeps the restored disposition (unlike a
+#: preexec_fn, safe in a process with threads).
+_AS_FROM_A_TERMINAL = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                       "os.execv(sys.executable, [sys.executable, '-m', 'lambda_slim', "
+                       "*sys.argv[1:]])")
+
+
+def cli_as_from_a_terminal(*args: str) -> list[str]:
+    """The argv that runs ``lambda-slim ARGS`` with SIGINT at its default (see above)."""
+    return [sys.executable, "-c", _AS_FROM_A_TERMINAL, *args]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.tools import cli_as_from_a_terminal
 from tests.wheels import make_wheel, wheelhouse_requirements
 
 RunCli = Callable[..., int]
@@ -104,8 +104,7 @@ def test_interrupted_build_keeps_previous_zip(tmp_path: Path, tmp_cache: Path) -
     slow = tmp_path / "slow_smoke.py"
     slow.write_text("import time\ntime.sleep(60)\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lambda_slim", "build", str(req), "-o", str(out), "-q",
-         "--smoke", str(slow)],
+        cli_as_from_a_terminal("build", str(req), "-o", str(out), "-q", "--smoke", str(slow)),
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.monotonic() + 60

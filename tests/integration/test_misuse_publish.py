@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from lambda_slim.cli import main
 from lambda_slim.cli.publish import READ_TIMEOUT
 from tests.regressions.zipcraft import make_zip
 from tests.servers import FAKE_AWS_ENV, free_port
+from tests.tools import cli_as_from_a_terminal
 
 pytestmark = pytest.mark.aws
 
@@ -186,8 +186,8 @@ def test_publish_one_ctrl_c_stops_with_130(tmp_path: Path, fake_aws: str,
     z = _good_zip(tmp_path)
     env = dict(os.environ)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lambda_slim", "publish", str(z), "--name", "deps",
-         "--region", "eu-west-1", "--endpoint-url", silent_endpoint],
+        cli_as_from_a_terminal("publish", str(z), "--name", "deps", "--region", "eu-west-1",
+                               "--endpoint-url", silent_endpoint),
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120  # connected and waiting for an answer that never comes
     while not silent_endpoint.held and proc.poll() is None and time.monotonic() < deadline:
