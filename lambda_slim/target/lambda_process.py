@@ -152,13 +152,17 @@ def pids_cgroup_root() -> Path | None:
     None."""
     if os.geteuid() != 0:
         return None
+    root: Path | None = None
     if (_CGROUP_V1 / "cgroup.procs").exists():
-        return _CGROUP_V1
-    try:
-        delegated = (_CGROUP_V2 / "cgroup.subtree_control").read_text().split()
-    except OSError:
-        return None
-    return _CGROUP_V2 if "pids" in delegated else None
+        root = _CGROUP_V1
+    else:
+        try:
+            delegated = (_CGROUP_V2 / "cgroup.subtree_control").read_text().split()
+        except OSError:
+            return None
+        root = _CGROUP_V2 if "pids" in delegated else None
+    # a container's /sys/fs/cgroup is often mounted read-only: no group can be made there
+    return root if root is not None and os.access(root, os.W_OK) else None
 
 
 def pids_prefix(shell: str, nproc: int) -> tuple[str, ...]:
