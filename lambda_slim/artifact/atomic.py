@@ -22,13 +22,14 @@ def require_parent(dest: Path, option: str = "--output") -> None:
         )
 
 
-def _atomic(dest: Path, fill: Callable[[str], object]) -> None:
-    """Create ``dest`` through a temp file in its folder that ``fill`` writes, then rename."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+def _atomic(dest: Path, fill: Callable[[str], object], mode: int = 0o644) -> None:
+    """Create ``dest`` through a temp file in its folder that ``fill`` writes, then rename
+    (never a write through whatever ``dest`` already is, e.g. a hard link into a cache)."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name[:40]}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
     try:
         fill(tmp_name)
-        os.chmod(tmp_name, 0o644)
+        os.chmod(tmp_name, mode)
         os.replace(tmp_name, dest)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -49,7 +50,35 @@ def atomic_write_bytes(dest: Path, data: bytes) -> None:
 def atomic_copy(src: Path, dest: Path) -> None:
     """Copy ``src`` to ``dest`` atomically; a missing destination folder is an input error."""
     require_parent(dest)
-    _atomic(dest, lambda tmp: shutil.copyfile(src, tmp))
+    replace_with_copy(src, dest)
+
+
+def replace_with_copy(src: Path, dest: Path, mode: int = 0o644) -> None:
+    """A new file at ``dest`` (whose folder exists) with ``src``'s bytes and ``mode``."""
+    _atomic(dest, lambda tmp: shutil.copyfile(src, tmp), mode)
+
+
+def place_verified(blob: Path, dest: Path, sha256: str, mode: int = 0o644) -> bool:
+    """A cache's ``blob`` at ``dest`` (a fresh name): a hard link when it can be, else a new
+    file with ``mode``; hashed once in place, so what is checked is what ships. False (and
+    nothing at ``dest``) when the blob is missing or no longer hashes to ``sha256``."""
+    try:
+        os.link(blob, dest)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        try:
+            replace_with_copy(blob, dest, mode)
+        except OSError:
+            return False
+    try:
+        ok = sha256_file(dest) == sha256
+    except OSError:
+        ok = False
+    if not ok:
+        with contextlib.suppress(OSError):
+            dest.unlink()
+    return ok
 
 
 def sha256_of(path: Path) -> tuple[int, bytes]:

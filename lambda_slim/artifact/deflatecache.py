@@ -18,12 +18,12 @@ import contextlib
 import hashlib
 import os
 import struct
-import tempfile
 import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import atomic_write_bytes
 from .zipahead import Key, Packed, deflate, file_key
 
 _MAGIC = b"LSDEFL1\n"
@@ -106,17 +106,8 @@ class DeflateCache:
         dest = self._entry(probe.sha256)
         with contextlib.suppress(OSError):
             dest.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".deflate-", suffix=".tmp", dir=dest.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(_HEAD.pack(_MAGIC, probe.crc, probe.size, len(data),
-                                        hashlib.sha256(data).digest()))
-                    fh.write(data)
-                os.replace(tmp, dest)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            atomic_write_bytes(dest, _HEAD.pack(_MAGIC, probe.crc, probe.size, len(data),
+                                                hashlib.sha256(data).digest()) + data)
 
 
 def _probe(path: Path) -> Probe | None:

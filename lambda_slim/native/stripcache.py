@@ -20,13 +20,11 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..artifact.atomic import atomic_write_text, sha256_of
+from ..artifact.atomic import atomic_write_text, place_verified, replace_with_copy, sha256_of
 from ..target.proc import Runner
 
 _FORMAT = "lambda-slim-strip-v1"
@@ -106,23 +104,11 @@ class StripCache:
         damaged: the caller strips again."""
         if entry.sha256 is None:
             return False
-        blob = self._blob(entry.sha256, stat.S_IMODE(mode))
-        try:
-            os.link(blob, dest)
-        except FileNotFoundError:
+        if not place_verified(self._blob(entry.sha256, stat.S_IMODE(mode)), dest,
+                              entry.sha256, stat.S_IMODE(mode)):
             return False
-        except OSError:
-            try:
-                _copy_atomic(blob, dest, stat.S_IMODE(mode))
-            except OSError:
-                return False
-        try:
-            size, digest = sha256_of(dest)
-        except OSError:
-            size, digest = -1, b""
-        if digest.hex() != entry.sha256 or size != entry.size:
-            with contextlib.suppress(OSError):
-                dest.unlink()
+        if dest.stat().st_size != entry.size:  # (an entry whose size disagrees with its hash)
+            dest.unlink()
             return False
         return True
 
@@ -137,7 +123,7 @@ class StripCache:
                 blob = self._blob(sha, stat.S_IMODE(os.stat(stripped).st_mode))
                 blob.parent.mkdir(parents=True, exist_ok=True)
                 # (always written anew: a damaged blob under this name is replaced)
-                _copy_atomic(stripped, blob, stat.S_IMODE(os.stat(stripped).st_mode))
+                replace_with_copy(stripped, blob, stat.S_IMODE(os.stat(stripped).st_mode))
                 record = {"input": input_sha, "sha256": sha, "size": size, "refused": None}
             else:
                 record = {"input": input_sha, "sha256": None, "size": 0, "refused": refused}
@@ -145,17 +131,3 @@ class StripCache:
             key.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(key, json.dumps(record))
 
-
-def _copy_atomic(src: Path, dest: Path, mode: int) -> None:
-    """A new file at ``dest`` with ``src``'s bytes and ``mode`` (never a write through
-    whatever ``dest`` is: a temp file in its folder, then a rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name[:40]}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.chmod(tmp, mode)
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

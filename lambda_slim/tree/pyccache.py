@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..artifact.atomic import atomic_write_bytes
+from ..artifact.atomic import atomic_write_bytes, place_verified
 from ..target.python import TargetPython
 
 _HEADER = b"LSPYC1\n"
@@ -102,7 +102,7 @@ class PycCache:
                 return False
             dest = root / self.pyc_of(rel)
             dest.parent.mkdir(exist_ok=True)
-            return _place(self._blob(sha), dest, sha)
+            return place_verified(self._blob(sha), dest, sha)
 
         todo = list(rels)
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -128,20 +128,3 @@ class PycCache:
                 key.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write_bytes(key, sha.encode())
 
-
-def _place(blob: Path, dest: Path, sha: str) -> bool:
-    """``blob`` at ``dest`` (a hard link, else a copy) if its bytes still hash to ``sha``."""
-    try:
-        data = blob.read_bytes()
-    except OSError:
-        return False
-    if hashlib.sha256(data).hexdigest() != sha:
-        return False
-    try:
-        os.link(blob, dest)
-    except OSError:
-        try:  # a new file, never a write through whatever ``dest`` already is (a link)
-            atomic_write_bytes(dest, data)
-        except OSError:
-            return False
-    return True
