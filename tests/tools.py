@@ -5,10 +5,13 @@ pins click==8.1.8, for one)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
 from filelock import FileLock
 
 
@@ -42,3 +45,25 @@ _AS_FROM_A_TERMINAL = ("import os, signal, sys; signal.signal(signal.SIGINT, sig
 def cli_as_from_a_terminal(*args: str) -> list[str]:
     """The argv that runs ``lambda-slim ARGS`` with SIGINT at its default (see above)."""
     return [sys.executable, "-c", _AS_FROM_A_TERMINAL, *args]
+
+
+#: Drops root for a test that needs a file to be unreadable (root reads anything).
+NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+
+
+def as_an_ordinary_user(argv: list[str], *, env: Mapping[str, str], cwd: Path) -> list[str]:
+    """``argv`` run as `nobody` when this is root, as a CI user would run it; else as is.
+    Skips the test, saying why, when `nobody` cannot run this checkout's lambda-slim at all
+    (a checkout inside a folder only its owner may enter, as ``mktemp -d`` makes): what the
+    test asserts about unreadable files could not be told apart from that."""
+    if os.geteuid() != 0:
+        return argv
+    if shutil.which("setpriv") is None:
+        pytest.skip("needs setpriv (util-linux) to drop root")
+    probe = subprocess.run([*NOBODY, sys.executable, "-c", "import lambda_slim"], env=dict(env),
+                           cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+    if probe.returncode != 0:
+        last = (probe.stderr.strip().splitlines() or ["?"])[-1]
+        pytest.skip(f"`nobody` cannot run this checkout's lambda-slim ({last}): is the checkout "
+                    "inside a folder only its owner may enter, as `mktemp -d` makes?")
+    return [*NOBODY, *argv]

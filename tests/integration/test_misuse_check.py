@@ -17,6 +17,7 @@ import pytest
 
 from lambda_slim.cli import main
 from tests.regressions.zipcraft import make_zip
+from tests.tools import as_an_ordinary_user
 
 
 def _good_zip(folder: Path, name: str = "good.zip") -> Path:
@@ -91,14 +92,12 @@ def test_check_on_a_folder_with_an_unreadable_file(shared_tmp: Path) -> None:
     secret.chmod(0)
     for d in (layer, layer / "python"):
         d.chmod(0o755)
-    argv = [sys.executable, "-m", "lambda_slim", "check", str(layer)]
-    if os.geteuid() == 0:  # root reads anything: run as nobody, as a CI user would
-        if not shutil.which("setpriv"):
-            pytest.skip("needs setpriv to drop root")
-        argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
     env = dict(os.environ, HOME=str(shared_tmp))
+    repo = Path(__file__).parents[2]
+    argv = as_an_ordinary_user([sys.executable, "-m", "lambda_slim", "check", str(layer)],
+                               env=env, cwd=repo)
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env,
-                          cwd=str(Path(__file__).parents[2]))
+                          cwd=str(repo))
     assert proc.returncode == 2, proc.stderr
     assert "secret.so" in proc.stderr and "not readable" in proc.stderr
     assert "Traceback" not in proc.stderr

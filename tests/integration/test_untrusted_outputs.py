@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tools import as_an_ordinary_user
+
 RunCli = Callable[..., int]
 
 
@@ -182,13 +184,11 @@ def test_an_unreadable_pyenv_root_is_bad_input(shared_tmp: Path) -> None:
     (pyenv / "versions").mkdir(parents=True)
     pyenv.chmod(0)
     (shared_tmp / "requirements.txt").write_text("six==1.16.0\n")
-    argv = [sys.executable, "-m", "lambda_slim", "build", "-q", "--cache-dir", str(shared_tmp / "c")]
-    if os.geteuid() == 0:  # root reads anything: run as nobody, as a CI user would
-        if not shutil.which("setpriv"):
-            pytest.skip("needs setpriv to drop root")
-        argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
     env = dict(os.environ, HOME=str(shared_tmp), PYENV_ROOT=str(pyenv), PATH="/usr/bin:/bin",
                PYTHONPATH=str(Path(__file__).parents[2]))
+    argv = as_an_ordinary_user(
+        [sys.executable, "-m", "lambda_slim", "build", "-q", "--cache-dir", str(shared_tmp / "c")],
+        env=env, cwd=shared_tmp)
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env, cwd=shared_tmp)
     pyenv.chmod(0o755)
     assert proc.returncode == 2, proc.stderr
